@@ -1,0 +1,1 @@
+"""Users, password hashing, JWT access tokens and the login limiter."""

@@ -1,0 +1,147 @@
+"""spending-admin: migrate, create users, seed demo data, import CSV files."""
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from spending_api.auth import repository as users
+from spending_api.auth.security import hash_password
+from spending_api.db import Database
+from spending_api.migrate import upgrade
+from spending_api.settings import get_settings
+
+logger = logging.getLogger("spending_api.cli")
+
+
+class CommandError(Exception):
+    """A problem to report to the operator, with a non-zero exit."""
+
+
+def _out(message: str) -> None:
+    sys.stdout.write(message + "\n")
+
+
+def cmd_init_db(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    _out("Database migrated to the latest schema.")
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            raise CommandError("The passwords do not match.")
+    if not password:
+        raise CommandError("The password must not be empty.")
+    return password
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    username = args.username.strip()
+    if not username or len(username) > 150:
+        raise CommandError("The username must be 1 to 150 characters.")
+    password = _read_password(args)
+    database = Database.from_settings(get_settings())
+    try:
+        with database.session() as session:
+            if users.get_user_by_username(session, username=username):
+                raise CommandError(f"User {username!r} already exists.")
+            user = users.create_user(
+                session, username=username, password_hash=hash_password(password)
+            )
+            session.commit()
+            _out(f"Created user {username!r} (id {user.id}).")
+    finally:
+        database.dispose()
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from spending_api.demo import seed_demo_users
+
+    database = Database.from_settings(get_settings())
+    try:
+        with database.session() as session:
+            for line in seed_demo_users(session):
+                _out(line)
+    finally:
+        database.dispose()
+
+
+def cmd_import_csv(args: argparse.Namespace) -> None:
+    from spending_api.transactions.importer import ImportFailed, ImportOptions, import_csv
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"No such file: {path}")
+    database = Database.from_settings(get_settings())
+    try:
+        with database.session() as session:
+            user = users.get_user_by_username(session, username=args.username)
+            if user is None:
+                raise CommandError(f"No user named {args.username!r}.")
+            options = ImportOptions(date_format=args.date_format, amount_sign=args.amount_sign)
+            with path.open("rb") as stream:
+                try:
+                    result = import_csv(session, user_id=user.id, stream=stream, options=options)
+                except ImportFailed as failed:
+                    raise CommandError(failed.describe()) from None
+            session.commit()
+            _out(
+                f"Imported {path.name}: {result.inserted} inserted, "
+                f"{result.skipped_duplicates} skipped as duplicates."
+            )
+    finally:
+        database.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spending-admin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("init-db", help="apply the database migrations").set_defaults(
+        handler=cmd_init_db
+    )
+
+    create = commands.add_parser("create-user", help="create a login")
+    create.add_argument("username")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    create.set_defaults(handler=cmd_create_user)
+
+    commands.add_parser(
+        "seed-demo", help="create the demo users with two years of data (idempotent)"
+    ).set_defaults(handler=cmd_seed_demo)
+
+    importer = commands.add_parser("import-csv", help="import a bank CSV export")
+    importer.add_argument("username")
+    importer.add_argument("file")
+    importer.add_argument("--date-format", default=None, help="e.g. %%d/%%m/%%Y")
+    importer.add_argument(
+        "--amount-sign",
+        choices=["spend_positive", "spend_negative"],
+        default=None,
+        help="how the file writes money spent (default: detected from the file)",
+    )
+    importer.set_defaults(handler=cmd_import_csv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except CommandError as error:
+        sys.stderr.write(f"spending-admin: {error}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

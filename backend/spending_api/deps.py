@@ -1,0 +1,69 @@
+"""Dependencies shared by the routes, as `Annotated` aliases."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from spending_api import errors
+from spending_api.auth.repository import get_user_by_id
+from spending_api.auth.security import InvalidToken, decode_access_token
+from spending_api.db import Database
+from spending_api.models import User
+from spending_api.settings import Settings
+
+# Only the Authorization header is read: a token in the query string is ignored.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+def get_read_session(
+    database: Annotated[Database, Depends(get_database)],
+) -> Iterator[Session]:
+    with database.read_session() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user(session: ReadSessionDep, settings: SettingsDep, token: TokenDep) -> User:
+    if not token:
+        raise _unauthorized(errors.NOT_AUTHENTICATED)
+    try:
+        user_id = decode_access_token(token, secret_key=settings.secret_key)
+    except InvalidToken:
+        raise _unauthorized(errors.INVALID_TOKEN) from None
+    user = get_user_by_id(session, user_id=user_id)
+    if user is None:
+        raise _unauthorized(errors.INVALID_TOKEN)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,9 @@
+"""Stable `detail` strings of the API's errors; tests and clients rely on them."""
+
+INCORRECT_CREDENTIALS = "Incorrect username or password"
+TOO_MANY_ATTEMPTS = "Too many failed login attempts; try again later"
+NOT_AUTHENTICATED = "Not authenticated"
+INVALID_TOKEN = "Could not validate credentials"
+DATABASE_UNAVAILABLE = "Database unavailable"
+TRANSACTION_NOT_FOUND = "Transaction not found"
+UPLOAD_TOO_LARGE = "Upload too large"

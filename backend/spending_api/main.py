@@ -1,0 +1,113 @@
+"""The FastAPI application: routers, middleware, error handlers and /health."""
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+
+from spending_api import __version__, errors
+from spending_api.auth.router import router as auth_router
+from spending_api.db import Database
+from spending_api.deps import DatabaseDep
+from spending_api.metrics.router import router as metrics_router
+from spending_api.settings import Settings, get_settings
+from spending_api.transactions.router import router as transactions_router
+
+logger = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+# /docs loads Swagger UI from a CDN; the API's own answers need nothing at all.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    return exc.connection_invalidated or isinstance(exc, OperationalError)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.database.dispose()
+
+    app = FastAPI(
+        title="spending-dashboard API",
+        version=__version__,
+        description="Personal spending: login, transactions, metrics, CSV import and export.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database.from_settings(settings)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["X-Total-Count", "Content-Disposition"],
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        docs = request.url.path.startswith(DOCS_PATHS)
+        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
+        return response
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        logger.warning("database pool exhausted on %s", request.url.path)
+        return JSONResponse(
+            {"detail": errors.DATABASE_UNAVAILABLE},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not _is_unavailable(exc):
+            raise exc
+        logger.warning("database unavailable on %s: %s", request.url.path, exc.orig)
+        return JSONResponse(
+            {"detail": errors.DATABASE_UNAVAILABLE},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.get("/health", tags=["health"], responses={503: {"description": "Database down"}})
+    def health(database: DatabaseDep) -> JSONResponse:
+        try:
+            with database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (DBAPIError, PoolTimeout):
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    app.include_router(auth_router)
+    app.include_router(transactions_router)
+    app.include_router(metrics_router)
+    return app

@@ -1,0 +1,1 @@
+"""Spending aggregates: totals, averages, top categories, spend over time."""

@@ -1,0 +1,1 @@
+"""Transactions: filters, listing, import and export."""

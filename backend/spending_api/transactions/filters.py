@@ -1,0 +1,112 @@
+"""The filters shared by /transactions, /metrics and the export, parsed once."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import ColumnElement, and_, func
+
+from spending_api.models import DailyCategorySpend, Transaction
+
+MAX_ABS_AMOUNT = Decimal("9999999999.99")
+
+
+def _reject_nul(value: str, name: str) -> str:
+    # PostgreSQL text cannot hold NUL; say so instead of failing in the driver.
+    if "\x00" in value:
+        raise ValueError(f"{name} must not contain NUL characters")
+    return value
+
+
+class TransactionFilters(BaseModel):
+    """Which of the user's transactions a request is about; all optional."""
+
+    start: date | None = Field(None, description="First day, inclusive (YYYY-MM-DD)")
+    end: date | None = Field(None, description="Last day, inclusive: the whole day")
+    category: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, description="Any of these categories (repeatable)"
+    )
+    min_amount: Decimal | None = Field(
+        None, ge=-MAX_ABS_AMOUNT, le=MAX_ABS_AMOUNT, description="Inclusive"
+    )
+    max_amount: Decimal | None = Field(
+        None, ge=-MAX_ABS_AMOUNT, le=MAX_ABS_AMOUNT, description="Inclusive"
+    )
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Case-insensitive substring of the description",
+    )
+
+    @field_validator("category")
+    @classmethod
+    def _categories_have_no_nul(cls, values: list[str]) -> list[str]:
+        return [_reject_nul(value, "category") for value in values]
+
+    @field_validator("q")
+    @classmethod
+    def _q_has_no_nul(cls, value: str | None) -> str | None:
+        return None if value is None else _reject_nul(value, "q")
+
+    @model_validator(mode="after")
+    def _ranges_are_ordered(self) -> "TransactionFilters":
+        if self.start and self.end and self.start > self.end:
+            raise ValueError("start must be on or before end")
+        if (
+            self.min_amount is not None
+            and self.max_amount is not None
+            and self.min_amount > self.max_amount
+        ):
+            raise ValueError("min_amount must not be above max_amount")
+        return self
+
+    @property
+    def uses_rollup(self) -> bool:
+        """True when the daily rollup answers these filters exactly."""
+        return self.min_amount is None and self.max_amount is None and self.q is None
+
+    @property
+    def end_exclusive(self) -> datetime | None:
+        if self.end is None:
+            return None
+        if self.end == date.max:
+            return None
+        return datetime.combine(self.end + timedelta(days=1), time.min)
+
+    def transaction_clause(self, *, user_id: int) -> ColumnElement[bool]:
+        """The WHERE clause over `transactions`, always scoped to the user."""
+        clauses = [Transaction.user_id == user_id]
+        if self.start:
+            clauses.append(Transaction.timestamp >= datetime.combine(self.start, time.min))
+        if self.end_exclusive:
+            clauses.append(Transaction.timestamp < self.end_exclusive)
+        if self.category:
+            clauses.append(Transaction.category.in_(self.category))
+        if self.min_amount is not None:
+            clauses.append(Transaction.amount >= self.min_amount)
+        if self.max_amount is not None:
+            clauses.append(Transaction.amount <= self.max_amount)
+        if self.q:
+            clauses.append(
+                func.lower(func.coalesce(Transaction.description, "")).contains(
+                    self.q.lower(), autoescape=True
+                )
+            )
+        return and_(*clauses)
+
+    def rollup_clause(self, *, user_id: int) -> ColumnElement[bool]:
+        """The same selection over `daily_category_spend`; only if `uses_rollup`."""
+        clauses = [DailyCategorySpend.user_id == user_id]
+        if self.start:
+            clauses.append(DailyCategorySpend.day >= self.start)
+        if self.end:
+            clauses.append(DailyCategorySpend.day <= self.end)
+        if self.category:
+            clauses.append(DailyCategorySpend.category.in_(self.category))
+        return and_(*clauses)
+
+
+FiltersDep = Annotated[TransactionFilters, Query()]

@@ -1,0 +1,226 @@
+"""SQL for transactions: listing, counting, categories, deletes and bulk inserts.
+
+Every function takes the user's id and applies it, so no caller can forget it.
+"""
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import Row, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from spending_api.models import DailyCategorySpend, Transaction
+from spending_api.transactions.filters import TransactionFilters
+
+SortKey = Literal["timestamp", "-timestamp", "amount", "-amount"]
+
+_SORT_COLUMNS = {
+    "timestamp": (Transaction.timestamp.asc(), Transaction.id.asc()),
+    "-timestamp": (Transaction.timestamp.desc(), Transaction.id.desc()),
+    "amount": (Transaction.amount.asc(), Transaction.id.asc()),
+    "-amount": (Transaction.amount.desc(), Transaction.id.desc()),
+}
+
+_LISTED_COLUMNS = (
+    Transaction.id,
+    Transaction.amount,
+    Transaction.category,
+    Transaction.timestamp,
+    Transaction.description,
+)
+
+
+def list_transactions(
+    session: Session,
+    *,
+    user_id: int,
+    filters: TransactionFilters,
+    sort: SortKey = "-timestamp",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Row]:
+    statement = (
+        select(*_LISTED_COLUMNS)
+        .where(filters.transaction_clause(user_id=user_id))
+        .order_by(*_SORT_COLUMNS[sort])
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.execute(statement))
+
+
+def count_transactions(session: Session, *, user_id: int, filters: TransactionFilters) -> int:
+    if filters.uses_rollup:
+        statement = select(func.coalesce(func.sum(DailyCategorySpend.transaction_count), 0)).where(
+            filters.rollup_clause(user_id=user_id)
+        )
+    else:
+        statement = select(func.count()).where(filters.transaction_clause(user_id=user_id))
+    return int(session.scalar(statement) or 0)
+
+
+def iter_transactions(
+    session: Session,
+    *,
+    user_id: int,
+    filters: TransactionFilters,
+    batch_size: int = 5000,
+) -> Iterator[Row]:
+    """All matching rows, oldest first, fetched in batches (for the export)."""
+    statement = (
+        select(*_LISTED_COLUMNS)
+        .where(filters.transaction_clause(user_id=user_id))
+        .order_by(Transaction.timestamp.asc(), Transaction.id.asc())
+        .execution_options(yield_per=batch_size)
+    )
+    yield from session.execute(statement)
+
+
+def list_categories(session: Session, *, user_id: int) -> list[Row]:
+    statement = (
+        select(
+            DailyCategorySpend.category,
+            func.sum(DailyCategorySpend.transaction_count).label("count"),
+        )
+        .where(DailyCategorySpend.user_id == user_id)
+        .group_by(DailyCategorySpend.category)
+        .order_by(DailyCategorySpend.category)
+    )
+    return list(session.execute(statement))
+
+
+def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:
+    result = session.execute(
+        delete(Transaction).where(Transaction.user_id == user_id, Transaction.id == transaction_id)
+    )
+    return result.rowcount > 0
+
+
+@dataclass(frozen=True)
+class NewTransaction:
+    """One parsed row on its way in; `line_no` orders identical rows."""
+
+    timestamp: datetime
+    amount: Decimal
+    category: str
+    description: str | None
+    line_no: int
+
+
+@dataclass(frozen=True)
+class InsertCounts:
+    inserted: int
+    total: int
+
+    @property
+    def skipped(self) -> int:
+        return self.total - self.inserted
+
+
+def dedup_base(row: NewTransaction) -> str:
+    """What makes two rows the same purchase: when, how much, and for what."""
+    description = " ".join((row.description or "").split()).casefold()
+    fingerprint = f"{row.timestamp.isoformat()}|{row.amount}|{description}"
+    return hashlib.md5(fingerprint.encode(), usedforsecurity=False).hexdigest()
+
+
+_STAGING_COLUMNS = "line_no, ts, amount, category, description, key_base"
+
+# The n-th identical row of a file gets key "<fingerprint>:<n>", so a re-import
+# of the same rows collides with what is stored, while two identical purchases
+# within one file stay two. Sorting by key fixes the lock order for
+# concurrent imports of overlapping files.
+_INSERT_FROM_STAGING = """
+INSERT INTO transactions (user_id, amount, category, "timestamp", description, dedup_key)
+SELECT :user_id, amount, category, ts, description,
+       key_base || ':' || CAST(row_number() OVER (
+           PARTITION BY key_base ORDER BY line_no) AS TEXT) AS dedup_key
+FROM import_staging
+WHERE true
+ORDER BY dedup_key
+ON CONFLICT (user_id, dedup_key) DO NOTHING
+"""
+
+
+def insert_transactions(
+    session: Session, *, user_id: int, rows: Iterable[NewTransaction]
+) -> InsertCounts:
+    """Insert rows, skipping ones already stored; one statement, in the caller's
+    transaction, so the rollup triggers run once and nothing is half-written.
+
+    Rows stream through a temporary staging table (COPY on PostgreSQL), so a
+    million-row file never sits in memory.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        total = _stage_postgresql(connection, rows)
+    else:
+        total = _stage_sqlite(connection, rows)
+    result = connection.execute(text(_INSERT_FROM_STAGING), {"user_id": user_id})
+    connection.execute(text("DELETE FROM import_staging"))
+    return InsertCounts(inserted=result.rowcount, total=total)
+
+
+def _stage_postgresql(connection, rows: Iterable[NewTransaction]) -> int:
+    connection.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS import_staging ("
+            "line_no bigint, ts timestamp, amount numeric(12, 2), "
+            "category text, description text, key_base text"
+            ") ON COMMIT DELETE ROWS"
+        )
+    )
+    connection.execute(text("TRUNCATE import_staging"))
+    cursor = connection.connection.driver_connection.cursor()
+    total = 0
+    with cursor.copy(f"COPY import_staging ({_STAGING_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                (
+                    row.line_no,
+                    row.timestamp,
+                    row.amount,
+                    row.category,
+                    row.description,
+                    dedup_base(row),
+                )
+            )
+            total += 1
+    return total
+
+
+def _stage_sqlite(connection, rows: Iterable[NewTransaction], batch: int = 5000) -> int:
+    connection.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS import_staging ("
+            "line_no INTEGER, ts TEXT, amount INTEGER, "
+            "category TEXT, description TEXT, key_base TEXT)"
+        )
+    )
+    connection.execute(text("DELETE FROM import_staging"))
+    cursor = connection.connection.driver_connection.cursor()
+    insert = f"INSERT INTO import_staging ({_STAGING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+    total = 0
+    pending = []
+    for row in rows:
+        pending.append(
+            (
+                row.line_no,
+                # The format SQLAlchemy's DateTime uses on SQLite.
+                row.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                int(row.amount * 100),  # cents: see spending_api.db.Money
+                row.category,
+                row.description,
+                dedup_base(row),
+            )
+        )
+        if len(pending) >= batch:
+            cursor.executemany(insert, pending)
+            total += len(pending)
+            pending.clear()
+    cursor.executemany(insert, pending)
+    return total + len(pending)

@@ -1,0 +1,1 @@
+"""spending-dashboard: the Panel (HoloViz) dashboard, talking to the API over HTTP."""
