@@ -66,6 +66,9 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
     database = Database.from_settings(get_settings())
     try:
         with database.session() as session:
+            if args.if_empty and users.any_user_exists(session):
+                _out("Users exist already; demo data not seeded.")
+                return
             for line in seed_demo_users(session):
                 _out(line)
     finally:
@@ -114,9 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(handler=cmd_create_user)
 
-    commands.add_parser(
+    seed = commands.add_parser(
         "seed-demo", help="create the demo users with two years of data (idempotent)"
-    ).set_defaults(handler=cmd_seed_demo)
+    )
+    seed.add_argument(
+        "--if-empty", action="store_true", help="only when the database has no users yet"
+    )
+    seed.set_defaults(handler=cmd_seed_demo)
 
     importer = commands.add_parser("import-csv", help="import a bank CSV export")
     importer.add_argument("username")

@@ -16,6 +16,10 @@ def get_user_by_username(session: Session, *, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).first()
 
 
+def any_user_exists(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def create_user(session: Session, *, username: str, password_hash: str) -> User:
     user = User(username=username, password_hash=password_hash)
     session.add(user)
