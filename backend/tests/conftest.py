@@ -82,7 +82,7 @@ def postgres_admin_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_admin_url) -> Iterator[str]:
+def postgresql_url(postgres_admin_url) -> Iterator[str]:
     """A fresh, migrated database for this test session; dropped at the end."""
     name = f"spending_test_{uuid.uuid4().hex[:12]}"
     admin_dsn = make_url(postgres_admin_url).set(drivername="postgresql")

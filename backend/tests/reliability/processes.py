@@ -1,0 +1,221 @@
+"""Real processes for the fault tests: the API under uvicorn and throwaway PostgreSQL clusters.
+
+Loaded by file path from the security and reliability conftests (tests are not a package).
+Every process started here is stopped by its own pid; nothing is ever sent to the machine's
+shared PostgreSQL on port 5432.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+VENV_BIN = Path(sys.executable).parent
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ApiServer:
+    """One `uvicorn spending_api.main:create_app --factory` process tree on loopback."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            # SIGTERM to uvicorn's own pid: it stops its workers and waits for them.
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+
+
+def start_api(
+    *,
+    database_url: str,
+    log_dir: Path,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    startup_timeout: float = 30.0,
+) -> ApiServer:
+    """Start the API and wait until /health answers (with any status)."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "SECRET_KEY", "LOGIN_", "LOG_LEVEL", "CORS_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": TEST_SECRET,
+            "ENVIRONMENT": "test",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra_env or {})
+    log_path = log_dir / f"uvicorn-{port}.log"
+    command = [
+        str(VENV_BIN / "uvicorn"),
+        "spending_api.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=log_dir,  # not the repository: its .env must not leak in
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ApiServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited early:\n{server.log_text()}")
+        try:
+            httpx.get(f"{server.url}/health", timeout=2)
+            # With several workers, give the others a moment to finish booting too.
+            if workers > 1:
+                _wait_for_workers(server, workers, deadline)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"uvicorn did not answer within {startup_timeout}s:\n{server.log_text()}")
+
+
+def _wait_for_workers(server: ApiServer, workers: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if server.log_text().count("Application startup complete") >= workers:
+            return
+        time.sleep(0.1)
+
+
+def _as_postgres(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+
+
+def postgres_binaries_problem() -> str | None:
+    """Why a throwaway cluster cannot be started here, or None."""
+    if not (PG_BIN / "initdb").exists():
+        return f"no PostgreSQL binaries in {PG_BIN}"
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        return "running as root without runuser"
+    return None
+
+
+@dataclass
+class PgCluster:
+    """A private PostgreSQL cluster on a free loopback port, trust auth, removed on `remove()`."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def dsn(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+    @classmethod
+    def create(cls, *, extra_conf: str = "") -> "PgCluster":
+        root = Path(tempfile.mkdtemp(prefix="spending-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        cluster = cls(root=root)
+        _as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(cluster.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        )
+        cluster.configure(extra_conf)
+        return cluster
+
+    def configure(self, extra_conf: str = "") -> None:
+        conf = (
+            f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{self.root}'\nfsync = off\n{extra_conf}\n"
+        )
+        _as_postgres(["sh", "-c", f"cat >> {self.data_dir}/postgresql.conf"], input=conf)
+
+    def start(self) -> None:
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ]
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        _as_postgres(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"],
+        )
+
+    def is_running(self) -> bool:
+        result = subprocess.run(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "status"],
+            capture_output=True,
+        )
+        # pg_ctl status works as any user that can read the data directory's pid file.
+        return result.returncode == 0
+
+    def remove(self) -> None:
+        if (self.data_dir / "postmaster.pid").exists():
+            try:
+                self.stop(mode="immediate")
+            except subprocess.CalledProcessError:
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
