@@ -15,6 +15,10 @@ if ((${#workflows[@]})); then
 fi
 if [[ -f docker-compose.yml ]] && docker compose version >/dev/null 2>&1; then
   docker compose -f docker-compose.yml config --quiet
+  # the development stack: docker-compose.dev.yml merged in
+  if [[ -f docker-compose.dev.yml ]]; then
+    docker compose -f docker-compose.yml -f docker-compose.dev.yml config --quiet
+  fi
 else
   echo "check-ops: no docker compose CLI here; skipped 'docker compose config'"
 fi

@@ -24,7 +24,7 @@ pids+=($!)
 if [[ -f frontend/spending_ui/app.py ]]; then
   $BIN/panel serve frontend/spending_ui/app.py --address 127.0.0.1 --port "$UI_PORT" \
     --allow-websocket-origin="127.0.0.1:${UI_PORT}" --allow-websocket-origin="localhost:${UI_PORT}" \
-    --num-procs 1 &
+    --num-procs 1 --plugins spending_ui.security &
   pids+=($!)
 fi
 

@@ -1,17 +1,36 @@
-"""GET /transactions, GET /categories, DELETE /transactions/{id}."""
+"""GET /transactions, GET /categories, DELETE /transactions/{id}, CSV import and export."""
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.types import Message
 
 from spending_api import errors
-from spending_api.deps import CurrentUser, ReadSessionDep, SessionDep
+from spending_api.deps import CurrentUser, ReadSessionDep, SessionDep, SettingsDep
 from spending_api.transactions import repository
-from spending_api.transactions.filters import FiltersDep
+from spending_api.transactions.exporter import csv_chunks
+from spending_api.transactions.filters import FiltersDep, TransactionFilters
+from spending_api.transactions.importer import (
+    AmountSign,
+    ImportFailed,
+    ImportOptions,
+    import_csv,
+)
 from spending_api.transactions.repository import SortKey
-from spending_api.transactions.schemas import CategoryCount, TransactionOut
+from spending_api.transactions.schemas import (
+    CategoryCount,
+    ImportErrorOut,
+    ImportResult,
+    TransactionOut,
+)
 
 router = APIRouter(tags=["transactions"])
+
+# Room for the multipart boundaries and part headers around the file itself.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 @router.get(
@@ -58,3 +77,101 @@ def list_categories(session: ReadSessionDep, user: CurrentUser) -> list[Category
         CategoryCount(category=row.category, count=int(row.count))
         for row in repository.list_categories(session, user_id=user.id)
     ]
+
+
+class UploadLimitRoute(APIRoute):
+    """Stops reading a request body past the upload limit (413), whatever
+    Content-Length says, before the multipart parser spools it to disk."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited_handler(request: Request) -> Response:
+            limit = request.app.state.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _too_large(request.app.state.settings.max_upload_bytes)
+            receive = request.receive
+            received = 0
+
+            async def counting_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(request.app.state.settings.max_upload_bytes)
+                return message
+
+            return await handler(Request(request.scope, counting_receive))
+
+        return limited_handler
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        detail=errors.UPLOAD_TOO_LARGE,
+        headers={"X-Max-Upload-Bytes": str(limit)},
+    )
+
+
+def import_transactions(
+    settings: SettingsDep,
+    session: SessionDep,
+    user: CurrentUser,
+    file: UploadFile,
+    date_format: Annotated[
+        str | None,
+        Query(min_length=2, max_length=64, description="strftime pattern, e.g. %d/%m/%Y"),
+    ] = None,
+    amount_sign: Annotated[
+        AmountSign | None,
+        Query(description="How the file writes money spent (default: detected)"),
+    ] = None,
+) -> ImportResult:
+    """Import a CSV bank export or the project's own format: all rows or none."""
+    if file.size is not None and file.size > settings.max_upload_bytes:
+        raise _too_large(settings.max_upload_bytes)
+    options = ImportOptions(date_format=date_format, amount_sign=amount_sign)
+    try:
+        result = import_csv(session, user_id=user.id, stream=file.file, options=options)
+    except ImportFailed as failed:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
+    session.commit()
+    return result
+
+
+router.add_api_route(
+    "/transactions/import",
+    import_transactions,
+    methods=["POST"],
+    response_model=ImportResult,
+    route_class_override=UploadLimitRoute,
+    responses={
+        413: {"description": errors.UPLOAD_TOO_LARGE},
+        422: {"model": ImportErrorOut, "description": "The file or some rows are invalid"},
+    },
+)
+
+
+@router.get(
+    "/transactions/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV, oldest first"}},
+)
+def export_transactions(
+    request: Request, user: CurrentUser, filters: FiltersDep
+) -> StreamingResponse:
+    """The user's transactions matching the filters, as a streamed CSV file."""
+    return StreamingResponse(
+        _export_rows(request, user_id=user.id, filters=filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
+    )
+
+
+def _export_rows(request: Request, *, user_id: int, filters: TransactionFilters) -> Iterator[bytes]:
+    # Its own session: the request's one may be closed before the body is sent.
+    with request.app.state.database.read_session() as session:
+        rows = repository.iter_transactions(session, user_id=user_id, filters=filters)
+        yield from csv_chunks(rows)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
@@ -32,3 +32,22 @@ class ImportResult(BaseModel):
     inserted: int
     skipped_duplicates: int
     total_rows: int
+
+
+class ImportRowError(BaseModel):
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+class ImportErrorDetail(BaseModel):
+    message: str
+    error_count: int
+    errors: list[ImportRowError]
+
+
+class ImportErrorOut(BaseModel):
+    """422 from the import: the file's problems, or FastAPI's own validation errors."""
+
+    detail: ImportErrorDetail | list[dict[str, Any]]

@@ -42,21 +42,27 @@ def test_lists_newest_first_with_total_count(client, alice, auth_headers):
 @pytest.mark.parametrize(
     "params, expected",
     [
-        ({"start": "2024-02-01", "end": "2024-02-29"}, {"Train ticket", "Gum at the BAKERY",
-                                                         "Arcade 100% fun_time"}),
+        (
+            {"start": "2024-02-01", "end": "2024-02-29"},
+            {"Train ticket", "Gum at the BAKERY", "Arcade 100% fun_time"},
+        ),
         ({"end": "2024-01-31"}, {"Corner bakery"}),  # end covers the whole day
         ({"start": "2024-03-16"}, {None}),
         ({"category": ["Food"]}, {"Corner bakery", "Gum at the BAKERY", "Refund: bakery"}),
         ({"category": ["Fun", "Rent"]}, {"Arcade 100% fun_time", None}),
-        ({"min_amount": "0.10", "max_amount": "10"}, {"Corner bakery", "Gum at the BAKERY",
-                                                       "Arcade 100% fun_time"}),
+        (
+            {"min_amount": "0.10", "max_amount": "10"},
+            {"Corner bakery", "Gum at the BAKERY", "Arcade 100% fun_time"},
+        ),
         ({"max_amount": "0"}, {"Refund: bakery"}),
         ({"q": "bakery"}, {"Corner bakery", "Gum at the BAKERY", "Refund: bakery"}),
         ({"q": "100%"}, {"Arcade 100% fun_time"}),  # % and _ are literal, not wildcards
         ({"q": "0% f"}, {"Arcade 100% fun_time"}),
         ({"q": "_"}, {"Arcade 100% fun_time"}),
-        ({"q": "bakery", "category": ["Food"], "start": "2024-02-01"},
-         {"Gum at the BAKERY", "Refund: bakery"}),
+        (
+            {"q": "bakery", "category": ["Food"], "start": "2024-02-01"},
+            {"Gum at the BAKERY", "Refund: bakery"},
+        ),
     ],
 )
 def test_filters(client, alice, auth_headers, params, expected):

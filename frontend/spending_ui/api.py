@@ -1,0 +1,384 @@
+"""The one HTTP client of the dashboard: typed results, and errors the views turn into messages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=3.0)
+
+
+class ApiError(Exception):
+    """The API answered with an error, or could not be asked; `message` is for people."""
+
+    def __init__(self, message: str, *, status: int | None = None, detail: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.detail = detail
+
+
+class AuthExpired(ApiError):
+    """The token is missing, expired or no longer valid: log in again."""
+
+
+class InvalidCredentials(ApiError):
+    """POST /login refused the username or password."""
+
+
+class LoginLocked(ApiError):
+    """Too many failed logins; `retry_after` seconds until the next try."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class BackendUnavailable(ApiError):
+    """No answer (refused, timed out) or the API said it is unavailable (502-504)."""
+
+
+class InvalidRequest(ApiError):
+    """422: the API rejected a value (a filter, a CSV file)."""
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    category: str
+    total: Decimal
+    count: int
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class PeriodTotal:
+    period_start: date
+    total: Decimal
+    count: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    total_spend: Decimal
+    transaction_count: int
+    average_monthly_spend: Decimal
+    average_transaction: Decimal
+    first_transaction: date | None
+    last_transaction: date | None
+    top_categories: list[CategoryTotal] = field(default_factory=list)
+    spend_over_time: list[PeriodTotal] = field(default_factory=list)
+
+    @property
+    def top_category(self) -> CategoryTotal | None:
+        return self.top_categories[0] if self.top_categories else None
+
+    def category_total(self, category: str) -> Decimal:
+        for item in self.top_categories:
+            if item.category == category:
+                return item.total
+        return Decimal(0)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: int
+    amount: Decimal
+    category: str
+    timestamp: datetime
+    description: str | None
+
+
+@dataclass(frozen=True)
+class TransactionPage:
+    items: list[Transaction]
+    total: int
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    category: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    inserted: int
+    skipped_duplicates: int
+    total_rows: int
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+
+class ImportRejected(InvalidRequest):
+    """422 from the importer: the file was not imported; `errors` says why, row by row."""
+
+    def __init__(self, message: str, *, error_count: int, errors: list[RowError], **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.error_count = error_count
+        self.errors = errors
+
+
+Params = list[tuple[str, str]]
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _metrics(data: dict[str, Any]) -> Metrics:
+    return Metrics(
+        total_spend=Decimal(data["total_spend"]),
+        transaction_count=int(data["transaction_count"]),
+        average_monthly_spend=Decimal(data["average_monthly_spend"]),
+        average_transaction=Decimal(data["average_transaction"]),
+        first_transaction=_date(data.get("first_transaction")),
+        last_transaction=_date(data.get("last_transaction")),
+        top_categories=[
+            CategoryTotal(
+                category=item["category"],
+                total=Decimal(item["total"]),
+                count=int(item["count"]),
+                share=Decimal(item["share"]),
+            )
+            for item in data.get("top_categories", [])
+        ],
+        spend_over_time=[
+            PeriodTotal(
+                period_start=date.fromisoformat(item["period_start"]),
+                total=Decimal(item["total"]),
+                count=int(item["count"]),
+            )
+            for item in data.get("spend_over_time", [])
+        ],
+    )
+
+
+def _detail_text(detail: Any) -> str:
+    """A readable sentence from FastAPI's `detail` (a string or a list of errors)."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list) and detail:
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc", []) if p not in ("query", "body"))
+                parts.append(f"{where}: {item.get('msg', '')}".strip(": "))
+        return "; ".join(parts) or "The request was not valid"
+    if isinstance(detail, dict) and "message" in detail:
+        return str(detail["message"])
+    return "The request was not valid"
+
+
+class ApiClient:
+    """A small async client of the spending API; one per browser session, with its token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if not self.token:
+            raise AuthExpired("Please log in.", status=401)
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            logger.warning("%s %s timed out: %s", method, url, exc)
+            raise BackendUnavailable("The server took too long to answer.") from exc
+        except httpx.TransportError as exc:
+            logger.warning("%s %s failed: %s", method, url, exc)
+            raise BackendUnavailable("The server cannot be reached.") from exc
+        return response
+
+    @staticmethod
+    def _detail(response: httpx.Response) -> Any:
+        try:
+            return response.json().get("detail")
+        except (ValueError, AttributeError):
+            return None
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        detail = self._detail(response)
+        if status == 401:
+            raise AuthExpired("Your session has expired. Please log in again.", status=status)
+        if status == 422:
+            raise InvalidRequest(_detail_text(detail), status=status, detail=detail)
+        if status == 413:
+            raise InvalidRequest("The file is too large to upload.", status=status, detail=detail)
+        if status in (502, 503, 504):
+            raise BackendUnavailable(
+                "The server is unavailable right now.", status=status, detail=detail
+            )
+        if status >= 500:
+            raise ApiError("The server had a problem. Please try again.", status=status)
+        raise ApiError(
+            _detail_text(detail) if detail else f"Request failed ({status})", status=status
+        )
+
+    async def _get(self, url: str, params: Params | None = None) -> httpx.Response:
+        response = await self._send("GET", url, params=params or [], headers=self._headers())
+        self._raise_for_status(response)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError("The server sent an answer that could not be read.") from exc
+
+    # -- endpoints ------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> Token:
+        response = await self._send(
+            "POST", "/login", json={"username": username, "password": password}
+        )
+        if response.status_code == 401:
+            raise InvalidCredentials("Incorrect username or password.", status=401)
+        if response.status_code == 429:
+            retry = response.headers.get("Retry-After", "")
+            seconds = int(retry) if retry.isdigit() else None
+            wait = f" Try again in {max(1, round(seconds / 60))} min." if seconds else ""
+            raise LoginLocked(
+                f"Too many failed attempts; this account is locked for now.{wait}",
+                status=429,
+                retry_after=seconds,
+            )
+        if response.status_code == 422:
+            raise InvalidRequest("Enter a username and a password.", status=422)
+        self._raise_for_status(response)
+        data = self._json(response)
+        token = Token(access_token=data["access_token"], expires_in=int(data["expires_in"]))
+        self.token = token.access_token
+        return token
+
+    async def me(self) -> User:
+        data = self._json(await self._get("/me"))
+        return User(id=int(data["id"]), username=str(data["username"]))
+
+    async def health(self) -> bool:
+        try:
+            response = await self._http.get("/health", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def categories(self) -> list[CategoryCount]:
+        data = self._json(await self._get("/categories"))
+        return [CategoryCount(category=i["category"], count=int(i["count"])) for i in data]
+
+    async def metrics(self, params: Params, granularity: str = "month") -> Metrics:
+        response = await self._get("/metrics", [*params, ("granularity", granularity)])
+        try:
+            return _metrics(response.json(parse_float=Decimal))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ApiError("The server sent metrics that could not be read.") from exc
+
+    async def transactions(
+        self, params: Params, *, sort: str = "-timestamp", limit: int = 25, offset: int = 0
+    ) -> TransactionPage:
+        query = [*params, ("sort", sort), ("limit", str(limit)), ("offset", str(offset))]
+        response = await self._get("/transactions", query)
+        try:
+            items = [
+                Transaction(
+                    id=int(i["id"]),
+                    amount=Decimal(i["amount"]),
+                    category=i["category"],
+                    timestamp=datetime.fromisoformat(i["timestamp"]),
+                    description=i.get("description"),
+                )
+                for i in response.json(parse_float=Decimal)
+            ]
+            total = int(response.headers.get("X-Total-Count", len(items)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ApiError("The server sent transactions that could not be read.") from exc
+        return TransactionPage(items=items, total=total)
+
+    async def export_csv(self, params: Params) -> bytes:
+        return (await self._get("/transactions/export", params)).content
+
+    async def import_csv(
+        self, filename: str, content: bytes, *, date_format: str | None = None
+    ) -> ImportResult:
+        query = [("date_format", date_format)] if date_format else []
+        response = await self._send(
+            "POST",
+            "/transactions/import",
+            params=query,
+            files={"file": (filename, content, "text/csv")},
+            headers=self._headers(),
+            timeout=UPLOAD_TIMEOUT,
+        )
+        if response.status_code == 422:
+            detail = self._detail(response)
+            if isinstance(detail, dict) and "errors" in detail:
+                errors = [
+                    RowError(
+                        line=e.get("line"),
+                        column=e.get("column"),
+                        value=None if e.get("value") is None else str(e.get("value")),
+                        reason=str(e.get("reason", "")),
+                    )
+                    for e in detail.get("errors", [])
+                ]
+                raise ImportRejected(
+                    str(detail.get("message") or "The file could not be imported."),
+                    status=422,
+                    detail=detail,
+                    error_count=int(detail.get("error_count", len(errors))),
+                    errors=errors,
+                )
+        self._raise_for_status(response)
+        data = self._json(response)
+        return ImportResult(
+            inserted=int(data["inserted"]),
+            skipped_duplicates=int(data["skipped_duplicates"]),
+            total_rows=int(data["total_rows"]),
+        )

@@ -1,0 +1,208 @@
+"""One browser session of the dashboard: its state objects, views, URL, storage and timers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from html import escape
+from urllib.parse import urlencode
+
+import panel as pn
+
+from spending_ui.api import ApiClient
+from spending_ui.browser import TabTokenStore
+from spending_ui.state import AuthState, Filters
+from spending_ui.store import DashboardStore
+from spending_ui.theme import ACCENT
+from spending_ui.views.dashboard import DashboardView
+from spending_ui.views.login import LoginView
+from spending_ui.views.sidebar import DataPanel, FiltersPanel
+
+logger = logging.getLogger("spending_ui")
+
+EXPIRY_CHECK_MS = 15_000
+HEARTBEAT_MS = 20_000
+RECOVERY_POLL_MS = 2_000
+STORAGE_WAIT_MS = 8_000
+
+
+def initial_query() -> dict[str, list[str]]:
+    """The page's query string at session start (the filters of a bookmarked view)."""
+    args = pn.state.session_args or {}
+    return {
+        key: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
+        for key, values in args.items()
+    }
+
+
+def is_small_screen() -> bool:
+    """Phones start with the sidebar folded away (the menu button opens it)."""
+    agent = (pn.state.headers or {}).get("User-Agent", "")
+    return "Mobi" in agent or "Android" in agent
+
+
+class DashboardApp:
+    """Wires one session's state objects to its views and to the page (URL, storage, timers)."""
+
+    def __init__(self, backend_url: str):
+        self.api = ApiClient(backend_url)
+        self.auth = AuthState(self.api)
+        filters = Filters()
+        filters.apply_query(initial_query())
+        self.store = DashboardStore(self.auth, filters=filters)
+        self.storage = TabTokenStore(height=0, width=0, margin=0)
+        self._recovery = None
+        self._login_view: LoginView | None = None
+        self._dashboard_views: tuple[list, list] | None = None
+
+        self.banner = pn.pane.Alert(
+            "<b>Connection lost.</b> The server cannot be reached; retrying… "
+            "Your view comes back as soon as it answers.",
+            alert_type="danger",
+            visible=False,
+            sizing_mode="stretch_width",
+            css_classes=["backend-banner"],
+        )
+        self.main = pn.Column(self._starting(), sizing_mode="stretch_width")
+        self.sidebar = pn.Column(sizing_mode="stretch_width")
+        self.user_label = pn.pane.HTML("", styles={"color": "white"}, margin=(14, 10))
+        self.logout_button = pn.widgets.Button(
+            name="Log out", button_type="light", width=100, margin=(10, 10), visible=False
+        )
+        self.logout_button.on_click(lambda _: self.logout())
+
+        self.storage.param.watch(self._storage_loaded, "loaded")
+        self.auth.param.watch(self._status_changed, "status")
+        self.auth.param.watch(self._token_changed, "token")
+        self.auth.param.watch(self._backend_changed, "backend_down")
+        filters.param.watch(self._sync_url, list(filters.param))
+        self.store.watch_filters()
+        self._show_logged_out()
+
+    # -- page -----------------------------------------------------------------------------
+
+    def _starting(self):
+        return pn.indicators.LoadingSpinner(value=True, size=40, name="Loading…", margin=40)
+
+    def template(self) -> pn.template.FastListTemplate:
+        template = pn.template.FastListTemplate(
+            title="Spending",
+            sidebar=[self.sidebar],
+            main=[self.banner, self.main, self.storage],
+            header=[
+                pn.Row(
+                    self.user_label,
+                    self.logout_button,
+                    styles={"margin-left": "auto"},
+                    css_classes=["account"],
+                )
+            ],
+            accent=ACCENT,
+            theme_toggle=True,
+            sidebar_width=320,
+            collapsed_sidebar=is_small_screen(),
+            main_layout=None,
+            font="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            font_url="",
+        )
+        pn.state.add_periodic_callback(self._storage_fallback, period=STORAGE_WAIT_MS, count=1)
+        pn.state.add_periodic_callback(self._check_expiry, period=EXPIRY_CHECK_MS)
+        pn.state.add_periodic_callback(self._heartbeat, period=HEARTBEAT_MS)
+        pn.state.on_session_destroyed(self._destroyed)
+        return template
+
+    def _destroyed(self, _context) -> None:
+        try:
+            asyncio.get_running_loop().create_task(self.api.aclose())
+        except RuntimeError:
+            pass
+
+    # -- auth -----------------------------------------------------------------------------
+
+    async def _storage_loaded(self, event) -> None:
+        if event.new and self.auth.status == "starting":
+            if self.storage.token:
+                await self.auth.restore(self.storage.token)
+            else:
+                self.auth.status = "logged_out"
+
+    def _storage_fallback(self) -> None:
+        """If the tab never reports its storage (scripts blocked, storage off), ask to log in."""
+        if self.auth.status == "starting":
+            logger.warning("tab storage did not report; showing the login form")
+            self.auth.status = "logged_out"
+
+    def _token_changed(self, event) -> None:
+        self.storage.token = event.new
+
+    def _status_changed(self, event) -> None:
+        if event.new == "logged_in":
+            self._show_dashboard()
+        elif event.new == "logged_out":
+            self._show_logged_out()
+
+    def logout(self) -> None:
+        self.auth.logout()
+
+    def _show_logged_out(self) -> None:
+        self.store.param.update(metrics=None, previous=None, page=None, categories=[], error="")
+        self.user_label.object = ""
+        self.logout_button.visible = False
+        self.sidebar.objects = [
+            pn.pane.Markdown(
+                "### Understand your spending\n\nSee where your money goes at a glance, then "
+                "drill in by period, category, amount or description.\n\nImport your bank's "
+                "CSV export once you are in.",
+                margin=(0, 10),
+            )
+        ]
+        if self.auth.status == "starting":
+            return
+        if self._login_view is None:
+            self._login_view = LoginView(auth=self.auth)
+        self.main.objects = [self._login_view]
+
+    def _show_dashboard(self) -> None:
+        self.user_label.object = f"Signed in as <b>{escape(self.auth.username)}</b>"
+        self.user_label.visible = not is_small_screen()
+        self.logout_button.visible = True
+        if self._dashboard_views is None:
+            # Built once per session and reused after a re-login: views watch the store.
+            self._dashboard_views = (
+                [FiltersPanel(store=self.store), DataPanel(store=self.store)],
+                [DashboardView(store=self.store)],
+            )
+        self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
+        pn.state.execute(self.store.refresh)
+
+    # -- timers and the URL ---------------------------------------------------------------
+
+    def _check_expiry(self) -> None:
+        self.auth.expire_if_due()
+
+    async def _heartbeat(self) -> None:
+        if self.auth.status == "logged_in" and not self.auth.backend_down:
+            if not await self.api.health():
+                self.auth.backend_down = True
+
+    def _backend_changed(self, event) -> None:
+        self.banner.visible = event.new
+        if event.new and self._recovery is None:
+            self._recovery = pn.state.add_periodic_callback(self._try_recover, RECOVERY_POLL_MS)
+        elif not event.new and self._recovery is not None:
+            self._recovery.stop()
+            self._recovery = None
+
+    async def _try_recover(self) -> None:
+        if await self.auth.check_backend() and self.auth.status == "logged_in":
+            await self.store.refresh()
+
+    def _sync_url(self, *_) -> None:
+        if pn.state.location is None:
+            return
+        search = urlencode(self.store.filters.to_query())
+        pn.state.location.search = f"?{search}" if search else ""
+
+
+def create_template(backend_url: str) -> pn.template.FastListTemplate:
+    return DashboardApp(backend_url).template()

@@ -1,0 +1,163 @@
+"""The dashboard's data store: fetches /metrics, /transactions and /categories for the filters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import param
+
+from spending_ui.api import ApiError, ImportResult, Metrics, TransactionPage
+from spending_ui.state import AuthState, Filters
+from spending_ui.theme import category_colours
+
+logger = logging.getLogger(__name__)
+
+SORTS = {
+    "-timestamp": "Newest first",
+    "timestamp": "Oldest first",
+    "-amount": "Largest amount",
+    "amount": "Smallest amount",
+}
+FILTER_PARAMS = ["start", "end", "categories", "min_amount", "max_amount", "q"]
+
+
+class DashboardStore(param.Parameterized):
+    """Results for the current filters; every number comes from the API, none is computed here."""
+
+    filters = param.ClassSelector(class_=Filters)
+    categories = param.List(default=[], item_type=str, doc="All the user's categories")
+    metrics = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
+    previous = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
+    page = param.ClassSelector(class_=TransactionPage, default=None, allow_None=True)
+    sort = param.Selector(default="-timestamp", objects=list(SORTS))
+    page_index = param.Integer(default=0, bounds=(0, None))
+    page_size = param.Integer(default=25, bounds=(1, 1000))
+    loading = param.Boolean(default=False)
+    table_loading = param.Boolean(default=False)
+    error = param.String(default="")
+
+    def __init__(self, auth: AuthState, **params):
+        params.setdefault("filters", Filters())
+        super().__init__(**params)
+        self.auth = auth
+        self._generation = 0
+        self._table_generation = 0
+
+    @property
+    def api(self):
+        return self.auth.api
+
+    @property
+    def colours(self) -> dict[str, str]:
+        return category_colours(self.categories)
+
+    @property
+    def page_count(self) -> int:
+        total = self.page.total if self.page else 0
+        return max(1, -(-total // self.page_size))
+
+    async def _call(self, request):
+        """Await one API call; errors become state (banner, logout, message), never a traceback."""
+        try:
+            return await request
+        except ApiError as exc:
+            self.error = self.auth.handle(exc)
+            raise
+
+    async def refresh(self) -> None:
+        """Everything for the current filters: KPIs (+ previous period), charts, first page."""
+        self._generation += 1
+        generation = self._generation
+        filters = self.filters
+        params = filters.to_params()
+        previous_params = filters.previous_params()
+        self.loading = True
+        try:
+            requests = [
+                self.api.categories(),
+                self.api.metrics(params, filters.granularity),
+                self.api.metrics(previous_params, "month") if previous_params else _none(),
+            ]
+            categories, metrics, previous = await self._call(asyncio.gather(*requests))
+        except ApiError:
+            if generation == self._generation:
+                self.loading = False
+            return
+        if generation != self._generation:
+            return
+        self.param.update(
+            categories=[c.category for c in categories],
+            metrics=metrics,
+            previous=previous,
+            error="",
+            loading=False,
+        )
+        if self.page_index:
+            self.page_index = 0  # triggers refresh_table
+        else:
+            await self.refresh_table()
+
+    async def refresh_chart(self) -> None:
+        """Only the time series changed (the day/week/month switch)."""
+        self._generation += 1
+        generation = self._generation
+        self.loading = True
+        try:
+            metrics = await self._call(
+                self.api.metrics(self.filters.to_params(), self.filters.granularity)
+            )
+        except ApiError:
+            if generation == self._generation:
+                self.loading = False
+            return
+        if generation == self._generation:
+            self.param.update(metrics=metrics, error="", loading=False)
+
+    async def refresh_table(self) -> None:
+        self._table_generation += 1
+        generation = self._table_generation
+        self.table_loading = True
+        try:
+            page = await self._call(
+                self.api.transactions(
+                    self.filters.to_params(),
+                    sort=self.sort,
+                    limit=self.page_size,
+                    offset=self.page_index * self.page_size,
+                )
+            )
+        except ApiError:
+            if generation == self._table_generation:
+                self.table_loading = False
+            return
+        if generation == self._table_generation:
+            self.param.update(page=page, table_loading=False)
+
+    async def export_csv(self) -> bytes:
+        return await self._call(self.api.export_csv(self.filters.to_params()))
+
+    async def import_csv(self, filename: str, content: bytes) -> ImportResult:
+        result = await self.api.import_csv(filename, content)
+        await self.refresh()
+        return result
+
+    # -- what triggers what ---------------------------------------------------------------
+
+    def watch_filters(self) -> None:
+        """Refresh whenever the filters change (call once per session, in the app)."""
+        self.filters.param.watch(self._filters_changed, [*FILTER_PARAMS, "granularity"])
+
+    async def _filters_changed(self, *events) -> None:
+        if all(event.name == "granularity" for event in events):
+            await self.refresh_chart()
+        else:
+            await self.refresh()
+
+    @param.depends("sort", "page_index", watch=True)
+    async def _page_changed(self) -> None:
+        await self.refresh_table()
+
+
+async def _none() -> None:
+    return None

@@ -1,0 +1,73 @@
+"""Colours, number formats and the small amount of CSS the dashboard adds to its template."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+ACCENT = "#2f6fdf"
+# Tableau 10 then its lighter companions: distinct in light and dark themes.
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#a0cbe8",
+    "#ffbe7d",
+    "#8cd17d",
+    "#ff9d9a",
+    "#86bcb6",
+    "#f1ce63",
+    "#d4a6c8",
+    "#d7b5a6",
+)
+
+
+def category_colours(categories: list[str]) -> dict[str, str]:
+    """One colour per category, by its place in the user's sorted category list.
+
+    The list comes from /categories (all of the user's categories), so a category keeps
+    its colour whatever the filters, in every chart.
+    """
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(categories)))}
+
+
+def money(value: Decimal | float | int) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
+def percent_change(current: Decimal, previous: Decimal) -> Decimal | None:
+    """Relative change in percent, None when the previous value is zero."""
+    if not previous:
+        return None
+    return (Decimal(current) - Decimal(previous)) / Decimal(previous) * 100
+
+
+CSS = """
+.kpi { padding: 14px 18px; border-radius: 10px; min-height: 104px;
+  background: var(--panel-surface-color, var(--background-color, #fff));
+  border: 1px solid rgba(128,128,128,.22); box-sizing: border-box; }
+.kpi-label { font-size: 13px; opacity: .75; text-transform: uppercase; letter-spacing: .04em; }
+.kpi-value { font-size: 28px; font-weight: 650; margin: 6px 0 4px; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
+.kpi-delta { font-size: 13px; }
+.kpi-delta.up { color: #d1495b; } .kpi-delta.down { color: #2a9d5c; }
+.kpi-delta.flat, .kpi-delta.none { opacity: .7; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px;
+  margin-right: 8px; vertical-align: middle; }
+table.tx { width: 100%; border-collapse: collapse; font-size: 14px; }
+table.tx th { text-align: left; font-weight: 600; padding: 8px 10px; opacity: .8;
+  border-bottom: 1px solid rgba(128,128,128,.35); }
+table.tx td { padding: 7px 10px; border-bottom: 1px solid rgba(128,128,128,.15); }
+table.tx td.amount, table.tx th.amount { text-align: right; font-variant-numeric: tabular-nums; }
+table.tx tr:hover td { background: rgba(128,128,128,.08); }
+.empty { text-align: center; padding: 36px 12px; opacity: .85; }
+.empty h3 { margin: 0 0 6px; }
+.login-title { text-align: center; margin: 0; }
+.muted { opacity: .7; font-size: 13px; }
+"""

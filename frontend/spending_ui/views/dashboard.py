@@ -1,0 +1,128 @@
+"""The logged-in main area: filter summary, KPIs, charts, transactions, and the empty state."""
+
+from __future__ import annotations
+
+from html import escape
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from spending_ui.store import DashboardStore
+from spending_ui.theme import CSS
+from spending_ui.views.charts import CategoryDonut, SpendOverTime
+from spending_ui.views.kpis import KpiCards
+from spending_ui.views.table import TransactionsTable
+
+
+def summary_html(store: DashboardStore) -> str:
+    filters = store.filters
+    parts = [f"<b>{escape(filters.describe_range())}</b>"]
+    if filters.preset != "custom" and filters.start and filters.end:
+        parts.append(f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}")
+    if filters.categories:
+        parts.append("in " + ", ".join(escape(c) for c in filters.categories))
+    if filters.min_amount is not None or filters.max_amount is not None:
+        low = "…" if filters.min_amount is None else f"{filters.min_amount:,.2f}"
+        high = "…" if filters.max_amount is None else f"{filters.max_amount:,.2f}"
+        parts.append(f"amounts {low} to {high}")
+    if filters.q:
+        parts.append(f"description contains “{escape(filters.q)}”")
+    return "<div class='muted' style='font-size:14px'>" + " · ".join(parts) + "</div>"
+
+
+class DashboardView(Viewer):
+    store = param.ClassSelector(class_=DashboardStore)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        store = self.store
+        self._summary = pn.pane.HTML(summary_html(store), sizing_mode="stretch_width")
+        self._error = pn.pane.Alert(
+            "",
+            alert_type="warning",
+            visible=False,
+            sizing_mode="stretch_width",
+            css_classes=["dashboard-error"],
+        )
+        self._empty = pn.Column(
+            pn.pane.HTML(
+                "<div class='empty' data-empty='true'><h3>No data for these filters</h3>"
+                "<div>Nothing matches the period and filters you chose. Widen the period, "
+                "clear a filter, or import a CSV from your bank.</div></div>",
+                stylesheets=[CSS],
+                sizing_mode="stretch_width",
+            ),
+            pn.Row(
+                pn.Spacer(),
+                _button("Show all time", lambda _: setattr(store.filters, "preset", "all")),
+                _button("Reset filters", lambda _: store.filters.reset()),
+                pn.Spacer(),
+                sizing_mode="stretch_width",
+            ),
+            visible=False,
+            sizing_mode="stretch_width",
+            css_classes=["empty-state"],
+        )
+        self._donut = pn.Card(
+            CategoryDonut(store=store),
+            title="Top categories",
+            collapsible=False,
+            sizing_mode="stretch_width",
+            min_width=280,
+            styles={"flex": "1 1 380px"},
+            margin=8,
+        )
+        self._timeline = pn.Card(
+            SpendOverTime(store=store),
+            title="Spend over time",
+            collapsible=False,
+            sizing_mode="stretch_width",
+            min_width=280,
+            styles={"flex": "2 1 520px"},
+            margin=8,
+        )
+        self._charts = pn.FlexBox(self._donut, self._timeline, sizing_mode="stretch_width")
+        self._table = pn.Card(
+            TransactionsTable(store=store),
+            title="Transactions",
+            collapsible=False,
+            sizing_mode="stretch_width",
+            margin=8,
+        )
+        store.filters.param.watch(self._update_summary, list(store.filters.param))
+        store.param.watch(self._update_state, ["metrics", "error"])
+        store.param.watch(self._loading, "loading")
+        self._update_state()
+
+    def _loading(self, event):
+        self._donut.loading = event.new
+        self._timeline.loading = event.new
+
+    def _update_summary(self, *_):
+        self._summary.object = summary_html(self.store)
+
+    def _update_state(self, *_):
+        store = self.store
+        empty = store.metrics is not None and store.metrics.transaction_count == 0
+        self._empty.visible = empty
+        self._charts.visible = not empty
+        self._table.visible = not empty
+        self._error.param.update(object=escape(store.error), visible=bool(store.error))
+
+    def __panel__(self):
+        return pn.Column(
+            self._summary,
+            self._error,
+            KpiCards(store=self.store),
+            self._empty,
+            self._charts,
+            self._table,
+            sizing_mode="stretch_width",
+        )
+
+
+def _button(label: str, callback) -> pn.widgets.Button:
+    button = pn.widgets.Button(name=label, button_type="primary", button_style="outline")
+    button.on_click(callback)
+    return button

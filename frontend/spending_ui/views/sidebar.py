@@ -1,0 +1,185 @@
+"""The sidebar: the filters, and the data tools (CSV import and filtered export)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from html import escape
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from spending_ui.api import ApiError, ImportRejected
+from spending_ui.state import PRESETS
+from spending_ui.store import DashboardStore
+
+logger = logging.getLogger(__name__)
+MAX_ROW_ERRORS_SHOWN = 8
+
+
+class FiltersPanel(Viewer):
+    store = param.ClassSelector(class_=DashboardStore)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        filters = self.store.filters
+        self._preset = pn.widgets.Select.from_param(
+            filters.param.preset,
+            options={label: key for key, label in PRESETS.items()},
+            name="Period",
+            sizing_mode="stretch_width",
+        )
+        self._start = pn.widgets.DatePicker.from_param(
+            filters.param.start, name="From", sizing_mode="stretch_width"
+        )
+        self._end = pn.widgets.DatePicker.from_param(
+            filters.param.end, name="To", sizing_mode="stretch_width"
+        )
+        self._categories = pn.widgets.MultiChoice.from_param(
+            filters.param.categories,
+            options=sorted({*self.store.categories, *filters.categories}),
+            name="Categories",
+            placeholder="All categories",
+            sizing_mode="stretch_width",
+        )
+        self._min = pn.widgets.FloatInput.from_param(
+            filters.param.min_amount,
+            name="Min amount",
+            placeholder="Any",
+            sizing_mode="stretch_width",
+        )
+        self._max = pn.widgets.FloatInput.from_param(
+            filters.param.max_amount,
+            name="Max amount",
+            placeholder="Any",
+            sizing_mode="stretch_width",
+        )
+        self._q = pn.widgets.TextInput.from_param(
+            filters.param.q,
+            name="Description contains",
+            placeholder="e.g. coffee",
+            sizing_mode="stretch_width",
+        )
+        self._reset = pn.widgets.Button(
+            name="Reset filters", button_type="light", sizing_mode="stretch_width"
+        )
+        self._reset.on_click(lambda _: filters.reset())
+        self.store.param.watch(self._options, "categories")
+
+    def _options(self, event):
+        self._categories.options = sorted({*event.new, *self.store.filters.categories})
+
+    def __panel__(self):
+        return pn.Column(
+            pn.pane.Markdown("### Filters", margin=(0, 10)),
+            self._preset,
+            pn.Row(self._start, self._end, sizing_mode="stretch_width"),
+            self._categories,
+            pn.Row(self._min, self._max, sizing_mode="stretch_width"),
+            self._q,
+            self._reset,
+            sizing_mode="stretch_width",
+        )
+
+
+def import_message(result) -> str:
+    return (
+        f"Imported {result.inserted:,} new transaction{'s' if result.inserted != 1 else ''}; "
+        f"{result.skipped_duplicates:,} duplicate{'s' if result.skipped_duplicates != 1 else ''} "
+        f"skipped ({result.total_rows:,} rows read)."
+    )
+
+
+def rejection_html(exc: ImportRejected) -> str:
+    items = "".join(
+        f"<li>Line {e.line if e.line is not None else '?'}"
+        f"{', ' + escape(e.column) if e.column else ''}: {escape(e.reason)}"
+        f"{' (' + escape(repr(e.value)) + ')' if e.value else ''}</li>"
+        for e in exc.errors[:MAX_ROW_ERRORS_SHOWN]
+    )
+    more = exc.error_count - min(len(exc.errors), MAX_ROW_ERRORS_SHOWN)
+    tail = f"<li>… and {more:,} more</li>" if more > 0 else ""
+    return (
+        f"<b>Nothing was imported.</b> {escape(exc.message)} "
+        f"({exc.error_count:,} problem{'s' if exc.error_count != 1 else ''})<ul>{items}{tail}</ul>"
+    )
+
+
+class DataPanel(Viewer):
+    """Upload a bank CSV; download the filtered transactions as CSV."""
+
+    store = param.ClassSelector(class_=DashboardStore)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._file = pn.widgets.FileInput(accept=".csv,text/csv", sizing_mode="stretch_width")
+        self._upload = pn.widgets.Button(
+            name="Import CSV", button_type="primary", disabled=True, sizing_mode="stretch_width"
+        )
+        self._result = pn.pane.Alert(
+            "",
+            alert_type="success",
+            visible=False,
+            sizing_mode="stretch_width",
+            css_classes=["import-result"],
+        )
+        self._download = pn.widgets.FileDownload(
+            callback=self._export,
+            filename="transactions.csv",
+            label="Download filtered CSV",
+            button_type="default",
+            sizing_mode="stretch_width",
+            css_classes=["export-button"],
+        )
+        self._file.param.watch(self._file_chosen, "value")
+        self._upload.on_click(self._import)
+        self.store.auth.param.watch(self._forget_result, "status")
+
+    def _forget_result(self, event):
+        if event.new != "logged_in":
+            self._result.visible = False
+
+    def _file_chosen(self, event):
+        self._upload.disabled = not event.new
+        self._result.visible = False
+
+    def _show(self, html: str, kind: str) -> None:
+        self._result.param.update(object=html, alert_type=kind, visible=True)
+
+    async def _import(self, _):
+        content, filename = self._file.value, self._file.filename or "upload.csv"
+        if not content:
+            return
+        self._upload.param.update(disabled=True, name="Importing…")
+        try:
+            result = await self.store.import_csv(filename, content)
+        except ImportRejected as exc:
+            self._show(rejection_html(exc), "danger")
+        except ApiError as exc:
+            message = self.store.auth.handle(exc)
+            self._show(escape(message), "danger")
+        else:
+            self._show(import_message(result), "success")
+        finally:
+            self._upload.param.update(disabled=not self._file.value, name="Import CSV")
+
+    async def _export(self):
+        try:
+            content = await self.store.export_csv()
+        except ApiError as exc:
+            self._show(escape(f"Export failed: {exc.message}"), "danger")
+            raise
+        return io.BytesIO(content)
+
+    def __panel__(self):
+        return pn.Column(
+            pn.pane.Markdown("### Your data", margin=(0, 10)),
+            pn.pane.HTML("<div class='muted'>Import a bank export (CSV).</div>", margin=(0, 10)),
+            self._file,
+            self._upload,
+            self._result,
+            pn.pane.HTML("<hr style='opacity:.3'>", sizing_mode="stretch_width"),
+            self._download,
+            sizing_mode="stretch_width",
+        )

@@ -1,0 +1,348 @@
+"""Fixtures of the dashboard's tests.
+
+Unit tests need nothing. The end-to-end tests (marked `ui`) get, once per test session: a
+fresh PostgreSQL database on 127.0.0.1:5432 (migrated, seeded with known rows), the API
+(uvicorn) and the dashboard (`panel serve`) as subprocesses on free ports, and Chromium
+driven by Playwright. Without PostgreSQL or /usr/bin/chromium they skip, or fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
+START_TIMEOUT = 60.0
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"required under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)  # polling interval, not a wait for an outcome
+    raise RuntimeError(f"{url} not ready after {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+# -- the seeded data: known rows, so the tests can compute the numbers themselves ------------
+
+
+@dataclass(frozen=True)
+class Row:
+    day: date
+    amount: Decimal
+    category: str
+    description: str
+
+    @property
+    def timestamp(self) -> datetime:
+        return datetime.combine(self.day, datetime.min.time()) + timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class SeededUser:
+    username: str
+    password: str
+    rows: tuple[Row, ...]
+
+    def total(self, start: date | None = None, end: date | None = None, categories=()) -> Decimal:
+        return sum(
+            (
+                r.amount
+                for r in self.rows
+                if (start is None or r.day >= start)
+                and (end is None or r.day <= end)
+                and (not categories or r.category in categories)
+            ),
+            Decimal("0.00"),
+        )
+
+
+def _ana_rows(today: date) -> tuple[Row, ...]:
+    categories = ("Groceries", "Dining", "Transport", "Shopping")
+    rows = [
+        Row(
+            today - timedelta(days=k),
+            Decimal(12 + (k * 7) % 53) + Decimal("0.35"),
+            categories[(k // 3) % len(categories)],
+            f"{categories[(k // 3) % len(categories)]} purchase {k}",
+        )
+        for k in range(0, 420, 3)
+    ]
+    rows += [
+        Row(today - timedelta(days=30 * m + 2), Decimal("950.00"), "Rent", f"Rent {m}")
+        for m in range(14)
+    ]
+    return tuple(rows)
+
+
+def _ben_rows(today: date) -> tuple[Row, ...]:
+    categories = ("Books", "Groceries")
+    return tuple(
+        Row(
+            today - timedelta(days=k),
+            Decimal("7.50") + Decimal(k % 11),
+            categories[k % 2],
+            f"Ben {categories[k % 2]} {k}",
+        )
+        for k in range(1, 200, 5)
+    )
+
+
+def _cam_rows(today: date) -> tuple[Row, ...]:
+    return tuple(
+        Row(today - timedelta(days=4 * k + 1), Decimal("20.00") + k, "Groceries", f"Cam shop {k}")
+        for k in range(10)
+    )
+
+
+class Server:
+    """A subprocess that serves HTTP; can be stopped and started again on the same port."""
+
+    def __init__(self, command: list[str], env: dict, ready_url: str, log: Path):
+        self.command, self.env, self.ready_url, self.log = command, env, ready_url, log
+        self.process: subprocess.Popen | None = None
+
+    def launch(self) -> None:
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=REPO,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait(self) -> None:
+        assert self.process is not None
+        wait_until_ready(self.ready_url, self.process, self.log)
+
+    def start(self) -> None:
+        self.launch()
+        self.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+
+@dataclass(frozen=True)
+class Stack:
+    api_url: str
+    ui_url: str
+    users: dict[str, SeededUser]
+    today: date
+    api_server: Server
+    secret_key: str = SECRET_KEY
+
+    def token(self, username: str) -> str:
+        user = self.users[username]
+        response = httpx.post(
+            f"{self.api_url}/login", json={"username": user.username, "password": user.password}
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def api(self, username: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.api_url, headers={"Authorization": f"Bearer {self.token(username)}"}
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a backend dependency
+        unavailable("psycopg is not installed")
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.Error as exc:
+        unavailable(f"no PostgreSQL on 127.0.0.1:5432 ({str(exc).strip()})")
+    name = f"spending_ui_e2e_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _seed(url: str, today: date) -> dict[str, SeededUser]:
+    from spending_api.auth.repository import create_user
+    from spending_api.auth.security import hash_password
+    from spending_api.db import Database
+    from spending_api.migrate import upgrade
+    from spending_api.settings import Settings
+    from spending_api.transactions.repository import NewTransaction, insert_transactions
+
+    upgrade(url)
+    users = {
+        "ana": SeededUser("ana", "ana-password-1", _ana_rows(today)),
+        "ben": SeededUser("ben", "ben-password-1", _ben_rows(today)),
+        "cam": SeededUser("cam", "cam-password-1", _cam_rows(today)),
+    }
+    database = Database.from_settings(Settings(database_url=url, secret_key=SECRET_KEY))
+    try:
+        with database.session() as session:
+            for user in users.values():
+                created = create_user(
+                    session, username=user.username, password_hash=hash_password(user.password)
+                )
+                insert_transactions(
+                    session,
+                    user_id=created.id,
+                    rows=[
+                        NewTransaction(r.timestamp, r.amount, r.category, r.description, i)
+                        for i, r in enumerate(user.rows)
+                    ],
+                )
+            session.commit()
+    finally:
+        database.dispose()
+    return users
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
+    """The API and the dashboard, on free ports, against the seeded database."""
+    today = date.today()
+    users = _seed(postgres_url, today)
+    logs = tmp_path_factory.mktemp("logs")
+    api_port, ui_port = free_port(), free_port()
+    api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
+    api_env = {
+        **base_env,
+        "DATABASE_URL": postgres_url,
+        "SECRET_KEY": SECRET_KEY,
+        "ENVIRONMENT": "test",
+        "CORS_ORIGINS": f'["{ui_url}"]',
+        "LOG_LEVEL": "WARNING",
+    }
+    api = Server(
+        [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
+        + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
+        api_env,
+        f"{api_url}/health",
+        logs / "api.log",
+    )
+    ui = Server(
+        [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
+        + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
+        + [f"--allow-websocket-origin=127.0.0.1:{ui_port}", "--plugins", "spending_ui.security"],
+        {**base_env, "BACKEND_URL": api_url},
+        f"{ui_url}/app",
+        logs / "ui.log",
+    )
+    try:
+        api.launch()
+        ui.launch()
+        api.wait()
+        ui.wait()
+        yield Stack(
+            api_url=api_url, ui_url=f"{ui_url}/app", users=users, today=today, api_server=api
+        )
+    finally:
+        ui.stop()
+        api.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    # Conditions, not sleeps: generous limits so a busy CI machine does not flake.
+    expect.set_options(timeout=20_000)
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser) -> Iterator[Callable]:
+    """Pages in fresh browser contexts (separate cookies and storage), closed after the test."""
+    contexts = []
+
+    def make(viewport=(1400, 1000)):
+        context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
+        )
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on(
+            "console",
+            lambda m: page.console_errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,0 +1,312 @@
+"""The session state without a browser: filters, URL round trip, previous period, auth, store."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+import base64
+import json
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlencode
+
+import httpx
+import panel as pn
+import pytest
+
+from spending_ui.api import ApiClient
+from spending_ui.state import AuthState, Filters, months_before, period_end, preset_range
+from spending_ui.store import DashboardStore
+
+TODAY = date(2026, 3, 31)
+METRICS = {
+    "total_spend": 100.0,
+    "transaction_count": 2,
+    "average_monthly_spend": 100.0,
+    "average_transaction": 50.0,
+    "first_transaction": "2026-03-01",
+    "last_transaction": "2026-03-02",
+    "top_categories": [{"category": "Food", "total": 100.0, "count": 2, "share": 1.0}],
+    "spend_over_time": [{"period_start": "2026-03-01", "total": 100.0, "count": 2}],
+}
+
+
+def run(coro):
+    """Run a coroutine on its own thread: a browser test may hold this thread's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def jwt_with_exp(exp: datetime) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256'})}.{part({'sub': '1', 'exp': int(exp.timestamp())})}.sig"
+
+
+@pytest.mark.parametrize(
+    ("preset", "start", "end"),
+    [
+        ("this_month", date(2026, 3, 1), TODAY),
+        ("last_30_days", date(2026, 3, 2), TODAY),
+        ("last_3_months", date(2026, 1, 1), TODAY),
+        ("last_12_months", date(2025, 4, 1), TODAY),
+        ("this_year", date(2026, 1, 1), TODAY),
+        ("all", None, None),
+    ],
+)
+def test_presets(preset, start, end):
+    assert preset_range(preset, TODAY) == (start, end)
+    filters = Filters(today=TODAY, preset=preset)
+    assert (filters.start, filters.end) == (start, end)
+
+
+def test_months_before_clamps_to_the_month_end():
+    assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)
+    assert months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)
+    assert period_end(date(2026, 2, 1), "month") == date(2026, 2, 28)
+    assert period_end(date(2026, 3, 2), "week") == date(2026, 3, 8)
+
+
+def test_filters_become_query_parameters():
+    filters = Filters(today=TODAY, preset="last_30_days")
+    filters.param.update(categories=["Food", "Rent"], min_amount=5, max_amount=99.5, q=" cafe ")
+    assert filters.to_params() == [
+        ("start", "2026-03-02"),
+        ("end", "2026-03-31"),
+        ("category", "Food"),
+        ("category", "Rent"),
+        ("min_amount", "5.00"),
+        ("max_amount", "99.50"),
+        ("q", "cafe"),
+    ]
+    assert Filters(today=TODAY, preset="all").to_params() == []
+
+
+def test_editing_a_date_makes_the_range_custom():
+    filters = Filters(today=TODAY, preset="this_month")
+    filters.start = date(2026, 2, 15)
+    assert filters.preset == "custom"
+    assert (filters.start, filters.end) == (date(2026, 2, 15), TODAY)
+    filters.preset = "this_year"
+    assert (filters.start, filters.end) == (date(2026, 1, 1), TODAY)
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("last_30_days", (date(2026, 1, 31), date(2026, 3, 1))),
+        ("this_month", (date(2026, 1, 29), date(2026, 2, 28))),
+        ("all", None),
+    ],
+)
+def test_previous_period_has_the_same_length(preset, expected):
+    filters = Filters(today=TODAY, preset=preset)
+    assert filters.previous_period() == expected
+    if expected:
+        length = (filters.end - filters.start).days
+        assert (expected[1] - expected[0]).days == length
+        assert expected[1] == filters.start - timedelta(days=1)
+        assert ("start", expected[0].isoformat()) in filters.previous_params()
+    else:
+        assert filters.previous_params() is None
+
+
+def round_trip(filters: Filters) -> Filters:
+    url_query = urlencode(filters.to_query())
+    restored = Filters(today=TODAY)
+    restored.apply_query(parse_qs(url_query))
+    return restored
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"preset": "last_3_months"},
+        {"preset": "all", "categories": ["Food & Drink", "Rent"], "q": "a=b&c"},
+        {"min_amount": 10.5, "max_amount": 20.0, "granularity": "week"},
+    ],
+)
+def test_url_round_trip_of_presets(values):
+    filters = Filters(today=TODAY)
+    filters.param.update(**values)
+    restored = round_trip(filters)
+    assert restored.param.values() | {"name": None} == filters.param.values() | {"name": None}
+
+
+def test_url_round_trip_of_a_custom_range():
+    filters = Filters(today=TODAY)
+    filters.set_range(date(2025, 12, 1), date(2025, 12, 31))
+    restored = round_trip(filters)
+    assert restored.preset == "custom"
+    assert (restored.start, restored.end) == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_a_relative_preset_stays_relative_in_the_url():
+    assert Filters(today=TODAY, preset="last_30_days").to_query() == [("preset", "last_30_days")]
+    assert Filters(today=TODAY).to_query() == []  # the default needs no query at all
+
+
+def test_bad_url_values_are_ignored():
+    filters = Filters(today=TODAY)
+    filters.apply_query(
+        {
+            "preset": ["nope"],
+            "min": ["abc"],
+            "max": ["inf"],
+            "granularity": ["year"],
+            "q": ["x" * 500],
+        }
+    )
+    assert filters.preset == "last_12_months"
+    assert filters.min_amount is None and filters.max_amount is None
+    assert filters.granularity == "month" and len(filters.q) == 200
+
+
+def test_clicking_a_bar_narrows_to_its_period_one_level_finer():
+    filters = Filters(today=TODAY)
+    filters.narrow_to_period(date(2026, 2, 1), "month")
+    assert (filters.preset, filters.start, filters.end) == (
+        "custom",
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+    )
+    assert filters.granularity == "week"
+    filters.narrow_to_category("Food")
+    assert filters.categories == ["Food"]
+    filters.reset()
+    assert filters.is_default
+
+
+# -- auth ------------------------------------------------------------------------------------
+
+
+def auth_with(handler) -> AuthState:
+    return AuthState(ApiClient("http://api.test", transport=httpx.MockTransport(handler)))
+
+
+def login_handler(token: str):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/login":
+            return httpx.Response(200, json={"access_token": token, "expires_in": 3600})
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return httpx.Response(401, json={"detail": "Could not validate credentials"})
+        return httpx.Response(200, json={"id": 1, "username": "ana"})
+
+    return handler
+
+
+def test_login_keeps_the_token_on_the_session_only():
+    expiry = datetime.now(timezone.utc) + timedelta(hours=1)
+    token = jwt_with_exp(expiry)
+    auth = auth_with(login_handler(token))
+    cache_before = dict(pn.state.cache)
+    assert run(auth.login("ana", "pw"))
+    assert (auth.status, auth.username, auth.token) == ("logged_in", "ana", token)
+    assert abs((auth.expires_at - expiry).total_seconds()) < 1
+    assert pn.state.cache == cache_before  # nothing process-wide
+    auth.logout()
+    assert (auth.status, auth.token, auth.api.token) == ("logged_out", "", None)
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (httpx.Response(401, json={"detail": "Incorrect username or password"}), "Incorrect"),
+        (httpx.Response(429, headers={"Retry-After": "60"}), "Too many failed attempts"),
+    ],
+)
+def test_login_failures_become_the_message(response, message):
+    auth = auth_with(lambda request: response)
+    assert not run(auth.login("ana", "bad"))
+    assert message in auth.message and auth.status != "logged_in" and not auth.token
+
+
+def test_an_unreachable_backend_is_a_clear_login_message():
+    def refused(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    auth = auth_with(refused)
+    assert not run(auth.login("ana", "pw"))
+    assert "cannot be reached" in auth.message
+
+
+def test_restore_after_a_reload_and_expiry():
+    token = jwt_with_exp(datetime.now(timezone.utc) + timedelta(minutes=5))
+    auth = auth_with(login_handler(token))
+    assert run(auth.restore(token))
+    assert auth.status == "logged_in" and auth.username == "ana"
+    assert not auth.expire_if_due()
+    assert auth.expire_if_due(now=datetime.now(timezone.utc) + timedelta(minutes=6))
+    assert auth.status == "logged_out" and "expired" in auth.message
+
+    stale = jwt_with_exp(datetime.now(timezone.utc) - timedelta(minutes=1))
+    again = auth_with(login_handler(token))
+    assert not run(again.restore(stale))
+    assert again.status == "logged_out" and "expired" in again.message
+    wrong = auth_with(login_handler(token))
+    assert not run(wrong.restore(jwt_with_exp(datetime.now(timezone.utc) + timedelta(1))))
+    assert wrong.status == "logged_out" and "expired" in wrong.message
+
+
+# -- the store -------------------------------------------------------------------------------
+
+
+def store_with(handler, preset="last_30_days") -> DashboardStore:
+    auth = AuthState(
+        ApiClient("http://api.test", token="tok", transport=httpx.MockTransport(handler))
+    )
+    auth.status = "logged_in"
+    return DashboardStore(auth, filters=Filters(today=TODAY, preset=preset))
+
+
+def api_handler(requests: list):
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append((request.url.path, request.url.params.multi_items()))
+        if request.url.path == "/metrics":
+            return httpx.Response(200, json=METRICS)
+        if request.url.path == "/categories":
+            return httpx.Response(200, json=[{"category": "Food", "count": 2}])
+        return httpx.Response(200, json=[], headers={"X-Total-Count": "0"})
+
+    return handler
+
+
+def test_refresh_asks_for_the_period_and_the_previous_one():
+    requests: list = []
+    store = store_with(api_handler(requests))
+    run(store.refresh())
+    metrics_calls = [params for path, params in requests if path == "/metrics"]
+    assert [("start", "2026-03-02"), ("end", "2026-03-31"), ("granularity", "month")] in (
+        metrics_calls
+    )
+    assert [("start", "2026-01-31"), ("end", "2026-03-01"), ("granularity", "month")] in (
+        metrics_calls
+    )
+    assert store.metrics.total_spend == 100 and store.previous is not None
+    assert store.categories == ["Food"] and store.page.total == 0 and not store.loading
+
+
+def test_no_previous_period_for_all_time():
+    requests: list = []
+    store = store_with(api_handler(requests), preset="all")
+    run(store.refresh())
+    assert [path for path, _ in requests].count("/metrics") == 1
+    assert store.previous is None
+
+
+def test_an_expired_token_during_refresh_logs_out_with_a_message():
+    store = store_with(lambda r: httpx.Response(401, json={"detail": "Could not validate"}))
+    run(store.refresh())
+    assert store.auth.status == "logged_out" and "expired" in store.auth.message
+    assert store.metrics is None and not store.loading
+
+
+def test_a_backend_outage_raises_the_banner_flag():
+    def refused(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    store = store_with(refused)
+    run(store.refresh())
+    assert store.auth.backend_down and store.auth.status == "logged_in"
+    assert "cannot be reached" in store.error

@@ -1,0 +1,154 @@
+"""`make screenshots`: serve the demo data and write PNGs of the dashboard to docs/screenshots/.
+
+Starts the API and the dashboard on free ports against a fresh SQLite database seeded with
+the demo users, then drives Chromium (/usr/bin/chromium or CHROMIUM) with Playwright.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+OUT = REPO / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1440, "height": 1250}
+BUSY = ".pn-busy-container .loader.spin"  # the template's busy indicator, while spinning
+
+logger = logging.getLogger("screenshots")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: the server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+def wait_for_dashboard(page) -> None:
+    expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
+    page.wait_for_function("""() => {
+          const doc = window.Bokeh && Bokeh.documents[0]
+          const pie = doc && doc.get_model_by_name('category-source')
+          const bars = doc && doc.get_model_by_name('time-source')
+          return pie && bars && pie.data.category.length > 0 && bars.data.total.length > 0
+        }""")
+    expect(page.locator("table.tx")).to_be_attached()
+    expect(page.locator(".pn-loading")).to_have_count(0)
+    expect(page.locator(BUSY)).to_have_count(0)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def shoot(api_url: str, ui_url: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for theme in ("default", "dark"):
+                context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+                context.set_default_timeout(30_000)
+                page = context.new_page()
+                page.goto(f"{ui_url}?theme={theme}")
+                if theme == "default":
+                    page.set_viewport_size({"width": 1280, "height": 800})
+                    expect(page.get_by_placeholder("Your username")).to_be_visible()
+                    expect(page.locator(BUSY)).to_have_count(0)
+                    page.screenshot(path=OUT / "login.png")
+                    page.set_viewport_size(VIEWPORT)
+                page.get_by_placeholder("Your username").fill("demo")
+                page.get_by_placeholder("Your password").fill("demo")
+                page.get_by_role("button", name="Log in").click()
+                wait_for_dashboard(page)
+                name = "dashboard.png" if theme == "default" else "dashboard-dark.png"
+                page.screenshot(path=OUT / name)
+                logger.info("wrote %s", OUT / name)
+                context.close()
+        finally:
+            browser.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM)")
+    with tempfile.TemporaryDirectory(prefix="spending-shots-") as tmp:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))},
+            "DATABASE_URL": f"sqlite:///{tmp}/demo.db",
+            "ENVIRONMENT": "local",
+            "LOG_LEVEL": "WARNING",
+        }
+        for command in ("init-db", "seed-demo"):
+            subprocess.run([str(BIN / "spending-admin"), command], env=env, cwd=REPO, check=True)
+        api_port, ui_port = free_port(), free_port()
+        api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
+        env["CORS_ORIGINS"] = f'["{ui_url}"]'
+        log = open(Path(tmp) / "servers.log", "wb")
+        api = subprocess.Popen(
+            [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
+            + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        ui = subprocess.Popen(
+            [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
+            + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
+            + [f"--allow-websocket-origin=127.0.0.1:{ui_port}"]
+            + ["--plugins", "spending_ui.security"],
+            env={**env, "BACKEND_URL": api_url},
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_ready(f"{api_url}/health", api)
+            wait_ready(f"{ui_url}/app", ui)
+            shoot(api_url, f"{ui_url}/app")
+        finally:
+            for process in (ui, api):
+                process.terminate()
+            for process in (ui, api):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            log.close()
+
+
+if __name__ == "__main__":
+    main()
