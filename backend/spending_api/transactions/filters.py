@@ -97,6 +97,40 @@ class TransactionFilters(BaseModel):
             )
         return and_(*clauses)
 
+    def postgresql_where(self, *, user_id: int, rollup: bool) -> tuple[str, dict]:
+        """The same selection as literal PostgreSQL (for prebuilt hot-path statements):
+        the WHERE condition over `daily_category_spend` (rollup) or `transactions`,
+        with its bind parameters in SQLAlchemy's `:name` style."""
+        params: dict = {"user_id": user_id}
+        clauses = ["user_id = :user_id"]
+        if rollup:
+            if self.start:
+                clauses.append("day >= :start")
+                params["start"] = self.start
+            if self.end:
+                clauses.append("day <= :end")
+                params["end"] = self.end
+        else:
+            if self.start:
+                clauses.append('"timestamp" >= :start')
+                params["start"] = datetime.combine(self.start, time.min)
+            if self.end_exclusive:
+                clauses.append('"timestamp" < :end')
+                params["end"] = self.end_exclusive
+            if self.min_amount is not None:
+                clauses.append("amount >= :min_amount")
+                params["min_amount"] = self.min_amount
+            if self.max_amount is not None:
+                clauses.append("amount <= :max_amount")
+                params["max_amount"] = self.max_amount
+            if self.q:
+                clauses.append("lower(coalesce(description, '')) LIKE :q ESCAPE '/'")
+                params["q"] = "%" + _escape_like(self.q.lower()) + "%"
+        if self.category:
+            clauses.append("category = ANY(:categories)")
+            params["categories"] = list(self.category)
+        return " AND ".join(clauses), params
+
     def rollup_clause(self, *, user_id: int) -> ColumnElement[bool]:
         """The same selection over `daily_category_spend`; only if `uses_rollup`."""
         clauses = [DailyCategorySpend.user_id == user_id]
@@ -107,6 +141,11 @@ class TransactionFilters(BaseModel):
         if self.category:
             clauses.append(DailyCategorySpend.category.in_(self.category))
         return and_(*clauses)
+
+
+def _escape_like(value: str) -> str:
+    """As SQLAlchemy's `contains(autoescape=True)`: `/` escapes itself, `%` and `_`."""
+    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 FiltersDep = Annotated[TransactionFilters, Query()]

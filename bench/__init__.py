@@ -1,0 +1,1 @@
+"""The performance benchmark: `python -m bench` (full) or `python -m bench --quick`."""

@@ -1,0 +1,264 @@
+"""Step 5: the dashboard in Chromium: from a filter change to every view showing the new data.
+
+The dashboard (`panel serve frontend/spending_ui/app.py`) talks to the benchmark's API. For
+each change of the Period select (All time <-> Last 12 months) the expected answer is fetched
+from the API first; the clock starts in the page just before the change and stops, in the
+page, at the first animation frame where every view shows exactly that answer: the KPI cards'
+`data-value`s, both Bokeh chart sources (`category-source`, `time-source`), the table's
+`data-total`, and no Panel loading spinner left.
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.config import REPO_ROOT
+from bench.load import free_port
+
+APP = REPO_ROOT / "frontend" / "spending_ui" / "app.py"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHANGES = [("All time", "all"), ("Last 12 months", "last_12_months")]
+
+# Every element matching `selector`, through Panel's shadow roots.
+DEEP_QUERY = """
+function deepAll(root, selector, found) {
+  found.push(...root.querySelectorAll(selector));
+  for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) deepAll(el.shadowRoot, selector, found);
+  }
+  return found;
+}
+"""
+
+SHOWS_EXPECTED = "(expected) => {" + DEEP_QUERY + """
+  const attr = (selector, name) => {
+    const el = deepAll(document, selector, [])[0];
+    return el ? el.getAttribute(name) : null;
+  };
+  const doc = window.Bokeh && Bokeh.documents[0];
+  if (!doc) return false;
+  const source = (name) => { const s = doc.get_model_by_name(name); return s ? s.data : null; };
+  const categories = source('category-source');
+  const timeline = source('time-source');
+  const ok =
+    attr('.kpi[data-kpi=total_spend]', 'data-value') === expected.total &&
+    attr('.kpi[data-kpi=transaction_count]', 'data-value') === expected.count &&
+    attr('table.tx', 'data-total') === expected.table_total &&
+    categories && JSON.stringify(Array.from(categories.category)) ===
+      JSON.stringify(expected.categories) &&
+    timeline && timeline.period.length === expected.periods.length &&
+    timeline.period[0] === expected.periods[0] &&
+    timeline.period[timeline.period.length - 1] === expected.periods[expected.periods.length - 1] &&
+    deepAll(document, '.pn-loading', []).length === 0;
+  if (ok && window.__benchEnd === null) window.__benchEnd = performance.now();
+  return ok;
+}"""
+
+
+def chromium_path() -> str | None:
+    for candidate in (
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def unavailable_reason() -> str | None:
+    if not APP.exists():
+        return f"{APP.relative_to(REPO_ROOT)} does not exist yet"
+    if chromium_path() is None:
+        return "Chromium is not installed (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+
+        from spending_ui.state import Filters  # noqa: F401
+    except ImportError as exc:
+        return f"cannot import {exc.name}"
+    return None
+
+
+class Dashboard:
+    def __init__(self, api_url: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/app"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
+        env["BACKEND_URL"] = api_url
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "panel"),
+                "serve",
+                str(APP.relative_to(REPO_ROOT)),
+                "--address",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--num-procs",
+                "1",
+                f"--allow-websocket-origin=127.0.0.1:{self.port}",
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        self.log.seek(0)
+        raise RuntimeError(f"panel serve did not start:\n{self.log.read().decode()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def expected_view(client: httpx.Client, preset: str) -> dict:
+    """What every view must show for `preset`, from the API (the way the dashboard asks)."""
+    from spending_ui.state import Filters
+
+    filters = Filters(preset=preset)
+    params = filters.to_params()
+    metrics = (
+        client.get("/metrics", params=[*params, ("granularity", filters.granularity)])
+        .raise_for_status()
+        .json()
+    )
+    listing = client.get("/transactions", params=[*params, ("limit", 1)]).raise_for_status()
+    return {
+        "total": f"{metrics['total_spend']:.2f}",
+        "count": str(metrics["transaction_count"]),
+        "table_total": listing.headers["X-Total-Count"],
+        "categories": [c["category"] for c in metrics["top_categories"][:10]],
+        "periods": [p["period_start"] for p in metrics["spend_over_time"]],
+    }
+
+
+def api_time(client: httpx.Client, preset: str) -> float:
+    """The API's share of one update: the requests the dashboard makes, one after another
+    (it sends the first three at once, then the table's)."""
+    from spending_ui.state import Filters
+
+    filters = Filters(preset=preset)
+    params = filters.to_params()
+    previous = filters.previous_params()
+    started = time.perf_counter()
+    client.get("/categories").raise_for_status()
+    client.get("/metrics", params=[*params, ("granularity", filters.granularity)])
+    if previous:
+        client.get("/metrics", params=[*previous, ("granularity", "month")])
+    client.get("/transactions", params=[*params, ("limit", 25)]).raise_for_status()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure_user(
+    browser,
+    dashboard: Dashboard,
+    api_url: str,
+    token: str,
+    username: str,
+    password: str,
+    repetitions: int,
+) -> dict:
+    from playwright.sync_api import expect
+
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=api_url, headers=headers, timeout=60) as client:
+        expected = {preset: expected_view(client, preset) for _, preset in CHANGES}
+        api_ms = [api_time(client, preset) for _ in range(3) for _, preset in CHANGES]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(dashboard.url + "?preset=all")
+        page.get_by_placeholder("Your username").fill(username)
+        page.get_by_placeholder("Your password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
+        page.wait_for_function(SHOWS_EXPECTED, arg=expected["all"])
+        select = page.locator("select").first
+        times = []
+        for index in range(repetitions * 2 + 1):
+            label, preset = CHANGES[(index + 1) % 2]
+            page.evaluate("() => { window.__benchEnd = null; }")
+            started = page.evaluate("() => performance.now()")
+            select.select_option(label=label)
+            page.wait_for_function(SHOWS_EXPECTED, arg=expected[preset], polling="raf")
+            elapsed = page.evaluate("() => window.__benchEnd") - started
+            if index:  # the first change warms the caches up
+                times.append(elapsed)
+    finally:
+        context.close()
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "max_ms": round(max(times), 1),
+        "min_ms": round(min(times), 1),
+        "samples": len(times),
+        "transactions": int(expected["all"]["count"]),
+        "api_ms": round(statistics.median(api_ms), 1),
+    }
+
+
+def run(api_url: str, *, tokens: dict[str, str], password: str, repetitions: int) -> dict:
+    """`tokens`: {"typical": (username, token), "heavy": (username, token)}."""
+    problem = unavailable_reason()
+    if problem:
+        return {"skipped": problem}
+    from playwright.sync_api import sync_playwright
+
+    dashboard = Dashboard(api_url)
+    results: dict = {
+        "method": "Period select toggled between All time and Last 12 months; the clock runs "
+        "in the page from just before the change to the first animation frame where the KPI "
+        "cards, both charts' Bokeh sources and the table's total all equal what the API "
+        "returns for the new filters, with no loading spinner left. p50 over "
+        f"{repetitions * 2} changes per user, after one warm-up change.",
+    }
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path(), args=CHROMIUM_ARGS
+            )
+            try:
+                for who, (username, token) in tokens.items():
+                    results[who] = measure_user(
+                        browser, dashboard, api_url, token, username, password, repetitions
+                    )
+            finally:
+                browser.close()
+    finally:
+        dashboard.stop()
+    return results

@@ -1,0 +1,195 @@
+"""Runs the benchmark's six steps on a fresh PostgreSQL database and writes the report."""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import browser, dataset, heavy, importbench, loadbench, machine, pg, report
+from bench.config import FULL, PERFORMANCE_MD, QUICK, Config
+from bench.load import WORKERS, LoadGenerator, Server
+
+NOTES = [
+    "Ratios are measured in the same run on the same machine; absolute numbers vary with "
+    "the load of the machine (the load average at the start is shown above).",
+    "The load generator, the API workers, PostgreSQL (and in step 5 Chromium and Panel) "
+    "share the same cores; wrk runs 2 threads.",
+    "The floor is an `async def` route: no thread-pool hop, no dependency, no database. "
+    "Every route of the API is a sync `def` with sync dependencies, so `/bench/floor-sync` "
+    "shows what the thread pool alone costs.",
+    "/metrics and the X-Total-Count of /transactions read the `daily_category_spend` rollup "
+    "(maintained by statement-level triggers) when no amount or text filter is given; with "
+    "one they aggregate `transactions`. On PostgreSQL /metrics is one prebuilt statement per "
+    "filter shape with GROUPING SETS (per category and per period in one pass).",
+    "Step 5's last column is what the API takes for the requests of one dashboard update, "
+    "made one after another; the rest of the update is the dashboard's (Panel server, "
+    "Bokeh document patches over the websocket, rendering).",
+    "Plain SQL in step 4 runs three queries (totals, by category, by month), each a scan of "
+    "the user's rows; /metrics on the base-table path does one scan.",
+    "The data set is VACUUM ANALYZEd after the load, as autovacuum would do shortly after; "
+    "index-only scans need the visibility map.",
+    "psql `\\copy` loads a plain table without keys, indexes, triggers or validation; the "
+    "importer parses and validates every cell in Python (spending_api.transactions.importer), "
+    "computes the dedup key, stages the rows by COPY, and inserts them with ON CONFLICT into "
+    "a table with 4 indexes, a foreign key checked per row and the rollup trigger.",
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a small run in seconds")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers")
+    parser.add_argument(
+        "--load-generator", choices=["wrk", "python"], default="wrk", help="wrk if available"
+    )
+    parser.add_argument("--no-browser", action="store_true", help="skip step 5")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only re-render the report from the saved results (and load-test.json)",
+    )
+    parser.add_argument("--output", type=Path, help="results JSON (default by mode)")
+    parser.add_argument(
+        "--markdown", type=Path, help="the report (default docs/PERFORMANCE.md; quick: none)"
+    )
+    return parser.parse_args(argv)
+
+
+def run(config: Config, args: argparse.Namespace) -> dict:
+    started = time.perf_counter()
+    results: dict = {
+        "mode": config.name,
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config": {
+            "users": config.users,
+            "transactions_per_user": config.per_user,
+            "heavy_transactions": config.heavy_rows,
+            "load_seconds": config.load_seconds,
+            "load_rounds": config.load_rounds,
+            "connections": config.connections,
+        },
+        "notes": list(NOTES),
+    }
+    problem = pg.unavailable_reason()
+    if problem:
+        raise SystemExit(f"PostgreSQL is not available: {problem}")
+    name = pg.new_database_name(config.name)
+    url = pg.create_database(name)
+    results["database"] = name
+    log(f"database {name}")
+    try:
+        results["machine"] = machine.describe(url, args.workers)
+        dataset.migrate(url)
+        users = dataset.create_users(url, config)
+
+        log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
+        typical = dataset.import_typical_users(url, users, config)
+        log(f"  {typical['transactions']} transactions in {typical['seconds']} s")
+
+        with tempfile.TemporaryDirectory(prefix="spending-bench-") as directory:
+            path = Path(directory) / "heavy.csv"
+            log(f"step 2: writing the heavy user's CSV ({config.heavy_rows} rows)")
+            dataset.write_heavy_csv(path, config.heavy_rows)
+            results["import"] = importbench.run(url, users.heavy, path)
+            log(f"  {json.dumps(results['import'])}")
+
+        vacuum = dataset.vacuum_analyze(url)
+        results["dataset"] = {
+            "typical": typical,
+            "vacuum_seconds": vacuum,
+            "counts": dataset.table_counts(url),
+        }
+
+        generator = LoadGenerator(args.load_generator)
+        with Server(url, workers=args.workers) as server:
+            log(f"step 3: load with {generator.name}, {config.connections} connections")
+            results["load"] = loadbench.run(
+                server,
+                generator,
+                users.typical,
+                seconds=config.load_seconds,
+                warmup=config.load_warmup_seconds,
+                connections=config.connections,
+                rounds=config.load_rounds,
+            )
+            for key, value in results["load"]["endpoints"].items():
+                log(f"  {key}: {value}")
+
+            log("step 4: the heavy user's /metrics against plain SQL")
+            results["heavy"] = heavy.run(
+                url,
+                server.base_url,
+                server.token(users.heavy),
+                users.heavy,
+                config.heavy_repetitions,
+            )
+            for item in results["heavy"]:
+                log(f"  {item}")
+
+            if config.browser and not args.no_browser:
+                log("step 5: the dashboard in Chromium")
+                try:
+                    results["dashboard"] = browser.run(
+                        server.base_url,
+                        tokens={
+                            "typical": (
+                                dataset.typical_username(1),
+                                server.token(users.typical[0]),
+                            ),
+                            "heavy": (dataset.HEAVY_USERNAME, server.token(users.heavy)),
+                        },
+                        password=dataset.PASSWORD,
+                        repetitions=config.browser_repetitions,
+                    )
+                except Exception as exc:  # the other steps' numbers are still worth keeping
+                    traceback.print_exc()
+                    results["dashboard"] = {"skipped": f"failed: {exc!r}"[:500]}
+                log(f"  {results['dashboard']}")
+            else:
+                results["dashboard"] = {"skipped": "not run in this mode (--quick/--no-browser)"}
+    finally:
+        if args.keep_db:
+            log(f"kept database {name}")
+        else:
+            pg.drop_database(name)
+    results["load_test"] = report.read_load_test()
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = report.targets(results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = QUICK if args.quick else FULL
+    output = args.output or config.results_file
+    if args.render:
+        results = json.loads(output.read_text())
+        results["load_test"] = report.read_load_test()
+        results["targets"] = report.targets(results)
+        markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
+        output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        if markdown:
+            markdown.write_text(report.render(results))
+        log(f"re-rendered {markdown or output}")
+        return 0
+    results = run(config, args)
+    results["results_file"] = str(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
+    if markdown:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(report.render(results))
+    for target in results["targets"]:
+        log(f"{target['verdict']:>4}  {target['name']}: {target['measured']} ({target['target']})")
+    log(f"results in {output}" + (f", report in {markdown}" if markdown else ""))
+    return 0

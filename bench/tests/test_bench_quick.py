@@ -1,0 +1,111 @@
+"""`python -m bench --quick` end to end, so the benchmark cannot rot.
+
+It builds its own fresh PostgreSQL database (dropped afterwards), so it needs a server:
+without one the test is skipped, or fails under CI=true.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import pg, report
+from bench.config import QUICK, REPO_ROOT
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict:
+    problem = pg.unavailable_reason()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true: {problem}")
+        pytest.skip(f"no PostgreSQL server available: {problem}")
+    directory = tmp_path_factory.mktemp("bench")
+    output, markdown = directory / "quick.json", directory / "PERFORMANCE.md"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output)]
+        + ["--markdown", str(markdown)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        # wrk if installed, else the Python load generator: no apt-get from a test.
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "BENCH_NO_INSTALL": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr[-5000:]
+    data = json.loads(output.read_text())
+    data["_markdown"] = markdown.read_text()
+    return data
+
+
+def test_every_step_has_results(results):
+    assert results["mode"] == "quick"
+    for key in ("machine", "dataset", "import", "load", "heavy", "dashboard", "targets"):
+        assert results.get(key), key
+    machine = results["machine"]
+    assert machine["cpu_count"] >= 1 and machine["memory_gb"] > 0
+    assert machine["postgresql"].startswith("PostgreSQL")
+
+
+def test_the_data_set_went_through_the_importer(results):
+    typical = results["dataset"]["typical"]
+    assert typical["users"] == QUICK.users
+    assert typical["transactions"] == QUICK.users * QUICK.per_user
+    imported = results["import"]
+    assert imported["rows"] == imported["inserted"] == QUICK.heavy_rows
+    assert imported["skipped_duplicates"] == 0
+    assert imported["importer_seconds"] > 0 and imported["psql_copy_seconds"] > 0
+    assert imported["ratio"] == pytest.approx(
+        imported["importer_seconds"] / imported["psql_copy_seconds"], rel=0.05
+    )
+    assert 0 < imported["importer_peak_rss_mb"] < 2000
+    counts = results["dataset"]["counts"]
+    assert counts["transactions"] == typical["transactions"] + imported["inserted"]
+    assert counts["users"] == QUICK.users + 1
+
+
+def test_the_load_runs_answered_every_request(results):
+    endpoints = results["load"]["endpoints"]
+    assert set(endpoints) == {"floor", "floor_sync", "metrics", "transactions"}
+    for name, run in endpoints.items():
+        assert run["requests"] > 0 and run["rps"] > 0, name
+        assert run["errors"] == 0, name
+        assert 0 < run["p50_ms"] <= run["p99_ms"], name
+        assert run["share_of_floor"] > 0, name
+    assert endpoints["floor"]["share_of_floor"] == 1.0
+
+
+def test_the_heavy_user_agrees_with_plain_sql(results):
+    heavy = {item["key"]: item for item in results["heavy"]}
+    assert set(heavy) == {"all_time", "one_year", "category", "amount", "text"}
+    assert heavy["all_time"]["transactions"] == QUICK.heavy_rows
+    for item in heavy.values():
+        assert item["same_numbers"], item
+        assert item["api_p50_ms"] > 0 and item["sql_p50_ms"] > 0
+    assert heavy["all_time"]["path"] == "rollup" and heavy["amount"]["path"] == "base table"
+
+
+def test_targets_and_report_are_complete(results):
+    targets = results["targets"]
+    assert len(targets) >= 14
+    for target in targets:
+        assert target["verdict"] in {"PASS", "MISS", "n/a"}, target
+    measured = [t for t in targets if t["verdict"] != "n/a"]
+    assert len(measured) >= 11  # all but the dashboard (skipped in quick mode)
+    markdown = results["_markdown"]
+    assert "## Targets" in markdown and "## Machine" in markdown
+    for target in targets:
+        assert target["name"] in markdown
+    # The renderer works on the saved JSON alone.
+    assert report.render({k: v for k, v in results.items() if k != "_markdown"}) == markdown
+
+
+def test_results_file_location():
+    assert QUICK.results_file == Path(REPO_ROOT, "bench", "results", "quick.json")
