@@ -1,11 +1,13 @@
 """The FastAPI application: routers, middleware, error handlers and /health."""
 
 import logging
+import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
@@ -34,6 +36,73 @@ DOCS_CSP = (
 DOCS_PATHS = ("/docs", "/redoc")
 
 
+_SECRET_PATTERNS = (
+    # access_token=..., token=..., password=... in query strings and form bodies.
+    (
+        re.compile(r"(?i)\b((?:access_|refresh_)?token|password|passwd|secret)=[^&\s\"']*"),
+        r"\1=[REDACTED]",
+    ),
+    # "password": "..." in JSON.
+    (
+        re.compile(r'(?i)("(?:password|access_token|token)"\s*:\s*)"(?:[^"\\]|\\.)*"'),
+        r'\1"[REDACTED]"',
+    ),
+    (re.compile(r"(?i)\bBearer\s+[^\s,;\"']+"), "Bearer [REDACTED]"),
+    # Any JWT, wherever it appears (a path, an error message).
+    (re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]*"), "[REDACTED-JWT]"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Removes passwords and tokens from a record's message and arguments.
+
+    uvicorn's access log prints the request line with its query string, so a token sent
+    as `?access_token=` would otherwise land in the logs. The arguments stay a tuple of
+    the same length: uvicorn's AccessFormatter unpacks them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            return True
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # a broken record: leave it to logging's own error report
+        redacted = redact(message)
+        if redacted != message:
+            # The merged message, so a template like "Bearer %s" is not cut in half.
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTING_LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "spending_api")
+
+
+def install_log_redaction() -> None:
+    """Put the filter on the loggers that write requests and on every handler they use.
+
+    A logger's filter only sees records logged to that very logger; a handler's filter
+    sees everything that reaches it, including records propagated from child loggers.
+    Idempotent: create_app may run several times in one process.
+    """
+    for name in _REDACTING_LOGGERS:
+        logger_ = logging.getLogger(name)
+        for target in (logger_, *logger_.handlers):
+            if not any(isinstance(f, RedactSecrets) for f in target.filters):
+                target.addFilter(RedactSecrets())
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
 def _is_unavailable(exc: DBAPIError) -> bool:
     return exc.connection_invalidated or isinstance(exc, OperationalError)
 
@@ -44,6 +113,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_log_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -107,7 +177,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    app.include_router(auth_router)
-    app.include_router(transactions_router)
-    app.include_router(metrics_router)
+    # Every route that reads the database can answer 503; every route behind a token, 401.
+    unavailable = {503: {"model": ErrorDetail, "description": errors.DATABASE_UNAVAILABLE}}
+    unauthorized = {401: {"model": ErrorDetail, "description": errors.INVALID_TOKEN}}
+    app.include_router(auth_router, responses=unavailable)
+    app.include_router(transactions_router, responses={**unauthorized, **unavailable})
+    app.include_router(metrics_router, responses={**unauthorized, **unavailable})
     return app

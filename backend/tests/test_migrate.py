@@ -11,9 +11,9 @@ INIT_SQL = Path(__file__).resolve().parents[2] / "db" / "init.sql"
 
 
 def test_init_sql_is_generated_from_the_migrations():
-    assert INIT_SQL.read_text() == offline_sql(), (
-        "db/init.sql is out of date with the migrations: run `make init-sql`"
-    )
+    assert (
+        INIT_SQL.read_text() == offline_sql()
+    ), "db/init.sql is out of date with the migrations: run `make init-sql`"
 
 
 def test_migrations_create_every_table_of_the_models(tmp_path):

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from spending_api.models import LoginFailure, User
@@ -40,7 +40,8 @@ def recent_failures(
     return count, oldest
 
 
-def record_failure(session: Session, *, username_key: str, at: datetime, window: timedelta) -> None:
+def record_failure(session: Session, *, username_key: str, at: datetime, window: timedelta) -> int:
+    """Store one failed attempt (or a slot for one being checked); returns its id."""
     # Old entries for this name are no longer evidence; keep the table small.
     session.execute(
         delete(LoginFailure).where(
@@ -48,7 +49,40 @@ def record_failure(session: Session, *, username_key: str, at: datetime, window:
             LoginFailure.failed_at <= at - window,
         )
     )
-    session.add(LoginFailure(username_key=username_key, failed_at=at))
+    failure = LoginFailure(username_key=username_key, failed_at=at)
+    session.add(failure)
+    session.flush()
+    return failure.id
+
+
+def take_slot(session: Session, *, username_key: str, at: datetime, window: timedelta) -> int:
+    """Store a numbered slot for an attempt about to be checked; returns its id.
+
+    Slots of one name get their ids in commit order: on PostgreSQL a transaction-scoped
+    advisory lock on the name covers the insert until the caller commits (SQLite serialises
+    all writers anyway). So no slot can appear later with a smaller id than one already seen.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": username_key},
+        )
+    return record_failure(session, username_key=username_key, at=at, window=window)
+
+
+def slots_ahead(session: Session, *, username_key: str, slot_id: int, since: datetime) -> int:
+    """How many attempts under `username_key` took their slot before `slot_id`."""
+    return session.scalar(
+        select(func.count()).where(
+            LoginFailure.username_key == username_key,
+            LoginFailure.failed_at > since,
+            LoginFailure.id < slot_id,
+        )
+    )
+
+
+def delete_failure(session: Session, *, failure_id: int) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.id == failure_id))
 
 
 def clear_failures(session: Session, *, username_key: str) -> None:

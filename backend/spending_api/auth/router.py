@@ -53,7 +53,7 @@ async def read_credentials(request: Request) -> LoginRequest:
     except ValidationError as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=exc.errors(include_url=False, include_context=False),
+            detail=exc.errors(include_url=False, include_context=False, include_input=False),
         ) from None
     except ValueError:
         raise HTTPException(
@@ -102,6 +102,8 @@ def login(
     return Token(access_token=token, expires_in=int(lifetime.total_seconds()))
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get(
+    "/me", response_model=UserPublic, responses={401: {"description": errors.INVALID_TOKEN}}
+)
 def read_me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)

@@ -1,5 +1,8 @@
 """Password hashing (Argon2) and JWT access tokens (HS256)."""
 
+import os
+import threading
+from collections import deque
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -8,7 +11,41 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
 
+
+class FairSlots:
+    """A counting semaphore that serves waiters first come, first served.
+
+    threading.Semaphore lets a newly arriving thread take a slot before one that has been
+    waiting, which under a steady stream of logins starves some of them for a minute.
+    Here a released slot is handed straight to the oldest waiter.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiters: deque[threading.Event] = deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
 _hasher = PasswordHasher()
+# Argon2 is CPU- and memory-hard on purpose (64 MiB each): a burst of logins must not take
+# every core and gigabytes from the other requests, so at most one hash per CPU runs.
+_HASH_SLOTS = FairSlots(os.cpu_count() or 1)
 # Verified when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("timing-equaliser-for-unknown-users")
 
@@ -23,9 +60,10 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and (
-            password_hash is not None
-        )
+        with _HASH_SLOTS:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and (
+                password_hash is not None
+            )
     except (VerificationError, InvalidHashError):
         return False
 

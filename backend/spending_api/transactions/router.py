@@ -46,13 +46,14 @@ def list_transactions(
     sort: Annotated[SortKey, Query()] = "-timestamp",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-) -> list[TransactionOut]:
+) -> Any:
     rows = repository.list_transactions(
         session, user_id=user.id, filters=filters, sort=sort, limit=limit, offset=offset
     )
     total = repository.count_transactions(session, user_id=user.id, filters=filters)
     response.headers["X-Total-Count"] = str(total)
-    return [TransactionOut.model_validate(row) for row in rows]
+    # The response model reads the rows' attributes once; validating here too would do it twice.
+    return rows
 
 
 @router.delete(

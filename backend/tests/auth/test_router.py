@@ -103,13 +103,18 @@ def test_the_lock_lifts_after_the_window(database, make_user, settings):
     start = utcnow()
     with database.session() as session:
         for _ in range(settings.login_max_failures):
-            assert authenticate(
-                session, username="alice", password="bad", settings=settings, now=start
-            ) is None
+            assert (
+                authenticate(
+                    session, username="alice", password="bad", settings=settings, now=start
+                )
+                is None
+            )
         with pytest.raises(LoginLocked):
             authenticate(session, username="alice", password="right", settings=settings, now=start)
         later = start + timedelta(seconds=settings.login_window_seconds + 1)
-        user = authenticate(session, username="alice", password="right", settings=settings, now=later)
+        user = authenticate(
+            session, username="alice", password="right", settings=settings, now=later
+        )
         assert user is not None and user.username == "alice"
 
 

@@ -10,8 +10,16 @@ import pytest
 CENT = Decimal("0.01")
 
 
-def reference_metrics(rows, granularity="month", start=None, end=None, categories=(),
-                      min_amount=None, max_amount=None, q=None):
+def reference_metrics(
+    rows,
+    granularity="month",
+    start=None,
+    end=None,
+    categories=(),
+    min_amount=None,
+    max_amount=None,
+    q=None,
+):
     """What /metrics must answer, computed independently of the application's code."""
     matching = []
     for timestamp, amount, category, description in rows:
@@ -28,9 +36,16 @@ def reference_metrics(rows, granularity="month", start=None, end=None, categorie
             continue
         matching.append((ts, amount, category))
     if not matching:
-        return {"total_spend": 0.0, "transaction_count": 0, "average_monthly_spend": 0.0,
-                "average_transaction": 0.0, "first_transaction": None, "last_transaction": None,
-                "top_categories": [], "spend_over_time": []}
+        return {
+            "total_spend": 0.0,
+            "transaction_count": 0,
+            "average_monthly_spend": 0.0,
+            "average_transaction": 0.0,
+            "first_transaction": None,
+            "last_transaction": None,
+            "top_categories": [],
+            "spend_over_time": [],
+        }
 
     total = sum(amount for _, amount, _ in matching)
     first = min(ts for ts, _, _ in matching).date()
@@ -62,8 +77,9 @@ def reference_metrics(rows, granularity="month", start=None, end=None, categorie
     while day <= last:
         if not timeline or timeline[-1]["period_start"] != bucket(day).isoformat():
             total_p, count_p = per_period.get(bucket(day), (Decimal(0), 0))
-            timeline.append({"period_start": bucket(day).isoformat(),
-                             "total": float(total_p), "count": count_p})
+            timeline.append(
+                {"period_start": bucket(day).isoformat(), "total": float(total_p), "count": count_p}
+            )
         day += timedelta(days=1)
 
     def money(value):
@@ -77,9 +93,16 @@ def reference_metrics(rows, granularity="month", start=None, end=None, categorie
         "first_transaction": first.isoformat(),
         "last_transaction": last.isoformat(),
         "top_categories": [
-            {"category": name, "total": float(t), "count": n,
-             "share": float((t / total).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
-             if total else 0.0}
+            {
+                "category": name,
+                "total": float(t),
+                "count": n,
+                "share": (
+                    float((t / total).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+                    if total
+                    else 0.0
+                ),
+            }
             for name, (t, n) in ranked
         ],
         "spend_over_time": timeline,
@@ -94,13 +117,21 @@ def random_rows(seed, count=400):
     for _ in range(count):
         ts = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 500))
         cents = rng.randrange(-2000, 30000) if rng.random() < 0.1 else rng.randrange(1, 30000)
-        rows.append((ts.isoformat(), str(Decimal(cents) / 100), rng.choice(categories),
-                     rng.choice(["Shop", "shop online", "Café crème", "Taxi", None])))
+        rows.append(
+            (
+                ts.isoformat(),
+                str(Decimal(cents) / 100),
+                rng.choice(categories),
+                rng.choice(["Shop", "shop online", "Café crème", "Taxi", None]),
+            )
+        )
     # Month ends, a leap day and cents that binary floating point cannot add.
-    rows += [("2024-02-29T23:59:59", "0.10", "Groceries", "leap"),
-             ("2024-03-01T00:00:00", "0.20", "Groceries", "leap+1"),
-             ("2024-12-31T23:59:59.5", "0.70", "Dining", "new year's eve"),
-             ("2025-01-01T00:00:00", "-0.30", "Dining", "refund")]
+    rows += [
+        ("2024-02-29T23:59:59", "0.10", "Groceries", "leap"),
+        ("2024-03-01T00:00:00", "0.20", "Groceries", "leap+1"),
+        ("2024-12-31T23:59:59.5", "0.70", "Dining", "new year's eve"),
+        ("2025-01-01T00:00:00", "-0.30", "Dining", "refund"),
+    ]
     return rows
 
 
@@ -146,16 +177,24 @@ def test_metrics_match_an_independent_computation(client, seeded, auth_headers, 
 
 def test_cents_add_up_exactly(client, make_user, add_transactions, auth_headers):
     user = make_user()
-    add_transactions(user, [("2024-05-01T10:00", "0.10"), ("2024-05-02T10:00", "0.20"),
-                            ("2024-05-03T10:00", "0.10"), ("2024-05-04T10:00", "0.20")])
+    add_transactions(
+        user,
+        [
+            ("2024-05-01T10:00", "0.10"),
+            ("2024-05-02T10:00", "0.20"),
+            ("2024-05-03T10:00", "0.10"),
+            ("2024-05-04T10:00", "0.20"),
+        ],
+    )
     for params in ({}, {"min_amount": "0"}):  # rollup and base-table paths
         body = client.get("/metrics", headers=auth_headers(user), params=params).json()
         assert body["total_spend"] == 0.6  # 0.1 + 0.2 + 0.1 + 0.2 in floats is 0.6000000000000001
         assert body["average_transaction"] == 0.15
 
 
-def test_weeks_start_on_monday_and_gaps_are_zero_filled(client, make_user, add_transactions,
-                                                       auth_headers):
+def test_weeks_start_on_monday_and_gaps_are_zero_filled(
+    client, make_user, add_transactions, auth_headers
+):
     user = make_user()
     add_transactions(user, [("2024-09-01T10:00", "5"), ("2024-09-16T10:00", "7")])  # Sun, Mon
     body = client.get("/metrics", headers=auth_headers(user), params={"granularity": "week"})
@@ -189,8 +228,14 @@ def test_another_users_data_changes_nothing(client, make_user, add_transactions,
     assert client.get("/metrics", headers=auth_headers(alice)).json() == before
 
 
-@pytest.mark.parametrize("params", [{"granularity": "year"}, {"start": "2024-13-01"},
-                                    {"start": "2024-05-02", "end": "2024-05-01"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"granularity": "year"},
+        {"start": "2024-13-01"},
+        {"start": "2024-05-02", "end": "2024-05-01"},
+    ],
+)
 def test_bad_metrics_parameters_are_422(client, make_user, auth_headers, params):
     response = client.get("/metrics", headers=auth_headers(make_user()), params=params)
     assert response.status_code == 422

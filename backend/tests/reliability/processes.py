@@ -5,6 +5,7 @@ Every process started here is stopped by its own pid; nothing is ever sent to th
 shared PostgreSQL on port 5432.
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -20,7 +21,18 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _postgres_bin() -> Path:
+    """The newest server binaries of the Debian layout, else the directory of `initdb`."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1])
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _postgres_bin()
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -177,6 +189,33 @@ class PgCluster:
         cluster.configure(extra_conf)
         return cluster
 
+    @classmethod
+    def standby_of(cls, primary: "PgCluster") -> "PgCluster":
+        """A hot standby streaming from `primary`, made with pg_basebackup -R."""
+        root = Path(tempfile.mkdtemp(prefix="spending-pg-replica-"))
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        replica = cls(root=root)
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(replica.data_dir),
+                "-R",
+                "-X",
+                "stream",
+            ]
+        )
+        # The copied postgresql.conf names the primary's port; the last setting wins.
+        replica.configure("hot_standby = on")
+        return replica
+
     def configure(self, extra_conf: str = "") -> None:
         conf = (
             f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
@@ -219,3 +258,7 @@ class PgCluster:
             except subprocess.CalledProcessError:
                 pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def reload(cluster: PgCluster) -> None:
+    _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(cluster.data_dir), "reload"])
