@@ -8,7 +8,7 @@ REQUIREMENTS := requirements-dev.txt backend/requirements.txt frontend/requireme
 	constraints.txt backend/pyproject.toml frontend/pyproject.toml
 
 .PHONY: help install run test lint format check-ops pytest init-sql bench bench-quick \
-	screenshots compose-smoke clean
+	screenshots compose-smoke load-test clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: install  ## the full benchmark; writes docs/PERFORMANCE.md
 
 bench-quick: install  ## a small benchmark run in seconds
 	$(BIN)/python -m bench --quick
+
+load-test: install  ## 60 s load test: 100 users, 2 workers, PostgreSQL; bench/results/load-test.json
+	$(BIN)/python bench/loadtest.py
 
 screenshots: install  ## PNG screenshots of the dashboard into docs/screenshots/
 	$(BIN)/python scripts/screenshots.py

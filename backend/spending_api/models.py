@@ -25,6 +25,8 @@ BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 
 class User(Base):
     __tablename__ = "users"
+    # Never reuse a deleted user's id on SQLite: an old token must not open a new account.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)

@@ -1,16 +1,30 @@
 """The filters shared by /transactions, /metrics and the export, parsed once."""
 
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import ColumnElement, and_, func
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
+from sqlalchemy import ColumnElement, and_, func, literal
 
 from spending_api.models import DailyCategorySpend, Transaction
 
 MAX_ABS_AMOUNT = Decimal("9999999999.99")
+ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+# Query strings carry text: document exactly the forms that are accepted.
+DateParam = Annotated[
+    date, WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE_PATTERN})
+]
+AmountParam = Annotated[
+    Decimal,
+    Field(ge=-MAX_ABS_AMOUNT, le=MAX_ABS_AMOUNT),
+    WithJsonSchema(
+        {"type": "number", "minimum": -float(MAX_ABS_AMOUNT), "maximum": float(MAX_ABS_AMOUNT)}
+    ),
+]
 
 
 def _reject_nul(value: str, name: str) -> str:
@@ -23,23 +37,27 @@ def _reject_nul(value: str, name: str) -> str:
 class TransactionFilters(BaseModel):
     """Which of the user's transactions a request is about; all optional."""
 
-    start: date | None = Field(None, description="First day, inclusive (YYYY-MM-DD)")
-    end: date | None = Field(None, description="Last day, inclusive: the whole day")
+    start: DateParam | None = Field(None, description="First day, inclusive (YYYY-MM-DD)")
+    end: DateParam | None = Field(None, description="Last day, inclusive: the whole day")
     category: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, description="Any of these categories (repeatable)"
     )
-    min_amount: Decimal | None = Field(
-        None, ge=-MAX_ABS_AMOUNT, le=MAX_ABS_AMOUNT, description="Inclusive"
-    )
-    max_amount: Decimal | None = Field(
-        None, ge=-MAX_ABS_AMOUNT, le=MAX_ABS_AMOUNT, description="Inclusive"
-    )
+    min_amount: AmountParam | None = Field(None, description="Inclusive")
+    max_amount: AmountParam | None = Field(None, description="Inclusive")
     q: str | None = Field(
         None,
         min_length=1,
         max_length=200,
         description="Case-insensitive substring of the description",
     )
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates_are_iso(cls, value: object, info) -> object:
+        # Pydantic would also read a number as a Unix time (start=0 is 1970-01-01).
+        if isinstance(value, str) and not re.fullmatch(ISO_DATE_PATTERN, value):
+            raise ValueError(f"{info.field_name} must be a date as YYYY-MM-DD")
+        return value
 
     @field_validator("category")
     @classmethod
@@ -91,8 +109,8 @@ class TransactionFilters(BaseModel):
             clauses.append(Transaction.amount <= self.max_amount)
         if self.q:
             clauses.append(
-                func.lower(func.coalesce(Transaction.description, "")).contains(
-                    self.q.lower(), autoescape=True
+                func.lower(func.coalesce(Transaction.description, "")).like(
+                    func.lower(literal(f"%{_escape_like(self.q)}%")), escape="/"
                 )
             )
         return and_(*clauses)
@@ -124,8 +142,8 @@ class TransactionFilters(BaseModel):
                 clauses.append("amount <= :max_amount")
                 params["max_amount"] = self.max_amount
             if self.q:
-                clauses.append("lower(coalesce(description, '')) LIKE :q ESCAPE '/'")
-                params["q"] = "%" + _escape_like(self.q.lower()) + "%"
+                clauses.append("lower(coalesce(description, '')) LIKE lower(:q) ESCAPE '/'")
+                params["q"] = "%" + _escape_like(self.q) + "%"
         if self.category:
             clauses.append("category = ANY(:categories)")
             params["categories"] = list(self.category)
@@ -144,7 +162,7 @@ class TransactionFilters(BaseModel):
 
 
 def _escape_like(value: str) -> str:
-    """As SQLAlchemy's `contains(autoescape=True)`: `/` escapes itself, `%` and `_`."""
+    """`/` escapes itself, `%` and `_`: the search text matches only literally."""
     return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 

@@ -149,6 +149,7 @@ router.add_api_route(
     response_model=ImportResult,
     route_class_override=UploadLimitRoute,
     responses={
+        400: {"description": "The multipart body cannot be parsed"},
         413: {"description": errors.UPLOAD_TOO_LARGE},
         422: {"model": ImportErrorOut, "description": "The file or some rows are invalid"},
     },

@@ -4,12 +4,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 # Exact inside, a JSON number rounded to cents outside.
 MoneyOut = Annotated[
     Decimal,
     PlainSerializer(lambda value: float(round(value, 2)), return_type=float, when_used="json"),
+]
+
+
+# When the purchase happened, as the bank reported it: a local time with no UTC offset,
+# which OpenAPI's `date-time` (RFC 3339) would require.
+LocalDateTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$",
+            "description": "ISO 8601 local date and time, without offset",
+        }
+    ),
 ]
 
 
@@ -19,7 +33,7 @@ class TransactionOut(BaseModel):
     id: int
     amount: MoneyOut
     category: str
-    timestamp: datetime
+    timestamp: LocalDateTime
     description: str | None
 
 

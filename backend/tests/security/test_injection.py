@@ -78,12 +78,6 @@ def test_category_filter_matches_exactly_that_category(
 def test_q_is_a_literal_substring(
     client, planted, auth_headers, database, settings, value, request
 ):
-    if value == "İstanbul" and not settings.is_sqlite:
-        # filters.py lowers `q` in Python ("i" + U+0307) but the column in PostgreSQL
-        # ("i"): the two disagree. Fix: lower both sides in SQL (see docs/SECURITY.md).
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="q is lowered by Python, the column by SQL")
-        )
     response = client.get("/transactions", params={"q": value}, headers=auth_headers(planted))
     assert response.status_code == 200, response.text
     descriptions = [row["description"] for row in response.json()]

@@ -112,12 +112,6 @@ def test_token_of_deleted_user_never_reaches_a_new_user_with_the_same_name(
     """Ids are not reused: a re-created 'alice' is a different user to an old token."""
     from spending_api.models import User
 
-    if settings.is_sqlite:
-        # SQLite reuses the highest rowid after a delete unless the table is AUTOINCREMENT;
-        # the fix is a migration (users: sqlite_autoincrement=True). Strict: a fix turns
-        # this into a failure that asks for the mark to go.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="SQLite reuses deleted user ids"))
-
     old = make_user("alice")
     headers = auth_headers(old)
     with database.session() as session:
