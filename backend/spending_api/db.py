@@ -1,7 +1,6 @@
 """Database engines, sessions, the declarative base and the exact money type."""
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -83,7 +82,11 @@ def make_engine(url: str, settings: Settings) -> Engine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping round trip per request: a connection found dead raises a disconnect
+        # error, which invalidates the whole pool and answers 503 (main.py), so the
+        # service recovers on the next request once the database is back.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args={
             "connect_timeout": settings.db_connect_timeout_seconds,
@@ -112,19 +115,25 @@ class Database:
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        # A request's reads are single statements: without a transaction they save the
+        # BEGIN and ROLLBACK round trips. SQLite keeps its own default.
+        autocommit = self.read_engine
+        if self.read_engine.dialect.name == "postgresql":
+            autocommit = self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._request_read_sessions = sessionmaker(autocommit, expire_on_commit=False)
 
     def session(self) -> Session:
         return self._sessions()
 
     def read_session(self) -> Session:
+        """Reads in one transaction (one snapshot; server-side cursors need one)."""
         return self._read_sessions()
+
+    def request_read_session(self) -> Session:
+        """Reads of one statement each, outside a transaction (the API's GET routes)."""
+        return self._request_read_sessions()
 
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
-
-
-def session_scope(database: Database) -> Iterator[Session]:
-    with database.session() as session:
-        yield session

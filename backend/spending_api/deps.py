@@ -8,10 +8,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from spending_api import errors
-from spending_api.auth.repository import get_user_by_id
+from spending_api.auth.repository import UserIdentity, get_identity
 from spending_api.auth.security import InvalidToken, decode_access_token
 from spending_api.db import Database
-from spending_api.models import User
 from spending_api.settings import Settings
 
 # Only the Authorization header is read: a token in the query string is ignored.
@@ -34,7 +33,7 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
 def get_read_session(
     database: Annotated[Database, Depends(get_database)],
 ) -> Iterator[Session]:
-    with database.read_session() as session:
+    with database.request_read_session() as session:
         yield session
 
 
@@ -53,17 +52,19 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_current_user(session: ReadSessionDep, settings: SettingsDep, token: TokenDep) -> User:
+def get_current_user(
+    session: ReadSessionDep, settings: SettingsDep, token: TokenDep
+) -> UserIdentity:
     if not token:
         raise _unauthorized(errors.NOT_AUTHENTICATED)
     try:
         user_id = decode_access_token(token, secret_key=settings.secret_key)
     except InvalidToken:
         raise _unauthorized(errors.INVALID_TOKEN) from None
-    user = get_user_by_id(session, user_id=user_id)
+    user = get_identity(session, user_id=user_id)
     if user is None:
         raise _unauthorized(errors.INVALID_TOKEN)
     return user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[UserIdentity, Depends(get_current_user)]
