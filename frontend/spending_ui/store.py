@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import panel as pn
 import param
 
 from spending_ui.api import ApiError, ImportResult, Metrics, TransactionPage
@@ -66,37 +67,46 @@ class DashboardStore(param.Parameterized):
             raise
 
     async def refresh(self) -> None:
-        """Everything for the current filters: KPIs (+ previous period), charts, first page."""
+        """Everything for the current filters: KPIs (+ previous period), charts, first page.
+
+        All requests run at once, and all results land in one held update, so the browser
+        gets one batch of changes instead of a trickle of patches.
+        """
         self._generation += 1
-        generation = self._generation
+        self._table_generation += 1
+        generation, table_generation = self._generation, self._table_generation
         filters = self.filters
         params = filters.to_params()
         previous_params = filters.previous_params()
-        self.loading = True
+        self.loading = self.table_loading = True
         try:
             requests = [
                 self.api.categories(),
                 self.api.metrics(params, filters.granularity),
                 self.api.metrics(previous_params, "month") if previous_params else _none(),
+                self.api.transactions(params, sort=self.sort, limit=self.page_size, offset=0),
             ]
-            categories, metrics, previous = await self._call(asyncio.gather(*requests))
+            categories, metrics, previous, page = await self._call(asyncio.gather(*requests))
         except ApiError:
             if generation == self._generation:
-                self.loading = False
+                self.loading = self.table_loading = False
             return
         if generation != self._generation:
             return
-        self.param.update(
+        updates = dict(
             categories=[c.category for c in categories],
             metrics=metrics,
             previous=previous,
             error="",
             loading=False,
         )
-        if self.page_index:
-            self.page_index = 0  # triggers refresh_table
-        else:
-            await self.refresh_table()
+        if table_generation == self._table_generation:
+            updates.update(page=page, table_loading=False)
+        with pn.io.hold():
+            with param.parameterized.discard_events(self):
+                # Back to the first page without the watcher fetching it a second time.
+                self.page_index = 0
+            self.param.update(**updates)
 
     async def refresh_chart(self) -> None:
         """Only the time series changed (the day/week/month switch)."""
