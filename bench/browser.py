@@ -21,18 +21,9 @@ import httpx
 
 from bench.config import REPO_ROOT
 from bench.load import free_port
+from spending_ui.headless import CHROMIUM_ARGS
 
 APP = REPO_ROOT / "frontend" / "spending_ui" / "app.py"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CHANGES = [("All time", "all"), ("Last 12 months", "last_12_months")]
 
 # Every element matching `selector`, through Panel's shadow roots.

@@ -17,21 +17,11 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect, sync_playwright
+from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OUT = REPO / "docs" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1440, "height": 1250}
 BUSY = ".pn-busy-container .loader.spin"  # the template's busy indicator, while spinning
 

@@ -22,21 +22,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
 START_TIMEOUT = 60.0

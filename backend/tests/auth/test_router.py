@@ -1,6 +1,6 @@
-"""POST /login, GET /me and every way a token can be refused."""
+"""POST /login and GET /me (forged, stale and misplaced tokens: tests/security/test_tokens.py)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -127,51 +127,6 @@ def test_success_below_the_limit_clears_the_count(client, make_user, settings):
         assert login(client, "alice", "wrong").status_code == 401
 
 
-def _token(claims: dict, key: str, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, key, algorithm=algorithm)
-
-
-def _claims(user_id: int, *, expires_in: timedelta = timedelta(minutes=5)) -> dict:
-    now = datetime.now(timezone.utc)
-    return {"sub": str(user_id), "iat": now, "exp": now + expires_in}
-
-
-def _alg_none(user_id: int) -> str:
-    return _token(_claims(user_id), key="", algorithm="none")
-
-
-def _tampered(user_id: int, key: str) -> str:
-    header, payload, signature = _token(_claims(user_id), key).split(".")
-    other = _token(_claims(user_id + 1), key).split(".")[1]
-    return ".".join([header, other, signature])
-
-
-@pytest.mark.parametrize(
-    "make_token",
-    [
-        pytest.param(lambda uid, key: _alg_none(uid), id="alg-none"),
-        pytest.param(lambda uid, key: _token(_claims(uid), "another-key-" * 4), id="other-key"),
-        pytest.param(
-            lambda uid, key: _token(_claims(uid, expires_in=timedelta(seconds=-1)), key),
-            id="expired",
-        ),
-        pytest.param(_tampered, id="tampered-payload"),
-        pytest.param(lambda uid, key: "not.a.jwt", id="malformed"),
-        pytest.param(
-            lambda uid, key: _token({"sub": str(uid), "exp": 4102444800}, key), id="no-iat"
-        ),
-        pytest.param(lambda uid, key: _token({**_claims(uid), "sub": "abc"}, key), id="bad-sub"),
-    ],
-)
-def test_bad_tokens_are_401_with_www_authenticate(client, make_user, settings, make_token):
-    user = make_user()
-    token = make_token(user.id, settings.secret_key)
-    response = client.get("/me", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json() == {"detail": errors.INVALID_TOKEN}
-
-
 def test_missing_token_and_token_in_query_string_are_401(client, make_user, auth_headers):
     user = make_user()
     token = auth_headers(user)["Authorization"].removeprefix("Bearer ")
@@ -183,17 +138,3 @@ def test_missing_token_and_token_in_query_string_are_401(client, make_user, auth
         assert response.status_code == 401
         assert response.json() == {"detail": errors.NOT_AUTHENTICATED}
         assert response.headers["WWW-Authenticate"] == "Bearer"
-
-
-def test_token_of_a_deleted_user_is_401(client, make_user, auth_headers, database):
-    from spending_api.models import User
-
-    user = make_user()
-    headers = auth_headers(user)
-    assert client.get("/me", headers=headers).status_code == 200
-    with database.session() as session:
-        session.delete(session.get(User, user.id))
-        session.commit()
-    response = client.get("/me", headers=headers)
-    assert response.status_code == 401
-    assert response.json() == {"detail": errors.INVALID_TOKEN}
