@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench import compat
 from bench.config import DAYS, END, Config
+from spending_api.demo import generate_transactions, write_csv
+from spending_api.transactions.importer import ImportOptions, import_csv
 from spending_api.auth.repository import create_user
 from spending_api.auth.security import hash_password
 from spending_api.db import Database
@@ -63,28 +64,25 @@ def calibrated_rate(seed: int, count: int, sample_days: int) -> float:
     `per_day` only on average, with some fixed rows), measured on `sample_days` days."""
     per_day = count / DAYS
     sample = sum(
-        1
-        for _ in compat.generate_transactions(seed=seed, end=END, days=sample_days, per_day=per_day)
+        1 for _ in generate_transactions(seed=seed, end=END, days=sample_days, per_day=per_day)
     )
     return per_day * (per_day * sample_days) / max(sample, 1)
 
 
 def exact_rows(seed: int, count: int, per_day: float):
     """Exactly `count` rows: 2% more are aimed at, and the last days are cut."""
-    generated = compat.generate_transactions(seed=seed, end=END, days=DAYS, per_day=per_day * 1.02)
+    generated = generate_transactions(seed=seed, end=END, days=DAYS, per_day=per_day * 1.02)
     return itertools.islice(generated, count)
 
 
 def csv_bytes(rows) -> bytes:
     buffer = io.StringIO()
-    compat.write_csv(rows, buffer)
+    write_csv(rows, buffer)
     return buffer.getvalue().encode()
 
 
 def import_bytes(session, user_id: int, data: bytes):
-    return compat.import_csv(
-        session, user_id=user_id, stream=io.BytesIO(data), options=compat.ImportOptions()
-    )
+    return import_csv(session, user_id=user_id, stream=io.BytesIO(data), options=ImportOptions())
 
 
 def _import_typical(args: tuple[str, list[int], int, float]) -> int:
@@ -129,7 +127,7 @@ def import_typical_users(url: str, users: Users, config: Config, processes: int 
 def write_heavy_csv(path: Path, rows: int) -> int:
     per_day = calibrated_rate(HEAVY_SEED, rows, 60)
     with path.open("w", encoding="utf-8", newline="") as stream:
-        compat.write_csv(exact_rows(HEAVY_SEED, rows, per_day), stream)
+        write_csv(exact_rows(HEAVY_SEED, rows, per_day), stream)
     return path.stat().st_size
 
 

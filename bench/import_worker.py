@@ -14,7 +14,7 @@ import psutil
 def main() -> None:
     url, user_id, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     from bench.dataset import bench_settings
-    from bench.compat import IMPORTER_SOURCE, ImportOptions, import_csv
+    from spending_api.transactions.importer import ImportOptions, import_csv
     from spending_api.db import Database
 
     database = Database.from_settings(bench_settings(url))
@@ -37,7 +37,7 @@ def main() -> None:
                 "inserted": result.inserted,
                 "skipped_duplicates": result.skipped_duplicates,
                 "total_rows": result.total_rows,
-                "importer": IMPORTER_SOURCE,
+                "importer": import_csv.__module__,
             }
         )
     )

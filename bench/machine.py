@@ -5,7 +5,9 @@ import platform
 
 import psutil
 
-from bench import compat, pg
+from bench import pg
+from spending_api import demo
+from spending_api.transactions import importer
 
 
 def cpu_model() -> str:
@@ -32,6 +34,6 @@ def describe(url: str, workers: int) -> dict:
             f"{key}={value}" for key, value in sorted(pg.server_settings(url).items())
         ),
         "api_server": f"uvicorn, {workers} workers, uvloop + httptools, --no-access-log",
-        "importer": compat.IMPORTER_SOURCE,
-        "demo": compat.DEMO_SOURCE,
+        "importer": importer.__name__,
+        "demo": demo.__name__,
     }
