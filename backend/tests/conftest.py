@@ -7,6 +7,7 @@ PostgreSQL half is skipped, or fails under CI=true.
 """
 
 import glob
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -29,6 +31,13 @@ from spending_api.migrate import upgrade
 from spending_api.models import User
 from spending_api.settings import Settings
 from spending_api.transactions.repository import NewTransaction, insert_transactions
+
+# Test helpers for real server processes (the tests run in importlib mode: no package imports).
+_spec = importlib.util.spec_from_file_location(
+    "spending_test_processes", Path(__file__).with_name("reliability") / "processes.py"
+)
+processes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(processes)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -219,3 +228,18 @@ def auth_headers(settings) -> Callable[[User], dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def api_server(tmp_path) -> Iterator[Callable[..., object]]:
+    """Start the API under uvicorn: api_server(database_url=..., workers=2, extra_env={...})."""
+    started = []
+
+    def start(**kwargs):
+        server = processes.start_api(log_dir=tmp_path, **kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

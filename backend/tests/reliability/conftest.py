@@ -67,17 +67,3 @@ def replicated_clusters() -> Iterator[tuple[object, object]]:
         if replica is not None:
             replica.remove()
         primary.remove()
-
-
-@pytest.fixture
-def api_server(tmp_path) -> Iterator[object]:
-    started = []
-
-    def start(**kwargs):
-        server = processes.start_api(log_dir=tmp_path, **kwargs)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()

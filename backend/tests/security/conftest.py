@@ -1,16 +1,6 @@
-"""Fixtures for the attack tests: a second user with data, and the API as real processes."""
-
-import importlib.util
-from collections.abc import Callable, Iterator
-from pathlib import Path
+"""Fixtures for the attack tests: a second user with data."""
 
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "spending_test_processes", Path(__file__).parents[1] / "reliability" / "processes.py"
-)
-processes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(processes)
 
 
 @pytest.fixture
@@ -35,18 +25,3 @@ def alice_and_bob(make_user, add_transactions):
         ],
     )
     return alice, bob
-
-
-@pytest.fixture
-def api_server(tmp_path) -> Iterator[Callable[..., object]]:
-    """Start the API under uvicorn: api_server(database_url=..., workers=2, extra_env={...})."""
-    started = []
-
-    def start(**kwargs):
-        server = processes.start_api(log_dir=tmp_path, **kwargs)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
