@@ -100,5 +100,48 @@ CREATE TRIGGER transactions_rollup_delete AFTER DELETE ON transactions
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
 
+-- Running upgrade 0001 -> 0002
+
+ALTER TABLE users ADD COLUMN data_version BIGINT DEFAULT '0' NOT NULL;
+
+CREATE OR REPLACE FUNCTION maintain_daily_category_spend() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE daily_category_spend AS d
+        SET total = d.total - o.total,
+            transaction_count = d.transaction_count - o.n
+        FROM (
+            SELECT user_id, CAST("timestamp" AS date) AS day, category,
+                   sum(amount) AS total, count(*) AS n
+            FROM old_rows GROUP BY 1, 2, 3
+        ) AS o
+        WHERE d.user_id = o.user_id AND d.day = o.day AND d.category = o.category;
+        DELETE FROM daily_category_spend AS d
+        WHERE d.transaction_count = 0
+          AND (d.user_id, d.day, d.category) IN (
+              SELECT user_id, CAST("timestamp" AS date), category FROM old_rows
+          );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO daily_category_spend AS d
+            (user_id, day, category, total, transaction_count)
+        SELECT user_id, CAST("timestamp" AS date), category, sum(amount), count(*)
+        FROM new_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (user_id, day, category) DO UPDATE
+        SET total = d.total + EXCLUDED.total,
+            transaction_count = d.transaction_count + EXCLUDED.transaction_count;
+        UPDATE users SET data_version = data_version + 1
+        WHERE id IN (SELECT user_id FROM new_rows);
+    ELSE
+        UPDATE users SET data_version = data_version + 1
+        WHERE id IN (SELECT user_id FROM old_rows);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
 COMMIT;
 

@@ -1,10 +1,15 @@
 """Database engines, sessions, the declarative base and the exact money type."""
 
+import asyncio
 import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Engine, MetaData, Numeric, create_engine, event
+import psycopg
+from sqlalchemy import URL, BigInteger, Engine, MetaData, Numeric, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -21,6 +26,8 @@ NAMING_CONVENTION = {
 }
 
 CENT = Decimal("0.01")
+# Connections are replaced after this long (server-side memory, failovers behind a proxy).
+POOL_RECYCLE_SECONDS = 1800
 
 
 class Base(DeclarativeBase):
@@ -72,12 +79,16 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     )
 
 
+def _server_options(settings: Settings) -> str:
+    return f"-c statement_timeout={settings.db_statement_timeout_ms}"
+
+
 def make_engine(url: str, settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    options = _server_options(settings)
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -86,7 +97,7 @@ def make_engine(url: str, settings: Settings) -> Engine:
         # error, which invalidates the whole pool and answers 503 (main.py), so the
         # service recovers on the next request once the database is back.
         pool_pre_ping=False,
-        pool_recycle=1800,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args={
             "connect_timeout": settings.db_connect_timeout_seconds,
@@ -137,3 +148,90 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def libpq_url(url: URL) -> str:
+    """A SQLAlchemy URL as the libpq connection string psycopg takes."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class ReadPoolTimeout(psycopg.OperationalError):
+    """Every connection of the async read pool stayed busy for the whole timeout."""
+
+
+class AsyncReadPool:
+    """psycopg async connections for one-statement reads on the event loop (autocommit).
+
+    The per-request identity lookup runs here: raw psycopg on the event loop costs a
+    fraction of a SQLAlchemy session in a worker thread. Like SQLAlchemy's pool it
+    connects on demand and fails fast: with the database down, a request gets its error
+    (a 503) in the time one connection attempt takes, instead of waiting on a
+    background reconnect loop. A connection that comes back broken, or inside a
+    transaction, is closed instead of reused.
+    """
+
+    def __init__(
+        self, conninfo: str, *, max_size: int, timeout: float, recycle_seconds: float, **kwargs
+    ) -> None:
+        self.conninfo = conninfo
+        self.timeout = timeout
+        self.recycle_seconds = recycle_seconds
+        self.kwargs = kwargs
+        self._slots = asyncio.Semaphore(max_size)
+        self._idle: list[tuple[psycopg.AsyncConnection, float]] = []
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.timeout)
+        except TimeoutError:
+            raise ReadPoolTimeout("no database connection free") from None
+        try:
+            connection, born = await self._checkout()
+            try:
+                yield connection
+            finally:
+                await self._checkin(connection, born)
+        finally:
+            self._slots.release()
+
+    async def _checkout(self) -> tuple[psycopg.AsyncConnection, float]:
+        while self._idle:
+            connection, born = self._idle.pop()
+            if time.monotonic() - born < self.recycle_seconds:
+                return connection, born
+            await connection.close()
+        connection = await psycopg.AsyncConnection.connect(
+            self.conninfo, autocommit=True, **self.kwargs
+        )
+        return connection, time.monotonic()
+
+    async def _checkin(self, connection: psycopg.AsyncConnection, born: float) -> None:
+        idle = connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if connection.closed or connection.broken or not idle:
+            await connection.close()
+            return
+        self._idle.append((connection, born))
+
+    @property
+    def idle_count(self) -> int:
+        return len(self._idle)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            await connection.close()
+
+
+def make_async_read_pool(database: Database, settings: Settings) -> AsyncReadPool | None:
+    """The async read pool for the read engine's database, or None on SQLite."""
+    if database.read_engine.dialect.name != "postgresql":
+        return None
+    return AsyncReadPool(
+        libpq_url(database.read_engine.url),
+        max_size=settings.db_pool_size,
+        timeout=settings.db_connect_timeout_seconds,
+        recycle_seconds=POOL_RECYCLE_SECONDS,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        options=_server_options(settings),
+    )

@@ -7,13 +7,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from psycopg import OperationalError as PsycopgOperationalError
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
 from spending_api import __version__, errors
 from spending_api.auth.router import router as auth_router
-from spending_api.db import Database
+from spending_api.cache import ResponseCache
+from spending_api.db import Database, make_async_read_pool
 from spending_api.deps import DatabaseDep
 from spending_api.metrics.router import router as metrics_router
 from spending_api.settings import Settings, get_settings
@@ -107,6 +109,14 @@ def _is_unavailable(exc: DBAPIError) -> bool:
     return exc.connection_invalidated or isinstance(exc, OperationalError)
 
 
+def _unavailable() -> JSONResponse:
+    return JSONResponse(
+        {"detail": errors.DATABASE_UNAVAILABLE},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "1"},
+    )
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(
@@ -117,8 +127,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        app.state.database.dispose()
+        # The pool belongs to this event loop: opened here, closed on the way out.
+        pool = make_async_read_pool(app.state.database, settings)
+        app.state.read_pool = pool
+        try:
+            yield
+        finally:
+            app.state.read_pool = None
+            if pool is not None:
+                await pool.close()
+            app.state.database.dispose()
 
     app = FastAPI(
         title="spending-dashboard API",
@@ -128,6 +146,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
+    app.state.read_pool = None  # set while the lifespan runs (PostgreSQL only)
+    app.state.response_cache = (
+        ResponseCache(settings.response_cache_mb * 2**20) if settings.response_cache_mb else None
+    )
 
     app.add_middleware(
         CORSMiddleware,
@@ -148,22 +170,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
         logger.warning("database pool exhausted on %s", request.url.path)
-        return JSONResponse(
-            {"detail": errors.DATABASE_UNAVAILABLE},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable()
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if not _is_unavailable(exc):
             raise exc
         logger.warning("database unavailable on %s: %s", request.url.path, exc.orig)
-        return JSONResponse(
-            {"detail": errors.DATABASE_UNAVAILABLE},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable()
+
+    # The async read pool's errors come from psycopg itself (ReadPoolTimeout included).
+    @app.exception_handler(PsycopgOperationalError)
+    async def async_database_error(request: Request, exc: PsycopgOperationalError):
+        logger.warning("database unavailable on %s: %s", request.url.path, exc)
+        return _unavailable()
 
     @app.get("/health", tags=["health"], responses={503: {"description": "Database down"}})
     def health(database: DatabaseDep) -> JSONResponse:

@@ -32,6 +32,8 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(150), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(), server_default=func.now())
+    # Bumped by the rollup triggers whenever the user's transactions change (migration 0002).
+    data_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class Transaction(Base):

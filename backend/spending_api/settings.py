@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     db_connect_timeout_seconds: int = Field(default=3, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # Finished /metrics, /transactions and /categories answers kept per worker, keyed
+    # by user and data version (exact); 0 turns the cache off.
+    response_cache_mb: int = Field(default=32, ge=0)
 
     cors_origins: list[str] = ["http://localhost:8501", "http://127.0.0.1:8501"]
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from psycopg import AsyncConnection
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
@@ -15,12 +16,24 @@ class UserIdentity:
 
     id: int
     username: str
+    # Changes with every change to the user's transactions (see spending_api.cache).
+    data_version: int
 
 
 def get_identity(session: Session, *, user_id: int) -> UserIdentity | None:
-    # Two columns through Core: this runs on every authenticated request.
-    row = session.execute(select(User.id, User.username).where(User.id == user_id)).first()
-    return UserIdentity(id=row.id, username=row.username) if row else None
+    row = session.execute(
+        select(User.id, User.username, User.data_version).where(User.id == user_id)
+    ).first()
+    return UserIdentity(*row) if row else None
+
+
+async def fetch_identity(connection: AsyncConnection, *, user_id: int) -> UserIdentity | None:
+    """get_identity on an async psycopg connection: the per-request hot path."""
+    cursor = await connection.execute(
+        "SELECT id, username, data_version FROM users WHERE id = %s", (user_id,)
+    )
+    row = await cursor.fetchone()
+    return UserIdentity(*row) if row else None
 
 
 def get_user_by_username(session: Session, *, username: str) -> User | None:

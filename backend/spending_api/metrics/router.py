@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from spending_api.deps import CurrentUser, ReadSessionDep
+from spending_api.cache import CachedAnswer, cached_answer
+from spending_api.deps import CurrentUser, DatabaseDep
 from spending_api.metrics.schemas import Granularity, Metrics
 from spending_api.metrics.service import get_metrics
 from spending_api.transactions.filters import FiltersDep
@@ -13,10 +14,18 @@ router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics", response_model=Metrics)
-def read_metrics(
-    session: ReadSessionDep,
+async def read_metrics(
+    request: Request,
+    database: DatabaseDep,
     user: CurrentUser,
     filters: FiltersDep,
     granularity: Annotated[Granularity, Query()] = "month",
-) -> Metrics:
-    return get_metrics(session, user_id=user.id, filters=filters, granularity=granularity)
+) -> Response:
+    def produce() -> CachedAnswer:
+        with database.request_read_session() as session:
+            metrics = get_metrics(
+                session, user_id=user.id, filters=filters, granularity=granularity
+            )
+        return CachedAnswer(metrics.model_dump_json().encode())
+
+    return await cached_answer(request, user, produce)

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from starlette.types import Message
 
 from spending_api import errors
-from spending_api.deps import CurrentUser, ReadSessionDep, SessionDep, SettingsDep
+from spending_api.cache import CachedAnswer, cached_answer
+from spending_api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
 from spending_api.transactions import repository
 from spending_api.transactions.exporter import csv_chunks
 from spending_api.transactions.filters import FiltersDep, TransactionFilters
@@ -32,28 +34,36 @@ router = APIRouter(tags=["transactions"])
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
+_TRANSACTION_LIST = TypeAdapter(list[TransactionOut])
+_CATEGORY_LIST = TypeAdapter(list[CategoryCount])
+
 
 @router.get(
     "/transactions",
     response_model=list[TransactionOut],
     responses={200: {"headers": {"X-Total-Count": {"schema": {"type": "integer"}}}}},
 )
-def list_transactions(
-    response: Response,
-    session: ReadSessionDep,
+async def list_transactions(
+    request: Request,
+    database: DatabaseDep,
     user: CurrentUser,
     filters: FiltersDep,
     sort: Annotated[SortKey, Query()] = "-timestamp",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-) -> Any:
-    rows = repository.list_transactions(
-        session, user_id=user.id, filters=filters, sort=sort, limit=limit, offset=offset
-    )
-    total = repository.count_transactions(session, user_id=user.id, filters=filters)
-    response.headers["X-Total-Count"] = str(total)
-    # The response model reads the rows' attributes once; validating here too would do it twice.
-    return rows
+) -> Response:
+    def produce() -> CachedAnswer:
+        with database.request_read_session() as session:
+            rows = repository.list_transactions(
+                session, user_id=user.id, filters=filters, sort=sort, limit=limit, offset=offset
+            )
+            total = repository.count_transactions(session, user_id=user.id, filters=filters)
+        page = _TRANSACTION_LIST.validate_python(rows, from_attributes=True)
+        return CachedAnswer(
+            _TRANSACTION_LIST.dump_json(page), headers={"X-Total-Count": str(total)}
+        )
+
+    return await cached_answer(request, user, produce)
 
 
 @router.delete(
@@ -73,11 +83,16 @@ def delete_transaction(
 
 
 @router.get("/categories", response_model=list[CategoryCount])
-def list_categories(session: ReadSessionDep, user: CurrentUser) -> list[CategoryCount]:
-    return [
-        CategoryCount(category=row.category, count=int(row.count))
-        for row in repository.list_categories(session, user_id=user.id)
-    ]
+async def list_categories(request: Request, database: DatabaseDep, user: CurrentUser) -> Response:
+    def produce() -> CachedAnswer:
+        with database.request_read_session() as session:
+            categories = [
+                CategoryCount(category=row.category, count=int(row.count))
+                for row in repository.list_categories(session, user_id=user.id)
+            ]
+        return CachedAnswer(_CATEGORY_LIST.dump_json(categories))
+
+    return await cached_answer(request, user, produce)
 
 
 class UploadLimitRoute(APIRoute):

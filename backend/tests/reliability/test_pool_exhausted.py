@@ -31,14 +31,31 @@ def test_pool_exhaustion_is_a_fast_503_then_recovers(settings, make_user):
             held = database.engine.connect()  # the pool's only connection
             try:
                 started = time.monotonic()
-                response = client.get("/transactions", headers=headers)
+                # Another page: the first one's answer is cached and needs no connection.
+                response = client.get("/transactions?offset=1", headers=headers)
                 waited = time.monotonic() - started
             finally:
                 held.close()
-            assert response.status_code == 503
-            assert response.json() == {"detail": errors.DATABASE_UNAVAILABLE}
-            assert response.headers["Retry-After"] == "1"
-            assert waited < 3
+            assert_fast_503(response, waited)
+            assert client.get("/transactions?offset=1", headers=headers).status_code == 200
+
+            # The async pool that reads each request's user: its only connection too.
+            held_async = client.app.state.read_pool.connection()
+            client.portal.call(held_async.__aenter__)
+            try:
+                started = time.monotonic()
+                response = client.get("/transactions", headers=headers)
+                waited = time.monotonic() - started
+            finally:
+                client.portal.call(held_async.__aexit__, None, None, None)
+            assert_fast_503(response, waited)
             assert client.get("/transactions", headers=headers).status_code == 200
     finally:
         database.dispose()
+
+
+def assert_fast_503(response, waited: float) -> None:
+    assert response.status_code == 503
+    assert response.json() == {"detail": errors.DATABASE_UNAVAILABLE}
+    assert response.headers["Retry-After"] == "1"
+    assert waited < 3
