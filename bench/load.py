@@ -49,7 +49,9 @@ def server_environment(url: str, secret_key: str) -> dict[str, str]:
 class Server:
     """uvicorn with `workers` processes, uvloop and httptools, no access log."""
 
-    def __init__(self, url: str, workers: int = WORKERS) -> None:
+    def __init__(
+        self, url: str, workers: int = WORKERS, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.workers = workers
         self.secret_key = secrets.token_urlsafe(48)
@@ -74,6 +76,7 @@ class Server:
             "warning",
         ]
         self.env = server_environment(url, self.secret_key)
+        self.env.update(extra_env or {})
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":

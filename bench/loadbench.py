@@ -35,18 +35,19 @@ def run(
     warmup: float,
     connections: int,
     rounds: int = 1,
+    endpoints: tuple[str, ...] = tuple(ENDPOINTS),
 ) -> dict:
     """Each endpoint for `seconds` per round, the endpoints interleaved over `rounds`
     rounds; each endpoint's best round (highest throughput) is kept, so another process
     busy on the machine for a while skews the ratios less."""
-    requests = {name: requests_for(server, name, user_ids) for name in ENDPOINTS}
-    for name in ENDPOINTS:
+    requests = {name: requests_for(server, name, user_ids) for name in endpoints}
+    for name in endpoints:
         check(server, requests[name])
         generator.run(server.base_url, requests[name], seconds=warmup, connections=connections)
-    runs: dict[str, list[dict]] = {name: [] for name in ENDPOINTS}
+    runs: dict[str, list[dict]] = {name: [] for name in endpoints}
     rss_series = []
     for _ in range(rounds):
-        for name in ENDPOINTS:
+        for name in endpoints:
             with rss_sampler(server) as samples:
                 result = generator.run(
                     server.base_url, requests[name], seconds=seconds, connections=connections

@@ -156,6 +156,23 @@ def run(config: Config, args: argparse.Namespace) -> dict:
                 log(f"  {results['dashboard']}")
             else:
                 results["dashboard"] = {"skipped": "not run in this mode (--quick/--no-browser)"}
+
+        # The same load with the answer cache off: what every request costs when it
+        # has to compute its answer (a user's first look, or data that just changed).
+        with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
+            log("step 3b: the same load with the answer cache off")
+            results["load_uncached"] = loadbench.run(
+                server,
+                generator,
+                users.typical,
+                seconds=config.load_seconds,
+                warmup=config.load_warmup_seconds,
+                connections=config.connections,
+                rounds=config.load_rounds,
+                endpoints=("floor", "metrics", "transactions"),
+            )
+            for key, value in results["load_uncached"]["endpoints"].items():
+                log(f"  {key}: {value}")
     finally:
         if args.keep_db:
             log(f"kept database {name}")

@@ -71,9 +71,16 @@ def test_the_data_set_went_through_the_importer(results):
     assert counts["users"] == QUICK.users + 1
 
 
-def test_the_load_runs_answered_every_request(results):
-    endpoints = results["load"]["endpoints"]
-    assert set(endpoints) == {"floor", "floor_sync", "metrics", "transactions"}
+@pytest.mark.parametrize(
+    "run_key, names",
+    [
+        ("load", {"floor", "floor_sync", "metrics", "transactions"}),
+        ("load_uncached", {"floor", "metrics", "transactions"}),
+    ],
+)
+def test_the_load_runs_answered_every_request(results, run_key, names):
+    endpoints = results[run_key]["endpoints"]
+    assert set(endpoints) == names
     for name, run in endpoints.items():
         assert run["requests"] > 0 and run["rps"] > 0, name
         assert run["errors"] == 0, name
@@ -94,11 +101,11 @@ def test_the_heavy_user_agrees_with_plain_sql(results):
 
 def test_targets_and_report_are_complete(results):
     targets = results["targets"]
-    assert len(targets) >= 14
+    assert len(targets) >= 18
     for target in targets:
         assert target["verdict"] in {"PASS", "MISS", "n/a"}, target
     measured = [t for t in targets if t["verdict"] != "n/a"]
-    assert len(measured) >= 11  # all but the dashboard (skipped in quick mode)
+    assert len(measured) >= 15  # all but the dashboard (skipped in quick mode)
     markdown = results["_markdown"]
     assert "## Targets" in markdown and "## Machine" in markdown
     for target in targets:
