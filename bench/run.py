@@ -124,6 +124,25 @@ def run(config: Config, args: argparse.Namespace) -> dict:
             for key, value in results["load"]["endpoints"].items():
                 log(f"  {key}: {value}")
 
+        # The answer cache off from here on: step 3 again shows what every request costs
+        # when it computes its answer (a user's first look at a view, or the first after
+        # their data changed); steps 4 and 5 repeat the same requests, which the cache
+        # would otherwise answer after the first time.
+        with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
+            log("step 3b: the same load with the answer cache off")
+            results["load_uncached"] = loadbench.run(
+                server,
+                generator,
+                users.typical,
+                seconds=config.load_seconds,
+                warmup=config.load_warmup_seconds,
+                connections=config.connections,
+                rounds=config.load_rounds,
+                endpoints=("floor", "metrics", "transactions"),
+            )
+            for key, value in results["load_uncached"]["endpoints"].items():
+                log(f"  {key}: {value}")
+
             log("step 4: the heavy user's /metrics against plain SQL")
             results["heavy"] = heavy.run(
                 url,
@@ -156,23 +175,6 @@ def run(config: Config, args: argparse.Namespace) -> dict:
                 log(f"  {results['dashboard']}")
             else:
                 results["dashboard"] = {"skipped": "not run in this mode (--quick/--no-browser)"}
-
-        # The same load with the answer cache off: what every request costs when it
-        # has to compute its answer (a user's first look, or data that just changed).
-        with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
-            log("step 3b: the same load with the answer cache off")
-            results["load_uncached"] = loadbench.run(
-                server,
-                generator,
-                users.typical,
-                seconds=config.load_seconds,
-                warmup=config.load_warmup_seconds,
-                connections=config.connections,
-                rounds=config.load_rounds,
-                endpoints=("floor", "metrics", "transactions"),
-            )
-            for key, value in results["load_uncached"]["endpoints"].items():
-                log(f"  {key}: {value}")
     finally:
         if args.keep_db:
             log(f"kept database {name}")

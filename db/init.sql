@@ -131,11 +131,13 @@ BEGIN
         ON CONFLICT (user_id, day, category) DO UPDATE
         SET total = d.total + EXCLUDED.total,
             transaction_count = d.transaction_count + EXCLUDED.transaction_count;
-        UPDATE users SET data_version = data_version + 1
-        WHERE id IN (SELECT user_id FROM new_rows);
+        UPDATE users AS u SET data_version = u.data_version + 1
+        FROM (SELECT DISTINCT user_id FROM new_rows) AS changed
+        WHERE u.id = changed.user_id;
     ELSE
-        UPDATE users SET data_version = data_version + 1
-        WHERE id IN (SELECT user_id FROM old_rows);
+        UPDATE users AS u SET data_version = u.data_version + 1
+        FROM (SELECT DISTINCT user_id FROM old_rows) AS changed
+        WHERE u.id = changed.user_id;
     END IF;
     RETURN NULL;
 END

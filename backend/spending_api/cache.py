@@ -10,11 +10,10 @@ the request began, and it needs no invalidation. Old versions age out of the LRU
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from spending_api.auth.repository import UserIdentity
 
@@ -86,16 +85,15 @@ def cache_key(request: Request, user: UserIdentity) -> CacheKey:
 
 
 async def cached_answer(
-    request: Request, user: UserIdentity, produce: Callable[[], CachedAnswer]
+    request: Request, user: UserIdentity, produce: Callable[[], Awaitable[CachedAnswer]]
 ) -> Response:
-    """The stored answer for this user, data version and query, or `produce()`'s
-    (run in a worker thread: it does blocking database work)."""
+    """The stored answer for this user, data version and query, or `produce()`'s."""
     cache: ResponseCache | None = request.app.state.response_cache
     if cache is None:
-        return (await run_in_threadpool(produce)).response()
+        return (await produce()).response()
     key = cache_key(request, user)
     answer = cache.get(key)
     if answer is None:
-        answer = await run_in_threadpool(produce)
+        answer = await produce()
         cache.put(key, answer)
     return answer.response()

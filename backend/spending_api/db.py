@@ -1,13 +1,16 @@
 """Database engines, sessions, the declarative base and the exact money type."""
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
+import anyio.to_thread
 import psycopg
 from sqlalchemy import URL, BigInteger, Engine, MetaData, Numeric, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -16,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 from spending_api.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -150,6 +155,22 @@ class Database:
             self.read_engine.dispose()
 
 
+def run_postgresql(session: Session, sql: str, params: dict, row_factory=None) -> list:
+    """Hot-path SQL in psycopg's `%(name)s` style on the session's own connection (and
+    transaction), so the sync and the async read paths run the same statement text."""
+    driver = session.connection().connection.driver_connection
+    with driver.cursor(row_factory=row_factory) as cursor:
+        return cursor.execute(sql, params).fetchall()
+
+
+async def run_postgresql_async(
+    connection: psycopg.AsyncConnection, sql: str, params: dict, row_factory=None
+) -> list:
+    async with connection.cursor(row_factory=row_factory) as cursor:
+        await cursor.execute(sql, params)
+        return await cursor.fetchall()
+
+
 def libpq_url(url: URL) -> str:
     """A SQLAlchemy URL as the libpq connection string psycopg takes."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -221,6 +242,29 @@ class AsyncReadPool:
         idle, self._idle = self._idle, []
         for connection, _ in idle:
             await connection.close()
+
+
+@dataclass
+class Reads:
+    """Where a request's reads run: on an async connection when there is an async read
+    pool (PostgreSQL, while the app runs), else in a read session on a worker thread."""
+
+    database: Database
+    pool: AsyncReadPool | None = None
+
+    async def run(
+        self,
+        in_session: Callable[[Session], T],
+        on_connection: Callable[[psycopg.AsyncConnection], Awaitable[T]],
+    ) -> T:
+        if self.pool is not None:
+            async with self.pool.connection() as connection:
+                return await on_connection(connection)
+        return await anyio.to_thread.run_sync(functools.partial(self._in_session, in_session))
+
+    def _in_session(self, in_session: Callable[[Session], T]) -> T:
+        with self.database.request_read_session() as session:
+            return in_session(session)
 
 
 def make_async_read_pool(database: Database, settings: Settings) -> AsyncReadPool | None:

@@ -1,17 +1,17 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from spending_api import errors
-from spending_api.auth.repository import UserIdentity, fetch_identity, get_identity
+from spending_api.auth.repository import UserIdentity, get_identity, get_identity_async
 from spending_api.auth.security import InvalidToken, decode_access_token
-from spending_api.db import Database
+from spending_api.db import Database, Reads
 from spending_api.settings import Settings
 
 # Only the Authorization header is read: a token in the query string is ignored.
@@ -25,6 +25,10 @@ async def get_settings_dep(request: Request) -> Settings:
 
 async def get_database(request: Request) -> Database:
     return request.app.state.database
+
+
+async def get_reads(request: Request) -> Reads:
+    return request.app.state.reads
 
 
 def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
@@ -43,6 +47,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
@@ -54,25 +59,17 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def _identity_in_thread(database: Database, user_id: int) -> UserIdentity | None:
-    with database.request_read_session() as session:
-        return get_identity(session, user_id=user_id)
-
-
-async def get_current_user(request: Request, token: TokenDep) -> UserIdentity:
-    """The token's user, read on the event loop (every authenticated request runs this)."""
+async def get_current_user(reads: ReadsDep, settings: SettingsDep, token: TokenDep) -> UserIdentity:
+    """The token's user, and the version of their data (every authenticated request)."""
     if not token:
         raise _unauthorized(errors.NOT_AUTHENTICATED)
     try:
-        user_id = decode_access_token(token, secret_key=request.app.state.settings.secret_key)
+        user_id = decode_access_token(token, secret_key=settings.secret_key)
     except InvalidToken:
         raise _unauthorized(errors.INVALID_TOKEN) from None
-    pool = request.app.state.read_pool
-    if pool is not None:
-        async with pool.connection() as connection:
-            user = await fetch_identity(connection, user_id=user_id)
-    else:  # SQLite, or an app whose lifespan has not run: no async driver
-        user = await run_in_threadpool(_identity_in_thread, request.app.state.database, user_id)
+    user = await reads.run(
+        partial(get_identity, user_id=user_id), partial(get_identity_async, user_id=user_id)
+    )
     if user is None:
         raise _unauthorized(errors.INVALID_TOKEN)
     return user

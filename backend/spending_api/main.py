@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 from spending_api import __version__, errors
 from spending_api.auth.router import router as auth_router
 from spending_api.cache import ResponseCache
-from spending_api.db import Database, make_async_read_pool
+from spending_api.db import Database, Reads, make_async_read_pool
 from spending_api.deps import DatabaseDep
 from spending_api.metrics.router import router as metrics_router
 from spending_api.settings import Settings, get_settings
@@ -130,10 +130,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # The pool belongs to this event loop: opened here, closed on the way out.
         pool = make_async_read_pool(app.state.database, settings)
         app.state.read_pool = pool
+        app.state.reads = Reads(app.state.database, pool)
         try:
             yield
         finally:
             app.state.read_pool = None
+            app.state.reads = Reads(app.state.database)
             if pool is not None:
                 await pool.close()
             app.state.database.dispose()
@@ -146,7 +148,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
-    app.state.read_pool = None  # set while the lifespan runs (PostgreSQL only)
+    # Reads go to worker threads until the lifespan opens the async pool (PostgreSQL only).
+    app.state.read_pool = None
+    app.state.reads = Reads(app.state.database)
     app.state.response_cache = (
         ResponseCache(settings.response_cache_mb * 2**20) if settings.response_cache_mb else None
     )

@@ -31,7 +31,9 @@ def _initial_revision():
 
 # 0001's function plus the version bump. The bump comes last: every writer locks
 # rollup rows first (in key order), then the user's row, so concurrent writers
-# queue instead of deadlocking.
+# queue instead of deadlocking. The users are made distinct first: a transition
+# table has no statistics, and `id IN (SELECT user_id FROM new_rows)` was planned
+# as a nested loop over a million-row import for every user.
 POSTGRES_ROLLUP_FUNCTION = """
 CREATE OR REPLACE FUNCTION maintain_daily_category_spend() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -60,11 +62,13 @@ BEGIN
         ON CONFLICT (user_id, day, category) DO UPDATE
         SET total = d.total + EXCLUDED.total,
             transaction_count = d.transaction_count + EXCLUDED.transaction_count;
-        UPDATE users SET data_version = data_version + 1
-        WHERE id IN (SELECT user_id FROM new_rows);
+        UPDATE users AS u SET data_version = u.data_version + 1
+        FROM (SELECT DISTINCT user_id FROM new_rows) AS changed
+        WHERE u.id = changed.user_id;
     ELSE
-        UPDATE users SET data_version = data_version + 1
-        WHERE id IN (SELECT user_id FROM old_rows);
+        UPDATE users AS u SET data_version = u.data_version + 1
+        FROM (SELECT DISTINCT user_id FROM old_rows) AS changed
+        WHERE u.id = changed.user_id;
     END IF;
     RETURN NULL;
 END

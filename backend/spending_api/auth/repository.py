@@ -27,7 +27,7 @@ def get_identity(session: Session, *, user_id: int) -> UserIdentity | None:
     return UserIdentity(*row) if row else None
 
 
-async def fetch_identity(connection: AsyncConnection, *, user_id: int) -> UserIdentity | None:
+async def get_identity_async(connection: AsyncConnection, *, user_id: int) -> UserIdentity | None:
     """get_identity on an async psycopg connection: the per-request hot path."""
     cursor = await connection.execute(
         "SELECT id, username, data_version FROM users WHERE id = %s", (user_id,)

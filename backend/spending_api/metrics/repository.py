@@ -14,21 +14,11 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import (
-    Date,
-    String,
-    TextClause,
-    cast,
-    func,
-    literal,
-    null,
-    select,
-    text,
-    type_coerce,
-    union_all,
-)
+from psycopg import AsyncConnection
+from sqlalchemy import Date, String, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
+from spending_api.db import run_postgresql, run_postgresql_async
 from spending_api.metrics.schemas import Granularity
 from spending_api.models import DailyCategorySpend, Transaction
 from spending_api.transactions.filters import TransactionFilters
@@ -109,27 +99,28 @@ GROUP BY GROUPING SETS ((category), ({period}))
 
 
 @lru_cache(maxsize=256)
-def _postgresql_statement(rollup: bool, where: str, granularity: Granularity) -> TextClause:
+def _postgresql_sql(rollup: bool, where: str, granularity: Granularity) -> str:
     if rollup:
         period = _POSTGRES_PERIOD[granularity].format(day="day", timestamp="CAST(day AS timestamp)")
-        return text(_POSTGRES_ROLLUP.format(period=period, where=where))
+        return _POSTGRES_ROLLUP.format(period=period, where=where)
     period = _POSTGRES_PERIOD[granularity].format(
         day='CAST("timestamp" AS date)', timestamp='"timestamp"'
     )
-    return text(_POSTGRES_BASE.format(period=period, where=where))
+    return _POSTGRES_BASE.format(period=period, where=where)
 
 
-def _aggregate_postgresql(
-    session: Session, *, user_id: int, filters: TransactionFilters, granularity: Granularity
-) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
+def _postgresql_query(
+    *, user_id: int, filters: TransactionFilters, granularity: Granularity
+) -> tuple[str, dict]:
     rollup = filters.uses_rollup
     where, params = filters.postgresql_where(user_id=user_id, rollup=rollup)
-    statement = _postgresql_statement(rollup, where, granularity)
+    return _postgresql_sql(rollup, where, granularity), params
+
+
+def _split_grouping_sets(rows) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
     categories: list[CategoryAggregate] = []
     periods: list[PeriodAggregate] = []
-    for by_period, category, start, total, count, first_day, last_day in session.execute(
-        statement, params
-    ):
+    for by_period, category, start, total, count, first_day, last_day in rows:
         if by_period:
             periods.append(PeriodAggregate(period_start=start, total=total, count=int(count)))
         else:
@@ -145,6 +136,18 @@ def _aggregate_postgresql(
     return categories, periods
 
 
+async def aggregate_async(
+    connection: AsyncConnection,
+    *,
+    user_id: int,
+    filters: TransactionFilters,
+    granularity: Granularity,
+) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
+    """`aggregate` on PostgreSQL, on an async connection (the API's read path)."""
+    sql, params = _postgresql_query(user_id=user_id, filters=filters, granularity=granularity)
+    return _split_grouping_sets(await run_postgresql_async(connection, sql, params))
+
+
 def aggregate(
     session: Session,
     *,
@@ -155,9 +158,8 @@ def aggregate(
     """Per-category and per-period sums of the matching transactions."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return _aggregate_postgresql(
-            session, user_id=user_id, filters=filters, granularity=granularity
-        )
+        sql, params = _postgresql_query(user_id=user_id, filters=filters, granularity=granularity)
+        return _split_grouping_sets(run_postgresql(session, sql, params))
     daily = _daily_source(dialect, user_id=user_id, filters=filters).cte("daily")
     period = _period_start(dialect, daily.c.day, granularity)
     by_category = select(

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from spending_api.metrics import repository
@@ -110,5 +111,18 @@ def get_metrics(
 ) -> Metrics:
     categories, periods = repository.aggregate(
         session, user_id=user_id, filters=filters, granularity=granularity
+    )
+    return build_metrics(categories, periods, granularity)
+
+
+async def get_metrics_async(
+    connection: AsyncConnection,
+    *,
+    user_id: int,
+    filters: TransactionFilters,
+    granularity: Granularity,
+) -> Metrics:
+    categories, periods = await repository.aggregate_async(
+        connection, user_id=user_id, filters=filters, granularity=granularity
     )
     return build_metrics(categories, periods, granularity)

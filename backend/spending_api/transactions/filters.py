@@ -118,34 +118,34 @@ class TransactionFilters(BaseModel):
     def postgresql_where(self, *, user_id: int, rollup: bool) -> tuple[str, dict]:
         """The same selection as literal PostgreSQL (for prebuilt hot-path statements):
         the WHERE condition over `daily_category_spend` (rollup) or `transactions`,
-        with its bind parameters in SQLAlchemy's `:name` style."""
+        with its parameters in psycopg's `%(name)s` style."""
         params: dict = {"user_id": user_id}
-        clauses = ["user_id = :user_id"]
+        clauses = ["user_id = %(user_id)s"]
         if rollup:
             if self.start:
-                clauses.append("day >= :start")
+                clauses.append("day >= %(start)s")
                 params["start"] = self.start
             if self.end:
-                clauses.append("day <= :end")
+                clauses.append("day <= %(end)s")
                 params["end"] = self.end
         else:
             if self.start:
-                clauses.append('"timestamp" >= :start')
+                clauses.append('"timestamp" >= %(start)s')
                 params["start"] = datetime.combine(self.start, time.min)
             if self.end_exclusive:
-                clauses.append('"timestamp" < :end')
+                clauses.append('"timestamp" < %(end)s')
                 params["end"] = self.end_exclusive
             if self.min_amount is not None:
-                clauses.append("amount >= :min_amount")
+                clauses.append("amount >= %(min_amount)s")
                 params["min_amount"] = self.min_amount
             if self.max_amount is not None:
-                clauses.append("amount <= :max_amount")
+                clauses.append("amount <= %(max_amount)s")
                 params["max_amount"] = self.max_amount
             if self.q:
-                clauses.append("lower(coalesce(description, '')) LIKE lower(:q) ESCAPE '/'")
+                clauses.append("lower(coalesce(description, '')) LIKE lower(%(q)s) ESCAPE '/'")
                 params["q"] = "%" + _escape_like(self.q) + "%"
         if self.category:
-            clauses.append("category = ANY(:categories)")
+            clauses.append("category = ANY(%(categories)s)")
             params["categories"] = list(self.category)
         return " AND ".join(clauses), params
 

@@ -12,9 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import Row, TextClause, delete, func, select, text
+from psycopg import AsyncConnection
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Row, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from spending_api.db import run_postgresql, run_postgresql_async
 from spending_api.models import DailyCategorySpend, Transaction
 from spending_api.transactions.filters import TransactionFilters
 
@@ -45,9 +48,28 @@ _POSTGRES_SORT = {
 
 
 @lru_cache(maxsize=256)
-def _postgresql_text(sql: str) -> TextClause:
-    """Prebuilt statements for the hot paths on PostgreSQL, one per filter shape."""
-    return text(sql)
+def _postgresql_list_sql(where: str, sort: SortKey) -> str:
+    return (
+        'SELECT id, amount, category, "timestamp", description FROM transactions '
+        f"WHERE {where} ORDER BY {_POSTGRES_SORT[sort]} LIMIT %(limit)s OFFSET %(offset)s"
+    )
+
+
+def _postgresql_list_query(
+    *, user_id: int, filters: TransactionFilters, sort: SortKey, limit: int, offset: int
+) -> tuple[str, dict]:
+    where, params = filters.postgresql_where(user_id=user_id, rollup=False)
+    return _postgresql_list_sql(where, sort), {**params, "limit": limit, "offset": offset}
+
+
+def _postgresql_count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dict]:
+    rollup = filters.uses_rollup
+    where, params = filters.postgresql_where(user_id=user_id, rollup=rollup)
+    if rollup:
+        sql = f"SELECT coalesce(sum(transaction_count), 0) FROM daily_category_spend WHERE {where}"
+    else:
+        sql = f"SELECT count(*) FROM transactions WHERE {where}"
+    return sql, params
 
 
 def list_transactions(
@@ -58,14 +80,13 @@ def list_transactions(
     sort: SortKey = "-timestamp",
     limit: int = 100,
     offset: int = 0,
-) -> list[Row]:
+) -> list:
+    """One page of the user's matching transactions (rows with attribute access)."""
     if session.get_bind().dialect.name == "postgresql":
-        where, params = filters.postgresql_where(user_id=user_id, rollup=False)
-        statement = _postgresql_text(
-            'SELECT id, amount, category, "timestamp", description FROM transactions '
-            f"WHERE {where} ORDER BY {_POSTGRES_SORT[sort]} LIMIT :limit OFFSET :offset"
+        sql, params = _postgresql_list_query(
+            user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
         )
-        return list(session.execute(statement, {**params, "limit": limit, "offset": offset}))
+        return run_postgresql(session, sql, params, row_factory=namedtuple_row)
     statement = (
         select(*_LISTED_COLUMNS)
         .where(filters.transaction_clause(user_id=user_id))
@@ -76,18 +97,26 @@ def list_transactions(
     return list(session.execute(statement))
 
 
+async def list_transactions_async(
+    connection: AsyncConnection,
+    *,
+    user_id: int,
+    filters: TransactionFilters,
+    sort: SortKey = "-timestamp",
+    limit: int = 100,
+    offset: int = 0,
+) -> list:
+    """`list_transactions` on PostgreSQL, on an async connection (the API's read path)."""
+    sql, params = _postgresql_list_query(
+        user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
+    )
+    return await run_postgresql_async(connection, sql, params, row_factory=namedtuple_row)
+
+
 def count_transactions(session: Session, *, user_id: int, filters: TransactionFilters) -> int:
     if session.get_bind().dialect.name == "postgresql":
-        rollup = filters.uses_rollup
-        where, params = filters.postgresql_where(user_id=user_id, rollup=rollup)
-        if rollup:
-            sql = (
-                "SELECT coalesce(sum(transaction_count), 0) FROM daily_category_spend "
-                f"WHERE {where}"
-            )
-        else:
-            sql = f"SELECT count(*) FROM transactions WHERE {where}"
-        return int(session.scalar(_postgresql_text(sql), params) or 0)
+        sql, params = _postgresql_count_query(user_id=user_id, filters=filters)
+        return int(run_postgresql(session, sql, params)[0][0])
     if filters.uses_rollup:
         statement = select(func.coalesce(func.sum(DailyCategorySpend.transaction_count), 0)).where(
             filters.rollup_clause(user_id=user_id)
@@ -95,6 +124,13 @@ def count_transactions(session: Session, *, user_id: int, filters: TransactionFi
     else:
         statement = select(func.count()).where(filters.transaction_clause(user_id=user_id))
     return int(session.scalar(statement) or 0)
+
+
+async def count_transactions_async(
+    connection: AsyncConnection, *, user_id: int, filters: TransactionFilters
+) -> int:
+    sql, params = _postgresql_count_query(user_id=user_id, filters=filters)
+    return int((await run_postgresql_async(connection, sql, params))[0][0])
 
 
 def iter_transactions(
@@ -125,6 +161,17 @@ def list_categories(session: Session, *, user_id: int) -> list[Row]:
         .order_by(DailyCategorySpend.category)
     )
     return list(session.execute(statement))
+
+
+_POSTGRES_CATEGORIES = (
+    "SELECT category, sum(transaction_count) AS count FROM daily_category_spend "
+    "WHERE user_id = %(user_id)s GROUP BY category ORDER BY category"
+)
+
+
+async def list_categories_async(connection: AsyncConnection, *, user_id: int) -> list:
+    """`list_categories` on PostgreSQL, on an async connection (the API's read path)."""
+    return await run_postgresql_async(connection, _POSTGRES_CATEGORIES, {"user_id": user_id})
 
 
 def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:

@@ -1,6 +1,7 @@
 """GET /transactions, GET /categories, DELETE /transactions/{id}, CSV import and export."""
 
 from collections.abc import Callable, Coroutine, Iterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, UploadFile, status
@@ -11,7 +12,7 @@ from starlette.types import Message
 
 from spending_api import errors
 from spending_api.cache import CachedAnswer, cached_answer
-from spending_api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
+from spending_api.deps import CurrentUser, ReadsDep, SessionDep, SettingsDep
 from spending_api.transactions import repository
 from spending_api.transactions.exporter import csv_chunks
 from spending_api.transactions.filters import FiltersDep, TransactionFilters
@@ -45,19 +46,25 @@ _CATEGORY_LIST = TypeAdapter(list[CategoryCount])
 )
 async def list_transactions(
     request: Request,
-    database: DatabaseDep,
+    reads: ReadsDep,
     user: CurrentUser,
     filters: FiltersDep,
     sort: Annotated[SortKey, Query()] = "-timestamp",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
-    def produce() -> CachedAnswer:
-        with database.request_read_session() as session:
-            rows = repository.list_transactions(
-                session, user_id=user.id, filters=filters, sort=sort, limit=limit, offset=offset
-            )
-            total = repository.count_transactions(session, user_id=user.id, filters=filters)
+    query = {"user_id": user.id, "filters": filters}
+    page_query = {**query, "sort": sort, "limit": limit, "offset": offset}
+
+    async def produce() -> CachedAnswer:
+        rows = await reads.run(
+            partial(repository.list_transactions, **page_query),
+            partial(repository.list_transactions_async, **page_query),
+        )
+        total = await reads.run(
+            partial(repository.count_transactions, **query),
+            partial(repository.count_transactions_async, **query),
+        )
         page = _TRANSACTION_LIST.validate_python(rows, from_attributes=True)
         return CachedAnswer(
             _TRANSACTION_LIST.dump_json(page), headers={"X-Total-Count": str(total)}
@@ -83,13 +90,15 @@ def delete_transaction(
 
 
 @router.get("/categories", response_model=list[CategoryCount])
-async def list_categories(request: Request, database: DatabaseDep, user: CurrentUser) -> Response:
-    def produce() -> CachedAnswer:
-        with database.request_read_session() as session:
-            categories = [
-                CategoryCount(category=row.category, count=int(row.count))
-                for row in repository.list_categories(session, user_id=user.id)
-            ]
+async def list_categories(request: Request, reads: ReadsDep, user: CurrentUser) -> Response:
+    async def produce() -> CachedAnswer:
+        rows = await reads.run(
+            partial(repository.list_categories, user_id=user.id),
+            partial(repository.list_categories_async, user_id=user.id),
+        )
+        categories = [
+            CategoryCount(category=category, count=int(count)) for category, count in rows
+        ]
         return CachedAnswer(_CATEGORY_LIST.dump_json(categories))
 
     return await cached_answer(request, user, produce)
