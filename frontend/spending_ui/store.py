@@ -21,6 +21,9 @@ SORTS = {
     "amount": "Smallest amount",
 }
 FILTER_PARAMS = ["start", "end", "categories", "min_amount", "max_amount", "q"]
+# Spinners appear only when an update takes longer than this: a fast one would flash
+# them, and each view's spinner is a round of browser patches that delays the data.
+LOADING_DELAY_SECONDS = 0.3
 
 
 class DashboardStore(param.Parameterized):
@@ -58,6 +61,15 @@ class DashboardStore(param.Parameterized):
         total = self.page.total if self.page else 0
         return max(1, -(-total // self.page_size))
 
+    def _loading_later(self, *names: str) -> asyncio.TimerHandle:
+        """Turn the `names` flags on after LOADING_DELAY_SECONDS; cancel it when done."""
+
+        def show() -> None:
+            with pn.io.hold():
+                self.param.update(**dict.fromkeys(names, True))
+
+        return asyncio.get_running_loop().call_later(LOADING_DELAY_SECONDS, show)
+
     async def _call(self, request):
         """Await one API call; errors become state (banner, logout, message), never a traceback."""
         try:
@@ -78,7 +90,7 @@ class DashboardStore(param.Parameterized):
         filters = self.filters
         params = filters.to_params()
         previous_params = filters.previous_params()
-        self.loading = self.table_loading = True
+        spinners = self._loading_later("loading", "table_loading")
         try:
             requests = [
                 self.api.categories(),
@@ -91,6 +103,8 @@ class DashboardStore(param.Parameterized):
             if generation == self._generation:
                 self.loading = self.table_loading = False
             return
+        finally:
+            spinners.cancel()
         if generation != self._generation:
             return
         updates = dict(
@@ -112,7 +126,7 @@ class DashboardStore(param.Parameterized):
         """Only the time series changed (the day/week/month switch)."""
         self._generation += 1
         generation = self._generation
-        self.loading = True
+        spinners = self._loading_later("loading")
         try:
             metrics = await self._call(
                 self.api.metrics(self.filters.to_params(), self.filters.granularity)
@@ -121,13 +135,15 @@ class DashboardStore(param.Parameterized):
             if generation == self._generation:
                 self.loading = False
             return
+        finally:
+            spinners.cancel()
         if generation == self._generation:
             self.param.update(metrics=metrics, error="", loading=False)
 
     async def refresh_table(self) -> None:
         self._table_generation += 1
         generation = self._table_generation
-        self.table_loading = True
+        spinners = self._loading_later("table_loading")
         try:
             page = await self._call(
                 self.api.transactions(
@@ -141,6 +157,8 @@ class DashboardStore(param.Parameterized):
             if generation == self._table_generation:
                 self.table_loading = False
             return
+        finally:
+            spinners.cancel()
         if generation == self._table_generation:
             self.param.update(page=page, table_loading=False)
 

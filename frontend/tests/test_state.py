@@ -15,6 +15,7 @@ import pytest
 
 from spending_ui.api import ApiClient
 from spending_ui.state import AuthState, Filters, months_before, period_end, preset_range
+from spending_ui import store as store_module
 from spending_ui.store import DashboardStore
 
 TODAY = date(2026, 3, 31)
@@ -285,6 +286,28 @@ def test_refresh_asks_for_the_period_and_the_previous_one():
     )
     assert store.metrics.total_spend == 100 and store.previous is not None
     assert store.categories == ["Food"] and store.page.total == 0 and not store.loading
+
+
+def test_spinners_show_only_when_an_update_is_slow(monkeypatch):
+    monkeypatch.setattr(store_module, "LOADING_DELAY_SECONDS", 0.05)
+    answer = api_handler([])
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return answer(request)
+
+    for handler, spinners_expected in ((answer, False), (slow, True)):
+        store = store_with(handler)
+        shown: list[tuple[str, bool]] = []
+        store.param.watch(
+            lambda *events: shown.extend((e.name, e.new) for e in events),
+            ["loading", "table_loading"],
+        )
+        run(store.refresh())
+        assert bool(shown) == spinners_expected, shown
+        if spinners_expected:
+            assert ("loading", True) in shown and ("table_loading", True) in shown
+        assert store.metrics is not None and not store.loading and not store.table_loading
 
 
 def test_no_previous_period_for_all_time():

@@ -96,8 +96,9 @@ class DashboardView(Viewer):
         self._update_state()
 
     def _loading(self, event):
-        self._donut.loading = event.new
-        self._timeline.loading = event.new
+        with pn.io.hold():
+            self._donut.loading = event.new
+            self._timeline.loading = event.new
 
     def _update_summary(self, *_):
         self._summary.object = summary_html(self.store)

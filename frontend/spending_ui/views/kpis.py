@@ -98,8 +98,9 @@ class KpiCards(Viewer):
         self._update()
 
     def _loading(self, event):
-        for card in self._cards.values():
-            card.loading = event.new
+        with pn.io.hold():  # one browser patch for all the cards
+            for card in self._cards.values():
+                card.loading = event.new
 
     def _update(self, *_):
         store = self.store
