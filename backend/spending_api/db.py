@@ -228,8 +228,14 @@ class AsyncReadPool:
         return connection, time.monotonic()
 
     async def _checkin(self, connection: psycopg.AsyncConnection, born: float) -> None:
+        if connection.broken:
+            # The server went away: the idle ones are as dead as this one (like
+            # SQLAlchemy's pool invalidation), so the next requests connect afresh.
+            await connection.close()
+            await self.close()
+            return
         idle = connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        if connection.closed or connection.broken or not idle:
+        if connection.closed or not idle:
             await connection.close()
             return
         self._idle.append((connection, born))

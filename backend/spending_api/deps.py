@@ -36,17 +36,9 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
         yield session
 
 
-def get_read_session(
-    database: Annotated[Database, Depends(get_database)],
-) -> Iterator[Session]:
-    with database.request_read_session() as session:
-        yield session
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_session)]
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ReadsDep = Annotated[Reads, Depends(get_reads)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 

@@ -75,3 +75,26 @@ def test_an_unreachable_database_fails_at_once(postgresql_url):
         return loop.time() - started
 
     assert asyncio.run(scenario()) < 2
+
+
+def test_after_a_lost_server_connection_the_idle_ones_are_dropped_too(postgresql_url):
+    pool = AsyncReadPool(
+        libpq_url(make_url(postgresql_url)), max_size=2, timeout=1, recycle_seconds=60
+    )
+
+    async def scenario() -> None:
+        async with pool.connection() as first, pool.connection() as second:
+            pids = [first.info.backend_pid, second.info.backend_pid]
+        assert pool.idle_count == 2
+        with psycopg.connect(libpq_url(make_url(postgresql_url)), autocommit=True) as admin:
+            for pid in pids:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(psycopg.OperationalError):
+            async with pool.connection() as connection:
+                await connection.execute("SELECT 1")
+        assert pool.idle_count == 0  # the other dead one is gone as well
+        async with pool.connection() as connection:
+            await connection.execute("SELECT 1")
+        await pool.close()
+
+    asyncio.run(scenario())

@@ -105,5 +105,5 @@ def login(
 @router.get(
     "/me", response_model=UserPublic, responses={401: {"description": errors.INVALID_TOKEN}}
 )
-def read_me(user: CurrentUser) -> UserPublic:
+async def read_me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)
