@@ -29,3 +29,21 @@ def test_every_tornado_handler_sends_the_headers():
     assert "frame-ancestors 'none'" in csp
     assert "object-src 'none'" in csp
     assert "default-src 'self'" in csp
+    # The page's websocket may reach its own server only.
+    assert "connect-src 'self' ws://127.0.0.1:8501 wss://127.0.0.1:8501 blob:" in csp
+    assert " ws: " not in csp and " wss: " not in csp
+
+
+@pytest.mark.parametrize(
+    "host, connect",
+    [
+        ("dashboard.example.org", "'self' ws://dashboard.example.org wss://dashboard.example.org"),
+        ("[::1]:8501", "'self' ws://[::1]:8501 wss://[::1]:8501"),
+        ("evil.org; script-src *", "'self' blob:"),
+        ("a b", "'self' blob:"),
+    ],
+)
+def test_the_websocket_source_is_the_requested_host_or_nothing(host, connect):
+    csp = security.content_security_policy(host)
+    assert f"connect-src {connect}" in csp
+    assert csp.count(";") == 10  # no directive smuggled in through the Host header
