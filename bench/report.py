@@ -57,6 +57,38 @@ def memory_growth(results: dict) -> tuple[float | None, float, str]:
     return float(growth), limit, "step 3 runs"
 
 
+def _load_checks(
+    metrics: dict, listing: dict, *, latency: str, metrics_name: str, listing_name: str
+) -> list[dict]:
+    """Step 3's targets for one server: /metrics latency and both endpoints' share of
+    the floor."""
+    return [
+        _check(
+            f"{latency}: p50",
+            "<= 20 ms",
+            metrics.get("p50_ms"),
+            _le(metrics.get("p50_ms"), 20),
+            " ms",
+        ),
+        _check(
+            f"{latency}: p99",
+            "<= 100 ms",
+            metrics.get("p99_ms"),
+            _le(metrics.get("p99_ms"), 100),
+            " ms",
+        ),
+        *(
+            _check(
+                f"{name}: throughput / floor",
+                ">= 25%",
+                _pct(run.get("share_of_floor")),
+                _ge(run.get("share_of_floor"), 0.25),
+            )
+            for name, run in ((metrics_name, metrics), (listing_name, listing))
+        ),
+    ]
+
+
 def targets(results: dict) -> list[dict]:
     metrics = _get(results, "load", "endpoints", "metrics") or {}
     listing = _get(results, "load", "endpoints", "transactions") or {}
@@ -70,57 +102,19 @@ def targets(results: dict) -> list[dict]:
     growth, growth_limit, source = memory_growth(results)
     heavy_all_same = all(item.get("same_numbers") for item in results.get("heavy") or [])
     return [
-        _check(
-            "/metrics, typical user, 32 conn: p50",
-            "<= 20 ms",
-            metrics.get("p50_ms"),
-            _le(metrics.get("p50_ms"), 20),
-            " ms",
+        *_load_checks(
+            metrics,
+            listing,
+            latency="/metrics, typical user, 32 conn",
+            metrics_name="/metrics, typical user",
+            listing_name="/transactions page of 100",
         ),
-        _check(
-            "/metrics, typical user, 32 conn: p99",
-            "<= 100 ms",
-            metrics.get("p99_ms"),
-            _le(metrics.get("p99_ms"), 100),
-            " ms",
-        ),
-        _check(
-            "/metrics, typical user: throughput / floor",
-            ">= 25%",
-            _pct(metrics.get("share_of_floor")),
-            _ge(metrics.get("share_of_floor"), 0.25),
-        ),
-        _check(
-            "/transactions page of 100: throughput / floor",
-            ">= 25%",
-            _pct(listing.get("share_of_floor")),
-            _ge(listing.get("share_of_floor"), 0.25),
-        ),
-        _check(
-            "/metrics, answer cache off: p50",
-            "<= 20 ms",
-            cold_metrics.get("p50_ms"),
-            _le(cold_metrics.get("p50_ms"), 20),
-            " ms",
-        ),
-        _check(
-            "/metrics, answer cache off: p99",
-            "<= 100 ms",
-            cold_metrics.get("p99_ms"),
-            _le(cold_metrics.get("p99_ms"), 100),
-            " ms",
-        ),
-        _check(
-            "/metrics, answer cache off: throughput / floor",
-            ">= 25%",
-            _pct(cold_metrics.get("share_of_floor")),
-            _ge(cold_metrics.get("share_of_floor"), 0.25),
-        ),
-        _check(
-            "/transactions, answer cache off: throughput / floor",
-            ">= 25%",
-            _pct(cold_listing.get("share_of_floor")),
-            _ge(cold_listing.get("share_of_floor"), 0.25),
+        *_load_checks(
+            cold_metrics,
+            cold_listing,
+            latency="/metrics, answer cache off",
+            metrics_name="/metrics, answer cache off",
+            listing_name="/transactions, answer cache off",
         ),
         _check(
             "heavy user /metrics all time: p50",

@@ -123,9 +123,9 @@ def run(config: Config, args: argparse.Namespace) -> dict:
         }
 
         generator = LoadGenerator(args.load_generator)
-        with Server(url, workers=args.workers) as server:
-            log(f"step 3: load with {generator.name}, {config.connections} connections")
-            results["load"] = loadbench.run(
+
+        def load(server: Server, endpoints: tuple[str, ...]) -> dict:
+            result = loadbench.run(
                 server,
                 generator,
                 users.typical,
@@ -133,9 +133,15 @@ def run(config: Config, args: argparse.Namespace) -> dict:
                 warmup=config.load_warmup_seconds,
                 connections=config.connections,
                 rounds=config.load_rounds,
+                endpoints=endpoints,
             )
-            for key, value in results["load"]["endpoints"].items():
+            for key, value in result["endpoints"].items():
                 log(f"  {key}: {value}")
+            return result
+
+        with Server(url, workers=args.workers) as server:
+            log(f"step 3: load with {generator.name}, {config.connections} connections")
+            results["load"] = load(server, tuple(loadbench.ENDPOINTS))
 
         # The answer cache off from here on: step 3 again shows what every request costs
         # when it computes its answer (a user's first look at a view, or the first after
@@ -143,18 +149,7 @@ def run(config: Config, args: argparse.Namespace) -> dict:
         # would otherwise answer after the first time.
         with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
             log("step 3b: the same load with the answer cache off")
-            results["load_uncached"] = loadbench.run(
-                server,
-                generator,
-                users.typical,
-                seconds=config.load_seconds,
-                warmup=config.load_warmup_seconds,
-                connections=config.connections,
-                rounds=config.load_rounds,
-                endpoints=("floor", "metrics", "transactions"),
-            )
-            for key, value in results["load_uncached"]["endpoints"].items():
-                log(f"  {key}: {value}")
+            results["load_uncached"] = load(server, ("floor", "metrics", "transactions"))
 
             log("step 4: the heavy user's /metrics against plain SQL")
             results["heavy"] = heavy.run(
