@@ -23,6 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OUT = REPO / "docs" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 1250}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+}
 BUSY = ".pn-busy-container .loader.spin"  # the template's busy indicator, while spinning
 
 logger = logging.getLogger("screenshots")
@@ -86,6 +94,17 @@ def shoot(api_url: str, ui_url: str) -> None:
                 page.screenshot(path=OUT / name)
                 logger.info("wrote %s", OUT / name)
                 context.close()
+            context = browser.new_context(**PHONE)
+            context.set_default_timeout(30_000)
+            page = context.new_page()
+            page.goto(ui_url)
+            page.get_by_placeholder("Your username").fill("demo")
+            page.get_by_placeholder("Your password").fill("demo")
+            page.get_by_role("button", name="Log in").click()
+            wait_for_dashboard(page)
+            page.screenshot(path=OUT / "phone.png")
+            logger.info("wrote %s", OUT / "phone.png")
+            context.close()
         finally:
             browser.close()
 

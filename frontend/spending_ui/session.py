@@ -101,6 +101,8 @@ class DashboardApp:
             theme_toggle=True,
             sidebar_width=320,
             collapsed_sidebar=is_small_screen(),
+            # Phones lay the page out at their own width instead of a zoomed-out 980 px.
+            meta_viewport="width=device-width, initial-scale=1",
             main_layout=None,
             font="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
             font_url="",
@@ -170,7 +172,7 @@ class DashboardApp:
             # Built once per session and reused after a re-login: views watch the store.
             self._dashboard_views = (
                 [FiltersPanel(store=self.store), DataPanel(store=self.store)],
-                [DashboardView(store=self.store)],
+                [DashboardView(store=self.store, compact=is_small_screen())],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
         pn.state.execute(self.store.refresh)

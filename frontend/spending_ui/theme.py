@@ -70,4 +70,9 @@ table.tx tr:hover td { background: rgba(128,128,128,.08); }
 .empty h3 { margin: 0 0 6px; }
 .login-title { text-align: center; margin: 0; }
 .muted { opacity: .7; font-size: 13px; }
+@media (max-width: 600px) {
+  /* The template's header: title, log out, theme switch and busy spinner in one line. */
+  #header .app-header .title { font-size: 20px; }
+  #header .pn-busy-container { display: none; }
+}
 """

@@ -318,9 +318,11 @@ def new_page(browser) -> Iterator[Callable]:
     """Pages in fresh browser contexts (separate cookies and storage), closed after the test."""
     contexts = []
 
-    def make(viewport=(1400, 1000)):
+    def make(viewport=(1400, 1000), **options):
         context = browser.new_context(
-            viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
+            viewport={"width": viewport[0], "height": viewport[1]},
+            accept_downloads=True,
+            **options,
         )
         context.set_default_timeout(20_000)
         contexts.append(context)

@@ -180,6 +180,36 @@ def test_date_range_and_category_update_kpis_charts_and_table(new_page, stack):
     assert query["preset"] == ["last_3_months"] and query["category"] == ["Dining"]
 
 
+PHONE = {
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+}
+
+
+def test_on_a_phone_the_dashboard_fits_the_screen_width(new_page, stack):
+    page = new_page(viewport=(390, 844), **PHONE)
+    page.goto(stack.ui_url)
+    # The login form fits as well.
+    expect(page.get_by_placeholder("Your username")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    login(page, stack, "ana")
+    start, end = default_range(stack.today)
+    metrics = metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
+    expect_kpis(page, metrics)
+    # Laid out at the phone's own width (not a zoomed-out desktop page), with nothing
+    # reaching past its right edge: the sidebar starts folded away.
+    assert page.evaluate("() => window.innerWidth") == 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    for selector in (".kpi", "table.tx", "button:has-text('Next')"):
+        boxes = [
+            box for box in map(lambda e: e.bounding_box(), page.locator(selector).all()) if box
+        ]
+        assert boxes and all(box["x"] + box["width"] <= 390 for box in boxes), selector
+    assert page.console_errors == [] or all("fonts" in e for e in page.console_errors)
+
+
 def test_pie_click_narrows_to_the_category_and_survives_a_reload(new_page, stack):
     page = new_page()
     login(page, stack, "ana")

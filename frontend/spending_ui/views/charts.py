@@ -76,12 +76,13 @@ def _style(fig) -> None:
 
 class CategoryDonut(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    compact = param.Boolean(default=False, doc="A phone: the legend goes under the donut")
 
     def __init__(self, **params):
         super().__init__(**params)
         self.source = ColumnDataSource(donut_data(self.store), name="category-source")
         fig = figure(
-            height=330,
+            height=470 if self.compact else 330,
             sizing_mode="stretch_width",
             tools="tap",
             toolbar_location=None,
@@ -112,11 +113,15 @@ class CategoryDonut(Viewer):
         fig.select_one(TapTool).behavior = "select"
         fig.axis.visible = False
         fig.grid.visible = False
-        fig.legend.location = "center_right"
         fig.legend.border_line_alpha = 0
         fig.legend.background_fill_alpha = 0
         fig.legend.label_text_font_size = "12px"
-        fig.add_layout(fig.legend[0], "right")
+        if self.compact:  # beside the donut it would not fit a phone's width
+            fig.legend.ncols = 2
+            fig.add_layout(fig.legend[0], "below")
+        else:
+            fig.legend.location = "center_right"
+            fig.add_layout(fig.legend[0], "right")
         _style(fig)
         self.figure = fig
         self.source.selected.on_change("indices", self._on_tap)
@@ -144,6 +149,7 @@ class CategoryDonut(Viewer):
 
 class SpendOverTime(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    compact = param.Boolean(default=False, doc="A phone: slanted date labels")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -175,6 +181,8 @@ class SpendOverTime(Viewer):
         fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
         fig.xgrid.visible = False
         fig.y_range.start = 0
+        if self.compact:  # side by side, the dates overlap on a phone's width
+            fig.xaxis.major_label_orientation = math.pi / 4
         _style(fig)
         self.figure = fig
         self.source.selected.on_change("indices", self._on_tap)

@@ -33,6 +33,7 @@ def summary_html(store: DashboardStore) -> str:
 
 class DashboardView(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    compact = param.Boolean(default=False, doc="Laid out for a phone's width")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -65,7 +66,7 @@ class DashboardView(Viewer):
             css_classes=["empty-state"],
         )
         self._donut = pn.Card(
-            CategoryDonut(store=store),
+            CategoryDonut(store=store, compact=self.compact),
             title="Top categories",
             collapsible=False,
             sizing_mode="stretch_width",
@@ -74,7 +75,7 @@ class DashboardView(Viewer):
             margin=8,
         )
         self._timeline = pn.Card(
-            SpendOverTime(store=store),
+            SpendOverTime(store=store, compact=self.compact),
             title="Spend over time",
             collapsible=False,
             sizing_mode="stretch_width",

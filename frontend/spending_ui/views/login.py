@@ -71,7 +71,9 @@ class LoginView(Viewer):
                 "padding": "24px 28px",
                 "margin": "8vh auto 0 auto",
             },
-            width=400,
+            # At most 400 px, narrower on a phone.
+            max_width=400,
+            sizing_mode="stretch_width",
             css_classes=["login-card"],
         )
 

@@ -87,12 +87,15 @@ class TransactionsTable(Viewer):
 
     def __panel__(self):
         return pn.Column(
-            pn.Row(
+            # Wraps on a phone instead of pushing the pager off the screen.
+            pn.FlexBox(
                 self._sort,
-                pn.Spacer(),
+                pn.Spacer(styles={"flex": "1 1 0"}, height=0, margin=0),
                 self._info,
                 self._prev,
                 self._next,
+                flex_wrap="wrap",
+                align_items="center",
                 sizing_mode="stretch_width",
             ),
             self._table,
