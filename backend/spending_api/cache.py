@@ -79,19 +79,20 @@ class ResponseCache:
                 self._bytes -= evicted.size
 
 
-def cache_key(request: Request, user: UserIdentity) -> CacheKey:
-    # The answer is a function of the user's data and the query string alone.
-    return (user.id, user.data_version, request.url.path, request.url.query)
-
-
 async def cached_answer(
-    request: Request, user: UserIdentity, produce: Callable[[], Awaitable[CachedAnswer]]
+    request: Request,
+    user: UserIdentity,
+    produce: Callable[[], Awaitable[CachedAnswer]],
+    *,
+    query: str,
 ) -> Response:
-    """The stored answer for this user, data version and query, or `produce()`'s."""
+    """The stored answer for this user, data version, path and `query` (the validated
+    parameters, so that junk or reordered query strings share one entry), or
+    `produce()`'s."""
     cache: ResponseCache | None = request.app.state.response_cache
     if cache is None:
         return (await produce()).response()
-    key = cache_key(request, user)
+    key = (user.id, user.data_version, request.url.path, query)
     answer = cache.get(key)
     if answer is None:
         answer = await produce()

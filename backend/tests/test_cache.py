@@ -96,6 +96,23 @@ def test_an_unchanged_query_is_answered_from_the_cache(
     assert second.headers["content-type"] == "application/json"
 
 
+def test_the_key_is_the_validated_parameters_not_the_raw_query_string(
+    client, make_user, add_transactions, auth_headers
+):
+    user = make_user()
+    add_transactions(user, ROWS)
+    cache = client.app.state.response_cache
+    first = client.get("/metrics?start=2025-03-01&granularity=week", headers=auth_headers(user))
+    entries = len(cache)
+    # Reordered, defaulted or unknown parameters ask the same question: one entry.
+    for query in ("granularity=week&start=2025-03-01", "start=2025-03-01&granularity=week&x=1"):
+        again = client.get(f"/metrics?{query}", headers=auth_headers(user))
+        assert again.content == first.content
+    assert len(cache) == entries
+    other = client.get("/metrics?start=2025-03-02&granularity=week", headers=auth_headers(user))
+    assert other.json()["transaction_count"] == 1 and len(cache) == entries + 1
+
+
 @pytest.mark.parametrize("path", ["/metrics", "/transactions", "/categories"])
 def test_a_cached_answer_is_never_served_after_the_data_changed(
     client, make_user, add_transactions, auth_headers, path

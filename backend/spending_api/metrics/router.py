@@ -30,4 +30,6 @@ async def read_metrics(
         )
         return CachedAnswer(metrics.model_dump_json().encode())
 
-    return await cached_answer(request, user, produce)
+    return await cached_answer(
+        request, user, produce, query=f"{filters.model_dump_json()} {granularity}"
+    )

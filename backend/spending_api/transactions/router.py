@@ -70,7 +70,9 @@ async def list_transactions(
             _TRANSACTION_LIST.dump_json(page), headers={"X-Total-Count": str(total)}
         )
 
-    return await cached_answer(request, user, produce)
+    return await cached_answer(
+        request, user, produce, query=f"{filters.model_dump_json()} {sort} {limit} {offset}"
+    )
 
 
 @router.delete(
@@ -101,7 +103,7 @@ async def list_categories(request: Request, reads: ReadsDep, user: CurrentUser) 
         ]
         return CachedAnswer(_CATEGORY_LIST.dump_json(categories))
 
-    return await cached_answer(request, user, produce)
+    return await cached_answer(request, user, produce, query="")
 
 
 class UploadLimitRoute(APIRoute):
