@@ -5,7 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from spending_api import models  # noqa: F401  (registers the tables)
+from spending_api import embedded, models  # noqa: F401  (models registers the tables)
 from spending_api.db import Base
 from spending_api.settings import get_settings
 
@@ -17,8 +17,10 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    return context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get(
-        "database_url", get_settings().database_url
+    return (
+        context.get_x_argument(as_dictionary=True).get("url")
+        or config.attributes.get("database_url")
+        or embedded.database_url(get_settings())
     )
 
 

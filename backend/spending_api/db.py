@@ -1,4 +1,4 @@
-"""Database engines, sessions, the declarative base and the exact money type."""
+"""Database engines, sessions, the declarative base and the API's read executors."""
 
 import asyncio
 import functools
@@ -7,15 +7,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TypeVar
 
 import anyio.to_thread
 import psycopg
-from sqlalchemy import URL, BigInteger, Engine, MetaData, Numeric, create_engine, event
+from sqlalchemy import URL, Engine, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
 
+from spending_api import embedded
 from spending_api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,7 +29,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-CENT = Decimal("0.01")
 # Connections are replaced after this long (server-side memory, failovers behind a proxy).
 POOL_RECYCLE_SECONDS = 1800
 
@@ -39,60 +37,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Money(TypeDecorator):
-    """NUMERIC on PostgreSQL; integer cents on SQLite, whose NUMERIC is a float.
-
-    SQLite would store 0.1 as a binary float and sum it inexactly, so there the
-    value travels as a whole number of cents and comes back as a Decimal.
-    """
-
-    impl = Numeric
-    cache_ok = True
-
-    def __init__(self, precision: int = 12, scale: int = 2) -> None:
-        super().__init__(precision=precision, scale=scale, asdecimal=True)
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(BigInteger())
-        return dialect.type_descriptor(self.impl)
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = Decimal(value).quantize(CENT)
-        if dialect.name == "sqlite":
-            return int(value * 100)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if dialect.name == "sqlite":
-            return (Decimal(int(value)) / 100).quantize(CENT)
-        return Decimal(value).quantize(CENT)
-
-
-def _configure_sqlite(dbapi_connection, _record) -> None:
-    dbapi_connection.execute("PRAGMA foreign_keys = ON")
-    dbapi_connection.execute("PRAGMA journal_mode = WAL")
-    dbapi_connection.execute("PRAGMA busy_timeout = 10000")
-    # SQLite's own lower() folds ASCII only; the description search must be
-    # case-insensitive for every script, as it is on PostgreSQL.
-    dbapi_connection.create_function(
-        "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
-    )
-
-
 def _server_options(settings: Settings) -> str:
     return f"-c statement_timeout={settings.db_statement_timeout_ms}"
 
 
 def make_engine(url: str, settings: Settings) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _configure_sqlite)
-        return engine
     options = _server_options(settings)
     return create_engine(
         url,
@@ -120,7 +69,7 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
-        engine = make_engine(settings.database_url, settings)
+        engine = make_engine(embedded.database_url(settings), settings)
         read_engine = (
             make_engine(settings.database_read_url, settings)
             if settings.database_read_url
@@ -132,10 +81,8 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         # A request's reads are single statements: without a transaction they save the
-        # BEGIN and ROLLBACK round trips. SQLite keeps its own default.
-        autocommit = self.read_engine
-        if self.read_engine.dialect.name == "postgresql":
-            autocommit = self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
+        # BEGIN and ROLLBACK round trips.
+        autocommit = self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._request_read_sessions = sessionmaker(autocommit, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -252,8 +199,8 @@ class AsyncReadPool:
 
 @dataclass
 class Reads:
-    """Where a request's reads run: on an async connection when there is an async read
-    pool (PostgreSQL, while the app runs), else in a read session on a worker thread."""
+    """Where a request's reads run: on an async connection while the app runs (its
+    lifespan opens the pool), else in a read session on a worker thread."""
 
     database: Database
     pool: AsyncReadPool | None = None
@@ -273,10 +220,8 @@ class Reads:
             return in_session(session)
 
 
-def make_async_read_pool(database: Database, settings: Settings) -> AsyncReadPool | None:
-    """The async read pool for the read engine's database, or None on SQLite."""
-    if database.read_engine.dialect.name != "postgresql":
-        return None
+def make_async_read_pool(database: Database, settings: Settings) -> AsyncReadPool:
+    """The async read pool for the read engine's database."""
     return AsyncReadPool(
         libpq_url(database.read_engine.url),
         max_size=settings.db_pool_size,

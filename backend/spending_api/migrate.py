@@ -21,8 +21,6 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
 
 
@@ -43,6 +41,7 @@ def main() -> None:
     import argparse
     import sys
 
+    from spending_api.embedded import database_url
     from spending_api.settings import get_settings
 
     parser = argparse.ArgumentParser(description="Apply, or print as SQL, the migrations.")
@@ -50,7 +49,7 @@ def main() -> None:
     if parser.parse_args().sql:
         sys.stdout.write(offline_sql())
     else:
-        upgrade(get_settings().database_url)
+        upgrade(database_url(get_settings()))
 
 
 if __name__ == "__main__":

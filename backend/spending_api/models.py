@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -17,16 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from spending_api.db import Base, Money
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+from spending_api.db import Base
 
 
 class User(Base):
     __tablename__ = "users"
-    # Never reuse a deleted user's id on SQLite: an old token must not open a new account.
-    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
@@ -50,9 +46,9 @@ class Transaction(Base):
         Index("ix_transactions_user_id_amount", "user_id", "amount"),
     )
 
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    amount: Mapped[Decimal] = mapped_column(Money(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     category: Mapped[str] = mapped_column(String(100))
     timestamp: Mapped[datetime] = mapped_column(DateTime())
     description: Mapped[str | None] = mapped_column(Text())
@@ -75,7 +71,7 @@ class DailyCategorySpend(Base):
     )
     day: Mapped[date] = mapped_column(Date(), primary_key=True)
     category: Mapped[str] = mapped_column(String(100), primary_key=True)
-    total: Mapped[Decimal] = mapped_column(Money(14, 2))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     transaction_count: Mapped[int] = mapped_column(Integer)
 
 
@@ -87,6 +83,6 @@ class LoginFailure(Base):
         Index("ix_login_failures_username_key_failed_at", "username_key", "failed_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     username_key: Mapped[str] = mapped_column(String(150))
     failed_at: Mapped[datetime] = mapped_column(DateTime())

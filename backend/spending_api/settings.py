@@ -8,7 +8,6 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE_PATH = REPO_ROOT / "data" / "spending.db"
 
 # The value committed in `.env`: good enough on a laptop, refused in production.
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0000"
@@ -26,7 +25,8 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
 
-    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    # Unset: the embedded PostgreSQL server under data/ (spending_api.embedded).
+    database_url: str | None = None
     # Optional read replica for GET endpoints; writes always go to `database_url`.
     database_read_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1)
@@ -59,10 +59,6 @@ class Settings(BaseSettings):
                     "with ENVIRONMENT=production"
                 )
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 @lru_cache

@@ -1,16 +1,15 @@
-"""Fixtures: one migrated database per test session for each engine, emptied after every test.
+"""Fixtures: one migrated PostgreSQL database per test process, emptied after every test.
 
-Every API and repository test runs twice, on SQLite and on PostgreSQL. PostgreSQL
-comes from TEST_DATABASE_URL, else the server on 127.0.0.1:5432, else a private
-server started with pytest-postgresql's executor; with none of them the
-PostgreSQL half is skipped, or fails under CI=true.
+The server is TEST_DATABASE_URL, else the one on 127.0.0.1:5432, else the embedded
+server (spending_api.embedded) in data/test-postgresql/, so a machine without
+PostgreSQL skips nothing. Each pytest-xdist worker gets its own database, copied
+from a template that is migrated once per migration state (CREATE DATABASE ...
+TEMPLATE is a file copy, much faster than running the migrations again).
 """
 
-import glob
+import hashlib
 import importlib.util
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -26,10 +25,11 @@ from sqlalchemy.engine import make_url
 
 from spending_api.auth.security import create_access_token, hash_password
 from spending_api.db import Database
+from spending_api.embedded import EmbeddedServer
 from spending_api.main import create_app
 from spending_api.migrate import upgrade
 from spending_api.models import User
-from spending_api.settings import Settings
+from spending_api.settings import REPO_ROOT, Settings
 from spending_api.transactions.repository import NewTransaction, insert_transactions
 
 # Test helpers for real server processes (the tests run in importlib mode: no package imports).
@@ -39,68 +39,80 @@ _spec = importlib.util.spec_from_file_location(
 processes = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(processes)
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SERVER_DIR = REPO_ROOT / "data" / "test-postgresql"
+MIGRATIONS_DIR = REPO_ROOT / "backend" / "migrations" / "versions"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TABLES = ("login_failures", "daily_category_spend", "transactions", "users")
 
 
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
-    pytest.skip(f"no PostgreSQL server available: {reason}")
-
-
-def _reachable(url: str) -> str | None:
+def _reachable(url: str) -> bool:
     try:
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(dsn, connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return str(exc).strip()
+        with psycopg.connect(_libpq(url), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory) -> Iterator[str]:
+def postgres_admin_url() -> Iterator[str]:
     """A URL to a PostgreSQL server on which the tests may create databases."""
-    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES
-    problem = _reachable(url)
-    if problem is None:
-        yield url
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured or _reachable(DEFAULT_POSTGRES):
+        yield configured or DEFAULT_POSTGRES
         return
-    pg_ctl = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")) or [shutil.which("pg_ctl")]
-    if not pg_ctl[-1] or os.geteuid() == 0:
-        # pg_ctl refuses to run as root, and without it there is nothing to start.
-        _unavailable(f"{url}: {problem}")
-    from pytest_postgresql.executor import PostgreSQLExecutor
+    # Shared by the xdist workers (one server per data folder); the last one stops it.
+    server = EmbeddedServer(TEST_SERVER_DIR, database="postgres", cleanup="stop")
+    yield server.admin_url
+    server.stop()
 
-    port = 55432 + os.getpid() % 1000
-    executor = PostgreSQLExecutor(
-        executable=pg_ctl[-1],
-        host="127.0.0.1",
-        port=port,
-        datadir=str(tmp_path_factory.mktemp("pgdata")),
-        unixsocketdir=tempfile.gettempdir(),
-        logfile=str(tmp_path_factory.mktemp("pglog") / "postgresql.log"),
-        startparams="-w",
-        dbname="postgres",
-        user="postgres",
-    )
-    with executor:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+def _template_name() -> str:
+    """Named after the migrations' text: a changed migration gets a fresh template."""
+    digest = hashlib.sha256()
+    for path in sorted(MIGRATIONS_DIR.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"spending_template_{digest.hexdigest()[:12]}"
+
+
+def _ensure_template(admin: str) -> str:
+    name = _template_name()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        # One worker migrates; the others wait on the lock, then find it done.
+        connection.execute("SELECT pg_advisory_lock(hashtext('spending_test_template'))")
+        try:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                building = f"{name}_building"
+                connection.execute(f'DROP DATABASE IF EXISTS "{building}"')
+                connection.execute(f'CREATE DATABASE "{building}"')
+                upgrade(
+                    make_url(admin)
+                    .set(drivername="postgresql+psycopg", database=building)
+                    .render_as_string(hide_password=False)
+                )
+                connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(hashtext('spending_test_template'))")
+    return name
 
 
 @pytest.fixture(scope="session")
 def postgresql_url(postgres_admin_url) -> Iterator[str]:
-    """A fresh, migrated database for this test session; dropped at the end."""
+    """A fresh, migrated database for this test process; dropped at the end."""
     name = f"spending_test_{uuid.uuid4().hex[:12]}"
-    admin_dsn = make_url(postgres_admin_url).set(drivername="postgresql")
-    admin = admin_dsn.render_as_string(hide_password=False)
+    admin = _libpq(postgres_admin_url)
+    template = _ensure_template(admin)
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
@@ -108,16 +120,8 @@ def postgresql_url(postgres_admin_url) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'spending.db'}"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request) -> str:
-    """Each database-backed test runs once per engine."""
-    return request.getfixturevalue(f"{request.param}_url")
+def database_url(postgresql_url) -> str:
+    return postgresql_url
 
 
 @pytest.fixture(scope="session")
@@ -146,11 +150,7 @@ def _empty_tables(request) -> Iterator[None]:
         return
     database: Database = request.getfixturevalue("database")
     with database.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in TABLES:
-                connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture

@@ -10,14 +10,16 @@ from spending_api.settings import get_settings
 
 
 @pytest.fixture
-def sqlite_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+def cli_env(database, postgresql_url, monkeypatch):
+    """The CLI on the test database (init-db migrates it again: a no-op); `database`
+    has the tables emptied after the test."""
+    monkeypatch.setenv("DATABASE_URL", postgresql_url)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
 
 
-def test_init_db_then_create_user_from_stdin(sqlite_env, monkeypatch, capsys):
+def test_init_db_then_create_user_from_stdin(cli_env, monkeypatch, capsys):
     from spending_api.auth.repository import get_user_by_username
     from spending_api.db import Database
 
@@ -32,7 +34,7 @@ def test_init_db_then_create_user_from_stdin(sqlite_env, monkeypatch, capsys):
     database.dispose()
 
 
-def test_duplicate_user_and_empty_password_exit_non_zero(sqlite_env, monkeypatch, capsys):
+def test_duplicate_user_and_empty_password_exit_non_zero(cli_env, monkeypatch, capsys):
     cli.main(["init-db"])
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     cli.main(["create-user", "carol", "--password-stdin"])
@@ -44,7 +46,7 @@ def test_duplicate_user_and_empty_password_exit_non_zero(sqlite_env, monkeypatch
     assert "must not be empty" in capsys.readouterr().err
 
 
-def test_import_of_a_missing_file_is_an_error(sqlite_env, capsys):
+def test_import_of_a_missing_file_is_an_error(cli_env, capsys):
     cli.main(["init-db"])
     assert cli.main(["import-csv", "nobody", "/does/not/exist.csv"]) == 1
     assert "No such file" in capsys.readouterr().err

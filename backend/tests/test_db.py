@@ -9,19 +9,9 @@ from sqlalchemy.engine import make_url
 
 from spending_api.db import (
     AsyncReadPool,
-    Database,
     ReadPoolTimeout,
     libpq_url,
-    make_async_read_pool,
 )
-from spending_api.settings import Settings
-
-
-def test_sqlite_has_no_async_read_pool(sqlite_url):
-    settings = Settings(_env_file=None, database_url=sqlite_url)
-    database = Database.from_settings(settings)
-    assert make_async_read_pool(database, settings) is None  # lookups hop to a thread
-    database.dispose()
 
 
 @pytest.fixture

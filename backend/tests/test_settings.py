@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from spending_api import embedded
 from spending_api.settings import DEV_SECRET_KEY, Settings
 
 
@@ -35,7 +36,9 @@ def test_app_refuses_to_start_in_production_with_the_env_file(monkeypatch):
         create_app(Settings())
 
 
-def test_database_url_switches_engines():
+def test_an_unset_database_url_means_the_embedded_server_but_never_in_production():
     url = "postgresql+psycopg://postgres@127.0.0.1:5432/spending"
-    assert not Settings(_env_file=None, database_url=url).is_sqlite
-    assert Settings(_env_file=None).is_sqlite
+    assert embedded.database_url(Settings(_env_file=None, database_url=url)) == url
+    production = Settings(_env_file=None, environment="production", secret_key="s" * 40)
+    with pytest.raises(RuntimeError, match="DATABASE_URL is not set"):
+        embedded.database_url(production)

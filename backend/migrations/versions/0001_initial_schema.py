@@ -13,10 +13,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# Money is NUMERIC on PostgreSQL and integer cents on SQLite (see spending_api.db.Money).
-money = sa.Numeric(12, 2).with_variant(sa.BigInteger(), "sqlite")
-money_total = sa.Numeric(14, 2).with_variant(sa.BigInteger(), "sqlite")
-big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+money = sa.Numeric(12, 2)
+money_total = sa.Numeric(14, 2)
+big_id = sa.BigInteger()
 
 # Statement-level triggers with transition tables: one aggregate per COPY-sized
 # insert instead of one upsert per row.
@@ -66,29 +65,6 @@ POSTGRES_TRIGGERS = [
     FOR EACH STATEMENT EXECUTE FUNCTION maintain_daily_category_spend()""",
 ]
 
-_SQLITE_ADD_NEW = """
-    INSERT INTO daily_category_spend (user_id, day, category, total, transaction_count)
-    VALUES (NEW.user_id, date(NEW."timestamp"), NEW.category, NEW.amount, 1)
-    ON CONFLICT (user_id, day, category) DO UPDATE
-    SET total = total + excluded.total, transaction_count = transaction_count + 1;
-"""
-_SQLITE_REMOVE_OLD = """
-    UPDATE daily_category_spend
-    SET total = total - OLD.amount, transaction_count = transaction_count - 1
-    WHERE user_id = OLD.user_id AND day = date(OLD."timestamp") AND category = OLD.category;
-    DELETE FROM daily_category_spend
-    WHERE user_id = OLD.user_id AND day = date(OLD."timestamp")
-      AND category = OLD.category AND transaction_count = 0;
-"""
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER transactions_rollup_insert AFTER INSERT ON transactions
-    BEGIN {_SQLITE_ADD_NEW} END""",
-    f"""CREATE TRIGGER transactions_rollup_update AFTER UPDATE ON transactions
-    BEGIN {_SQLITE_REMOVE_OLD} {_SQLITE_ADD_NEW} END""",
-    f"""CREATE TRIGGER transactions_rollup_delete AFTER DELETE ON transactions
-    BEGIN {_SQLITE_REMOVE_OLD} END""",
-]
-
 
 def upgrade() -> None:
     op.create_table(
@@ -99,7 +75,6 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
-        sqlite_autoincrement=True,
     )
     op.create_table(
         "transactions",
@@ -154,20 +129,15 @@ def upgrade() -> None:
         ["username_key", "failed_at"],
     )
 
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(POSTGRES_ROLLUP_FUNCTION)
-        for statement in POSTGRES_TRIGGERS:
-            op.execute(statement)
-    else:
-        for statement in SQLITE_TRIGGERS:
-            op.execute(statement)
+    op.execute(POSTGRES_ROLLUP_FUNCTION)
+    for statement in POSTGRES_TRIGGERS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        for name in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER transactions_rollup_{name} ON transactions")
-        op.execute("DROP FUNCTION maintain_daily_category_spend()")
+    for name in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER transactions_rollup_{name} ON transactions")
+    op.execute("DROP FUNCTION maintain_daily_category_spend()")
     op.drop_table("login_failures")
     op.drop_table("daily_category_spend")
     op.drop_table("transactions")

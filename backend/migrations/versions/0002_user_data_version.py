@@ -75,47 +75,18 @@ END
 $$
 """
 
-_SQLITE_BUMP = "UPDATE users SET data_version = data_version + 1 WHERE id = {row}.user_id;"
-SQLITE_TRIGGER_NAMES = ("transactions_rollup_insert", "transactions_rollup_update")
-SQLITE_DELETE_TRIGGER = "transactions_rollup_delete"
-
-
-def _sqlite_triggers(initial) -> list[str]:
-    """0001's row triggers, each also bumping the version of the row's user."""
-    triggers = []
-    for statement in initial.SQLITE_TRIGGERS:
-        row = "OLD" if SQLITE_DELETE_TRIGGER in statement else "NEW"
-        body, end = statement.rsplit("END", 1)
-        triggers.append(f"{body} {_SQLITE_BUMP.format(row=row)} END{end}")
-    return triggers
-
-
-def _replace_sqlite_triggers(statements: list[str]) -> None:
-    for name in (*SQLITE_TRIGGER_NAMES, SQLITE_DELETE_TRIGGER):
-        op.execute(f"DROP TRIGGER {name}")
-    for statement in statements:
-        op.execute(statement)
-
 
 def upgrade() -> None:
     op.add_column(
         "users",
         sa.Column("data_version", sa.BigInteger(), server_default="0", nullable=False),
     )
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(POSTGRES_ROLLUP_FUNCTION)
-    else:
-        _replace_sqlite_triggers(_sqlite_triggers(_initial_revision()))
+    op.execute(POSTGRES_ROLLUP_FUNCTION)
 
 
 def downgrade() -> None:
     initial = _initial_revision()
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            initial.POSTGRES_ROLLUP_FUNCTION.replace(
-                "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
-            )
-        )
-    else:
-        _replace_sqlite_triggers(initial.SQLITE_TRIGGERS)
+    op.execute(
+        initial.POSTGRES_ROLLUP_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    )
     op.drop_column("users", "data_version")

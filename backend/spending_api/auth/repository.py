@@ -82,15 +82,13 @@ def record_failure(session: Session, *, username_key: str, at: datetime, window:
 def take_slot(session: Session, *, username_key: str, at: datetime, window: timedelta) -> int:
     """Store a numbered slot for an attempt about to be checked; returns its id.
 
-    Slots of one name get their ids in commit order: on PostgreSQL a transaction-scoped
-    advisory lock on the name covers the insert until the caller commits (SQLite serialises
-    all writers anyway). So no slot can appear later with a smaller id than one already seen.
+    Slots of one name get their ids in commit order: a transaction-scoped advisory lock
+    on the name covers the insert until the caller commits. So no slot can appear later
+    with a smaller id than one already seen.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": username_key},
-        )
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": username_key}
+    )
     return record_failure(session, username_key=username_key, at=at, window=window)
 
 

@@ -7,9 +7,6 @@ from typing import Annotated
 
 from fastapi import Query
 from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
-from sqlalchemy import ColumnElement, and_, func, literal
-
-from spending_api.models import DailyCategorySpend, Transaction
 
 MAX_ABS_AMOUNT = Decimal("9999999999.99")
 ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -94,31 +91,10 @@ class TransactionFilters(BaseModel):
             return None
         return datetime.combine(self.end + timedelta(days=1), time.min)
 
-    def transaction_clause(self, *, user_id: int) -> ColumnElement[bool]:
-        """The WHERE clause over `transactions`, always scoped to the user."""
-        clauses = [Transaction.user_id == user_id]
-        if self.start:
-            clauses.append(Transaction.timestamp >= datetime.combine(self.start, time.min))
-        if self.end_exclusive:
-            clauses.append(Transaction.timestamp < self.end_exclusive)
-        if self.category:
-            clauses.append(Transaction.category.in_(self.category))
-        if self.min_amount is not None:
-            clauses.append(Transaction.amount >= self.min_amount)
-        if self.max_amount is not None:
-            clauses.append(Transaction.amount <= self.max_amount)
-        if self.q:
-            clauses.append(
-                func.lower(func.coalesce(Transaction.description, "")).like(
-                    func.lower(literal(f"%{_escape_like(self.q)}%")), escape="/"
-                )
-            )
-        return and_(*clauses)
-
     def postgresql_where(self, *, user_id: int, rollup: bool) -> tuple[str, dict]:
-        """The same selection as literal PostgreSQL (for prebuilt hot-path statements):
-        the WHERE condition over `daily_category_spend` (rollup) or `transactions`,
-        with its parameters in psycopg's `%(name)s` style."""
+        """The WHERE condition over `daily_category_spend` (rollup) or `transactions`,
+        always scoped to the user, with its parameters in psycopg's `%(name)s` style
+        (the text depends only on which filters are set: statements are prebuilt)."""
         params: dict = {"user_id": user_id}
         clauses = ["user_id = %(user_id)s"]
         if rollup:
@@ -148,17 +124,6 @@ class TransactionFilters(BaseModel):
             clauses.append("category = ANY(%(categories)s)")
             params["categories"] = list(self.category)
         return " AND ".join(clauses), params
-
-    def rollup_clause(self, *, user_id: int) -> ColumnElement[bool]:
-        """The same selection over `daily_category_spend`; only if `uses_rollup`."""
-        clauses = [DailyCategorySpend.user_id == user_id]
-        if self.start:
-            clauses.append(DailyCategorySpend.day >= self.start)
-        if self.end:
-            clauses.append(DailyCategorySpend.day <= self.end)
-        if self.category:
-            clauses.append(DailyCategorySpend.category.in_(self.category))
-        return and_(*clauses)
 
 
 def _escape_like(value: str) -> str:

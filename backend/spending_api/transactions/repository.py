@@ -14,55 +14,40 @@ from typing import Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Row, delete, func, select, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from spending_api.db import run_postgresql, run_postgresql_async
-from spending_api.models import DailyCategorySpend, Transaction
+from spending_api.models import Transaction
 from spending_api.transactions.filters import TransactionFilters
 
 SortKey = Literal["timestamp", "-timestamp", "amount", "-amount"]
 
-_SORT_COLUMNS = {
-    "timestamp": (Transaction.timestamp.asc(), Transaction.id.asc()),
-    "-timestamp": (Transaction.timestamp.desc(), Transaction.id.desc()),
-    "amount": (Transaction.amount.asc(), Transaction.id.asc()),
-    "-amount": (Transaction.amount.desc(), Transaction.id.desc()),
-}
-
-_LISTED_COLUMNS = (
-    Transaction.id,
-    Transaction.amount,
-    Transaction.category,
-    Transaction.timestamp,
-    Transaction.description,
-)
-
-
-_POSTGRES_SORT = {
+_SORT = {
     "timestamp": '"timestamp" ASC, id ASC',
     "-timestamp": '"timestamp" DESC, id DESC',
     "amount": "amount ASC, id ASC",
     "-amount": "amount DESC, id DESC",
 }
+_LISTED = 'id, amount, category, "timestamp", description'
 
 
 @lru_cache(maxsize=256)
-def _postgresql_list_sql(where: str, sort: SortKey) -> str:
+def _list_sql(where: str, sort: SortKey) -> str:
     return (
-        'SELECT id, amount, category, "timestamp", description FROM transactions '
-        f"WHERE {where} ORDER BY {_POSTGRES_SORT[sort]} LIMIT %(limit)s OFFSET %(offset)s"
+        f"SELECT {_LISTED} FROM transactions "
+        f"WHERE {where} ORDER BY {_SORT[sort]} LIMIT %(limit)s OFFSET %(offset)s"
     )
 
 
-def _postgresql_list_query(
+def _list_query(
     *, user_id: int, filters: TransactionFilters, sort: SortKey, limit: int, offset: int
 ) -> tuple[str, dict]:
     where, params = filters.postgresql_where(user_id=user_id, rollup=False)
-    return _postgresql_list_sql(where, sort), {**params, "limit": limit, "offset": offset}
+    return _list_sql(where, sort), {**params, "limit": limit, "offset": offset}
 
 
-def _postgresql_count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dict]:
+def _count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dict]:
     rollup = filters.uses_rollup
     where, params = filters.postgresql_where(user_id=user_id, rollup=rollup)
     if rollup:
@@ -82,19 +67,10 @@ def list_transactions(
     offset: int = 0,
 ) -> list:
     """One page of the user's matching transactions (rows with attribute access)."""
-    if session.get_bind().dialect.name == "postgresql":
-        sql, params = _postgresql_list_query(
-            user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
-        )
-        return run_postgresql(session, sql, params, row_factory=namedtuple_row)
-    statement = (
-        select(*_LISTED_COLUMNS)
-        .where(filters.transaction_clause(user_id=user_id))
-        .order_by(*_SORT_COLUMNS[sort])
-        .limit(limit)
-        .offset(offset)
+    sql, params = _list_query(
+        user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
     )
-    return list(session.execute(statement))
+    return run_postgresql(session, sql, params, row_factory=namedtuple_row)
 
 
 async def list_transactions_async(
@@ -106,30 +82,22 @@ async def list_transactions_async(
     limit: int = 100,
     offset: int = 0,
 ) -> list:
-    """`list_transactions` on PostgreSQL, on an async connection (the API's read path)."""
-    sql, params = _postgresql_list_query(
+    """`list_transactions` on an async connection (the API's read path)."""
+    sql, params = _list_query(
         user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
     )
     return await run_postgresql_async(connection, sql, params, row_factory=namedtuple_row)
 
 
 def count_transactions(session: Session, *, user_id: int, filters: TransactionFilters) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        sql, params = _postgresql_count_query(user_id=user_id, filters=filters)
-        return int(run_postgresql(session, sql, params)[0][0])
-    if filters.uses_rollup:
-        statement = select(func.coalesce(func.sum(DailyCategorySpend.transaction_count), 0)).where(
-            filters.rollup_clause(user_id=user_id)
-        )
-    else:
-        statement = select(func.count()).where(filters.transaction_clause(user_id=user_id))
-    return int(session.scalar(statement) or 0)
+    sql, params = _count_query(user_id=user_id, filters=filters)
+    return int(run_postgresql(session, sql, params)[0][0])
 
 
 async def count_transactions_async(
     connection: AsyncConnection, *, user_id: int, filters: TransactionFilters
 ) -> int:
-    sql, params = _postgresql_count_query(user_id=user_id, filters=filters)
+    sql, params = _count_query(user_id=user_id, filters=filters)
     return int((await run_postgresql_async(connection, sql, params))[0][0])
 
 
@@ -139,39 +107,30 @@ def iter_transactions(
     user_id: int,
     filters: TransactionFilters,
     batch_size: int = 5000,
-) -> Iterator[Row]:
-    """All matching rows, oldest first, fetched in batches (for the export)."""
-    statement = (
-        select(*_LISTED_COLUMNS)
-        .where(filters.transaction_clause(user_id=user_id))
-        .order_by(Transaction.timestamp.asc(), Transaction.id.asc())
-        .execution_options(yield_per=batch_size)
-    )
-    yield from session.execute(statement)
+) -> Iterator:
+    """All matching rows, oldest first, fetched in batches through a server-side cursor
+    (for the export; needs the session's transaction)."""
+    where, params = filters.postgresql_where(user_id=user_id, rollup=False)
+    sql = f"SELECT {_LISTED} FROM transactions WHERE {where} ORDER BY {_SORT['timestamp']}"
+    driver = session.connection().connection.driver_connection
+    with driver.cursor(name="export", row_factory=namedtuple_row) as cursor:
+        cursor.itersize = batch_size
+        yield from cursor.execute(sql, params)
 
 
-def list_categories(session: Session, *, user_id: int) -> list[Row]:
-    statement = (
-        select(
-            DailyCategorySpend.category,
-            func.sum(DailyCategorySpend.transaction_count).label("count"),
-        )
-        .where(DailyCategorySpend.user_id == user_id)
-        .group_by(DailyCategorySpend.category)
-        .order_by(DailyCategorySpend.category)
-    )
-    return list(session.execute(statement))
-
-
-_POSTGRES_CATEGORIES = (
+_CATEGORIES = (
     "SELECT category, sum(transaction_count) AS count FROM daily_category_spend "
     "WHERE user_id = %(user_id)s GROUP BY category ORDER BY category"
 )
 
 
+def list_categories(session: Session, *, user_id: int) -> list:
+    return run_postgresql(session, _CATEGORIES, {"user_id": user_id})
+
+
 async def list_categories_async(connection: AsyncConnection, *, user_id: int) -> list:
-    """`list_categories` on PostgreSQL, on an async connection (the API's read path)."""
-    return await run_postgresql_async(connection, _POSTGRES_CATEGORIES, {"user_id": user_id})
+    """`list_categories` on an async connection (the API's read path)."""
+    return await run_postgresql_async(connection, _CATEGORIES, {"user_id": user_id})
 
 
 def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:
@@ -239,19 +198,14 @@ def insert_transactions(
     """Insert rows, skipping ones already stored; one statement, in the caller's
     transaction, so the rollup triggers run once and nothing is half-written.
 
-    Rows stream through a temporary staging table (COPY on PostgreSQL), so a
+    Rows stream through a temporary staging table (COPY), so a
     million-row file never sits in memory.
     """
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        total = _stage_postgresql(connection, rows)
-        with _local_settings(connection, _BULK_SETTINGS):
-            result = connection.execute(text(_INSERT_FROM_STAGING), {"user_id": user_id})
-        connection.execute(text("TRUNCATE import_staging"))
-    else:
-        total = _stage_sqlite(connection, rows)
+    total = _stage(connection, rows)
+    with _local_settings(connection, _BULK_SETTINGS):
         result = connection.execute(text(_INSERT_FROM_STAGING), {"user_id": user_id})
-        connection.execute(text("DELETE FROM import_staging"))
+    connection.execute(text("TRUNCATE import_staging"))
     return InsertCounts(inserted=result.rowcount, total=total)
 
 
@@ -274,7 +228,7 @@ def _local_settings(connection, settings: dict[str, str]) -> Iterator[None]:
             connection.execute(set_config, {"name": name, "value": value})
 
 
-def _stage_postgresql(connection, rows: Iterable[NewTransaction]) -> int:
+def _stage(connection, rows: Iterable[NewTransaction]) -> int:
     connection.execute(
         text(
             "CREATE TEMPORARY TABLE IF NOT EXISTS import_staging ("
@@ -300,36 +254,3 @@ def _stage_postgresql(connection, rows: Iterable[NewTransaction]) -> int:
             )
             total += 1
     return total
-
-
-def _stage_sqlite(connection, rows: Iterable[NewTransaction], batch: int = 5000) -> int:
-    connection.execute(
-        text(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS import_staging ("
-            "line_no INTEGER, ts TEXT, amount INTEGER, "
-            "category TEXT, description TEXT, key_base TEXT)"
-        )
-    )
-    connection.execute(text("DELETE FROM import_staging"))
-    cursor = connection.connection.driver_connection.cursor()
-    insert = f"INSERT INTO import_staging ({_STAGING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-    total = 0
-    pending = []
-    for row in rows:
-        pending.append(
-            (
-                row.line_no,
-                # The format SQLAlchemy's DateTime uses on SQLite.
-                row.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                int(row.amount * 100),  # cents: see spending_api.db.Money
-                row.category,
-                row.description,
-                dedup_base(row),
-            )
-        )
-        if len(pending) >= batch:
-            cursor.executemany(insert, pending)
-            total += len(pending)
-            pending.clear()
-    cursor.executemany(insert, pending)
-    return total + len(pending)

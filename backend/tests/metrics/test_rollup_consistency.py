@@ -6,7 +6,6 @@ re-imported again; after every step each `daily_category_spend` row must equal
 `GROUP BY user_id, date(timestamp), category` over `transactions`, and /metrics and
 the X-Total-Count of /transactions must give the same answers from the rollup as
 from the base table (an amount bound that matches every row forces the base table).
-Runs on SQLite and on PostgreSQL.
 """
 
 import random
@@ -14,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Date, cast, delete, func, select, type_coerce, update
+from sqlalchemy import Date, cast, delete, func, select, update
 
 from spending_api.models import DailyCategorySpend, Transaction
 from spending_api.transactions.repository import NewTransaction, insert_transactions
@@ -63,14 +62,11 @@ def import_rows(database, user_id: int, rows: list[NewTransaction]):
     return counts
 
 
-def _day(session):
-    if session.get_bind().dialect.name == "sqlite":
-        return type_coerce(func.date(Transaction.timestamp), Date)
-    return cast(Transaction.timestamp, Date)
+DAY = cast(Transaction.timestamp, Date)
 
 
 def base_groups(session) -> dict:
-    day = _day(session)
+    day = DAY
     statement = select(
         Transaction.user_id,
         day,
@@ -189,9 +185,7 @@ def test_rollup_equals_base_table(database, make_user, client, auth_headers, see
     with database.session() as session:
         busiest = max(
             session.execute(
-                select(_day(session), func.count())
-                .where(Transaction.user_id == users[1].id)
-                .group_by(_day(session))
+                select(DAY, func.count()).where(Transaction.user_id == users[1].id).group_by(DAY)
             ),
             key=lambda row: (row[1], row[0]),
         )[0]

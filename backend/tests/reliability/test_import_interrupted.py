@@ -60,8 +60,6 @@ def test_connection_killed_mid_copy(
 ):
     """The server-side backend of the import is terminated (pg_terminate_backend) after half
     the rows went into COPY: the request fails with 503 and nothing of it is stored."""
-    if settings.is_sqlite:
-        pytest.skip("SQLite has no server connection to kill")
     user = make_user()
     real_insert = importer.insert_transactions
     killed = []
@@ -94,7 +92,7 @@ def test_connection_killed_mid_copy(
 
 
 # Runs the real importer in a child process that stops, transaction open, half-way
-# through COPY (or the SQLite staging insert) and waits there to be killed.
+# through COPY and waits there to be killed.
 _CHILD = textwrap.dedent("""
     import sys, time
     from spending_api.db import Database
@@ -149,12 +147,11 @@ def test_process_killed_mid_import(make_user, database, settings, tmp_path):
     try:
         line = child.stdout.readline().strip()
         assert line == "MID-IMPORT", child.stderr.read()
-        if not settings.is_sqlite:
-            with psycopg.connect(_libpq(settings.database_url), autocommit=True) as c:
-                copying = c.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY import_staging%'"
-                ).fetchone()[0]
-            assert copying == 1, "the child is not inside COPY"
+        with psycopg.connect(_libpq(settings.database_url), autocommit=True) as c:
+            copying = c.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY import_staging%'"
+            ).fetchone()[0]
+        assert copying == 1, "the child is not inside COPY"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
     finally:

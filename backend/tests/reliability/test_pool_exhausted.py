@@ -14,8 +14,6 @@ from spending_api.main import create_app
 
 @pytest.mark.postgres
 def test_pool_exhaustion_is_a_fast_503_then_recovers(settings, make_user):
-    if settings.is_sqlite:
-        pytest.skip("the pool limits apply to PostgreSQL")
     tight = settings.model_copy(
         update={"db_pool_size": 1, "db_max_overflow": 0, "db_connect_timeout_seconds": 1}
     )

@@ -42,7 +42,9 @@ def seeded_headers(seeded_user, auth_headers):
 
 
 def _schema() -> dict:
-    app = create_app(Settings(_env_file=None, database_url="sqlite://", environment="test"))
+    # The schema needs no database: the engine connects on first use only.
+    unused = "postgresql+psycopg://nobody@127.0.0.1:1/unused"
+    app = create_app(Settings(_env_file=None, database_url=unused, environment="test"))
     return app.openapi()
 
 
