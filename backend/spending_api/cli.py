@@ -1,4 +1,4 @@
-"""spending-admin: migrate, create users, seed demo data, import CSV files."""
+"""spending-admin: migrate, create users, seed demo data, import CSV files or an old SQLite file."""
 
 import argparse
 import getpass
@@ -9,6 +9,7 @@ from pathlib import Path
 from spending_api.auth import repository as users
 from spending_api.auth.security import hash_password
 from spending_api.db import Database
+from spending_api.embedded import database_url
 from spending_api.migrate import upgrade
 from spending_api.settings import get_settings
 
@@ -24,8 +25,7 @@ def _out(message: str) -> None:
 
 
 def cmd_init_db(args: argparse.Namespace) -> None:
-    settings = get_settings()
-    upgrade(settings.database_url)
+    upgrade(database_url(get_settings()))
     _out("Database migrated to the latest schema.")
 
 
@@ -102,6 +102,30 @@ def cmd_import_csv(args: argparse.Namespace) -> None:
         database.dispose()
 
 
+def cmd_import_sqlite(args: argparse.Namespace) -> None:
+    from spending_api.sqlite_import import LegacyImportError, import_sqlite_file
+
+    path = Path(args.file)
+    if args.if_found and not path.is_file():
+        return
+    database = Database.from_settings(get_settings())
+    try:
+        with database.session() as session:
+            if args.if_found and users.any_user_exists(session):
+                return  # copied before, or the database has its own users
+            try:
+                counts = import_sqlite_file(session, path=path)
+            except LegacyImportError as error:
+                raise CommandError(str(error)) from None
+            session.commit()
+            _out(
+                f"Copied {counts.users} users and {counts.transactions} transactions "
+                f"from {path} into PostgreSQL; the file is no longer used and may be deleted."
+            )
+    finally:
+        database.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spending-admin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="how the file writes money spent (default: detected from the file)",
     )
     importer.set_defaults(handler=cmd_import_csv)
+
+    legacy = commands.add_parser(
+        "import-sqlite",
+        help="copy the users and transactions of an older version's SQLite file (once)",
+    )
+    legacy.add_argument("file", help="e.g. data/spending.db")
+    legacy.add_argument(
+        "--if-found",
+        action="store_true",
+        help="do nothing when the file is missing or the database has users already",
+    )
+    legacy.set_defaults(handler=cmd_import_sqlite)
     return parser
 
 
