@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements-dev.txt backend/requirements.txt frontend/requirements.txt \
 	constraints.txt backend/pyproject.toml frontend/pyproject.toml
 
-.PHONY: help install run test lint format check-ops pytest init-sql bench bench-quick \
+.PHONY: help install run test test-slow lint format check-ops pytest init-sql bench bench-quick \
 	screenshots compose-smoke load-test clean
 
 help:  ## list the targets
@@ -24,7 +24,10 @@ install: $(STAMP)  ## create .venv and install the pinned dependencies
 run: install  ## embedded PostgreSQL (or DATABASE_URL), migrate, seed, serve API (8000) + dashboard (8501)
 	@$(BIN)/python scripts/run.py
 
-test: install lint check-ops pytest  ## lint, format check, static checks of ops files, every test
+test: install lint check-ops pytest  ## lint, format check, static checks of ops files, every test but the fault suites
+
+test-slow: install  ## the fault and load suites: database restarts, killed imports, replicas, brute force
+	@scripts/pytest.sh -m fault
 
 lint: install  ## black --check and flake8
 	$(BIN)/black --check --quiet .
@@ -37,7 +40,7 @@ check-ops: install  ## hadolint, actionlint and `docker compose config`
 	@scripts/check-ops.sh
 
 pytest: install
-	@scripts/pytest.sh
+	@scripts/pytest.sh -m "not fault"
 
 init-sql: install  ## regenerate db/init.sql from the Alembic migrations
 	$(BIN)/python -m spending_api.migrate --sql > db/init.sql

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test; pytest's "no tests ran" (exit 5) is a failure here too.
+# Runs the tests on one pytest-xdist worker per core, each with a database of its own;
+# pytest's "no tests ran" (exit 5) is a failure here too. Arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest -n auto "$@"

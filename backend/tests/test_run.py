@@ -12,6 +12,9 @@ import pytest
 from spending_api.processes import free_port, wait_until
 from spending_api.settings import REPO_ROOT
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 RUN = REPO_ROOT / "scripts" / "run.py"
 NAMES = {"api": "the API (uvicorn)", "dashboard": "the dashboard (panel serve)"}
 

