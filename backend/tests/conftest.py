@@ -1,10 +1,11 @@
 """Fixtures: one migrated PostgreSQL database per test process, emptied after every test.
 
 The server is TEST_DATABASE_URL, else the one on 127.0.0.1:5432, else the embedded
-server (spending_api.embedded) in data/test-postgresql/, so a machine without
-PostgreSQL skips nothing. Each pytest-xdist worker gets its own database, copied
-from a template that is migrated once per migration state (CREATE DATABASE ...
-TEMPLATE is a file copy, much faster than running the migrations again).
+server in data/test-postgresql/ (spending_api.embedded.server_for_tests), so a machine
+without PostgreSQL skips nothing (TEST_DATABASE_URL=embedded picks the embedded one).
+Each pytest-xdist worker gets its own database, copied from a template that is migrated
+once per migration state (CREATE DATABASE ... TEMPLATE is a file copy, much faster than
+running the migrations again).
 """
 
 import hashlib
@@ -19,13 +20,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from spending_api.auth import security
 from spending_api.auth.security import create_access_token, hash_password
 from spending_api.db import Database
-from spending_api.embedded import EmbeddedServer
+from spending_api.embedded import server_for_tests
 from spending_api.main import create_app
 from spending_api.migrate import upgrade
 from spending_api.models import User
@@ -39,36 +42,34 @@ _spec = importlib.util.spec_from_file_location(
 processes = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(processes)
 
-TEST_SERVER_DIR = REPO_ROOT / "data" / "test-postgresql"
 MIGRATIONS_DIR = REPO_ROOT / "backend" / "migrations" / "versions"
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TABLES = ("login_failures", "daily_category_spend", "transactions", "users")
-
-
-def _reachable(url: str) -> bool:
-    try:
-        with psycopg.connect(_libpq(url), connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_argon2() -> Iterator[None]:
+    """Argon2 at its cheapest for the tests: a hash costs microseconds, not 64 MiB and
+    tens of milliseconds. Hashes keep their parameters, so verification is cheap too;
+    servers started as processes keep the real cost."""
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    saved = security._hasher, security._DUMMY_HASH
+    security._hasher, security._DUMMY_HASH = cheap, cheap.hash("timing-equaliser")
+    yield
+    security._hasher, security._DUMMY_HASH = saved
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """A URL to a PostgreSQL server on which the tests may create databases."""
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured or _reachable(DEFAULT_POSTGRES):
-        yield configured or DEFAULT_POSTGRES
-        return
-    # Shared by the xdist workers (one server per data folder); the last one stops it.
-    server = EmbeddedServer(TEST_SERVER_DIR, database="postgres", cleanup="stop")
-    yield server.admin_url
-    server.stop()
+    url, embedded_server = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
+    yield url
+    if embedded_server is not None:
+        embedded_server.stop()  # unless another xdist worker still uses it
 
 
 def _template_name() -> str:

@@ -1,18 +1,16 @@
 """Fixtures of the dashboard's tests.
 
 Unit tests need nothing. The end-to-end tests (marked `ui`) get, once per test session: a
-fresh PostgreSQL database on 127.0.0.1:5432 (migrated, seeded with known rows), the API
-(uvicorn) and the dashboard (`panel serve`) as subprocesses on free ports, and Chromium
-driven by Playwright. Without PostgreSQL or /usr/bin/chromium they skip, or fail under CI=true.
+fresh PostgreSQL database (migrated, seeded with known rows) on the tests' server
+(TEST_DATABASE_URL, else 127.0.0.1:5432, else the embedded one), the API (uvicorn) and the
+dashboard (`panel serve`) as subprocesses on free ports, and Chromium driven by Playwright.
+Without /usr/bin/chromium they skip, or fail under CI=true.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,12 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from spending_api.processes import ServerProcess, free_port, launch_server
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
 START_TIMEOUT = 60.0
 
@@ -36,36 +34,6 @@ def unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required under CI=true: {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)  # polling interval, not a wait for an outcome
-    raise RuntimeError(f"{url} not ready after {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 # -- the seeded data: known rows, so the tests can compute the numbers themselves ------------
@@ -141,24 +109,25 @@ def _cam_rows(today: date) -> tuple[Row, ...]:
 
 
 class Server:
-    """A subprocess that serves HTTP; can be stopped and started again on the same port."""
+    """A server subprocess that can be stopped and started again on the same port."""
 
-    def __init__(self, command: list[str], env: dict, ready_url: str, log: Path):
-        self.command, self.env, self.ready_url, self.log = command, env, ready_url, log
-        self.process: subprocess.Popen | None = None
+    def __init__(self, name: str, command: list[str], env: dict, url: str, ready_path: str, log):
+        self.name, self.command, self.env, self.url = name, command, env, url
+        self.ready_path, self.log = ready_path, log
+        self.process: ServerProcess | None = None
 
     def launch(self) -> None:
-        self.process = subprocess.Popen(
-            self.command,
-            env=self.env,
-            cwd=REPO,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
+        self.process = launch_server(
+            self.command, name=self.name, url=self.url, log_path=self.log, env=self.env, cwd=REPO
         )
 
     def wait(self) -> None:
         assert self.process is not None
-        wait_until_ready(self.ready_url, self.process, self.log)
+        self.process.wait_ready(
+            ready_path=self.ready_path,
+            ready=lambda response: response.status_code == 200,
+            timeout=START_TIMEOUT,
+        )
 
     def start(self) -> None:
         self.launch()
@@ -166,7 +135,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process is not None:
-            stop(self.process)
+            self.process.stop(timeout=10)
             self.process = None
 
 
@@ -195,22 +164,23 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a backend dependency
-        unavailable("psycopg is not installed")
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        unavailable(f"no PostgreSQL on 127.0.0.1:5432 ({str(exc).strip()})")
+    """A fresh database on the tests' server (see spending_api.embedded.server_for_tests)."""
+    import psycopg
+    from spending_api.embedded import server_for_tests
+    from sqlalchemy.engine import make_url
+
+    admin_url, embedded_server = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
+    admin = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
     name = f"spending_ui_e2e_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        yield make_url(admin_url).set(database=name).render_as_string(False)
     finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if embedded_server is not None:
+            embedded_server.stop()
 
 
 def _seed(url: str, today: date) -> dict[str, SeededUser]:
@@ -273,18 +243,22 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
         "LOG_LEVEL": "WARNING",
     }
     api = Server(
+        "uvicorn",
         [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
         + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
         api_env,
-        f"{api_url}/health",
+        api_url,
+        "/health",
         logs / "api.log",
     )
     ui = Server(
+        "panel serve",
         [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
         + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
         + [f"--allow-websocket-origin=127.0.0.1:{ui_port}", "--plugins", "spending_ui.security"],
         {**base_env, "BACKEND_URL": api_url},
-        f"{ui_url}/app",
+        ui_url,
+        "/app",
         logs / "ui.log",
     )
     try:
