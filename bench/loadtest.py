@@ -7,8 +7,8 @@ it are. The API's worker RSS is sampled every second. Results go to
 bench/results/load-test.json; the exit status is 1 when any request failed or the memory
 did not stay steady.
 
-    .venv/bin/python bench/loadtest.py                 # 100 users, 60 s, PostgreSQL on :5432
-    .venv/bin/python bench/loadtest.py --users 20 --duration 10 --database sqlite
+    .venv/bin/python bench/loadtest.py                 # 100 users, 60 s
+    .venv/bin/python bench/loadtest.py --users 20 --duration 10
 """
 
 # locust patches the standard library with gevent; it must come first.
@@ -21,8 +21,6 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -33,11 +31,10 @@ from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 import psutil  # noqa: E402
-import psycopg  # noqa: E402
+from spending_api.processes import ServerProcess, free_port, start_server, wait_until  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = REPO_ROOT / "bench" / "results" / "load-test.json"
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "load-test-password"
 ACCOUNTS: list[str] = []  # usernames, filled by prepare_database
 # Memory counts as steady when the workers' RSS at the end is within this of the RSS after
@@ -115,39 +112,30 @@ class DashboardUser(HttpUser):
                 response.success()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def prepare_database(kind: str, workdir: Path, accounts: int) -> tuple[str, callable]:
-    """A fresh, migrated database with `accounts` users; returns its URL and a cleanup."""
+def prepare_database(accounts: int) -> tuple[str, callable]:
+    """A fresh, migrated database with `accounts` users on the tests' PostgreSQL server
+    (TEST_DATABASE_URL, else :5432, else the embedded one); returns its URL and a cleanup."""
     from datetime import date
 
     from spending_api.auth.repository import create_user
     from spending_api.auth.security import hash_password
     from spending_api.db import Database
     from spending_api.demo import PERSONAS, generate_transactions
+    from spending_api.embedded import create_database, drop_database, server_for_tests
     from spending_api.migrate import upgrade
     from spending_api.settings import Settings
     from spending_api.transactions.repository import insert_transactions
+    from sqlalchemy.engine import make_url
 
-    if kind == "postgresql":
-        name = f"spending_load_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    admin_url, embedded_server = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
+    name = f"spending_load_{uuid.uuid4().hex[:10]}"
+    create_database(admin_url, name)
+    url = make_url(admin_url).set(database=name).render_as_string(False)
 
-        def cleanup() -> None:
-            with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    else:
-        url = f"sqlite:///{workdir / 'load.db'}"
-
-        def cleanup() -> None:
-            pass
+    def cleanup() -> None:
+        drop_database(admin_url, name)
+        if embedded_server is not None:
+            embedded_server.stop()
 
     upgrade(url)
     database = Database.from_settings(Settings(_env_file=None, database_url=url))
@@ -170,7 +158,7 @@ def prepare_database(kind: str, workdir: Path, accounts: int) -> tuple[str, call
     return url, cleanup
 
 
-def start_api(url: str, workers: int, workdir: Path) -> tuple[subprocess.Popen, str, Path]:
+def start_api(url: str, workers: int, workdir: Path) -> ServerProcess:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
     env.update(
@@ -181,7 +169,6 @@ def start_api(url: str, workers: int, workdir: Path) -> tuple[subprocess.Popen, 
             "LOG_LEVEL": "WARNING",
         }
     )
-    log_path = workdir / "uvicorn.log"
     command = [
         str(Path(sys.executable).parent / "uvicorn"),
         "spending_api.main:create_app",
@@ -196,36 +183,17 @@ def start_api(url: str, workers: int, workdir: Path) -> tuple[subprocess.Popen, 
         "--log-level",
         "warning",
     ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    import httpx
-
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                if len(_workers(process)) >= workers:
-                    return process, base_url, log_path
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_api(process)
-    raise RuntimeError("uvicorn did not start within 60 s")
-
-
-def stop_api(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    server = start_server(
+        command,
+        name="uvicorn",
+        url=f"http://127.0.0.1:{port}",
+        log_path=workdir / "uvicorn.log",
+        ready=lambda response: response.status_code == 200,
+        env=env,
+        cwd=workdir,
+    )
+    wait_until(lambda: len(_workers(server.process)) >= workers, timeout=60, what="workers")
+    return server
 
 
 def _workers(process: subprocess.Popen) -> list[psutil.Process]:
@@ -344,28 +312,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--duration", type=int, default=60, help="seconds")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     with tempfile.TemporaryDirectory(prefix="spending-load-") as tmp:
         workdir = Path(tmp)
-        url, cleanup = prepare_database(args.database, workdir, accounts=args.users)
+        url, cleanup = prepare_database(accounts=args.users)
         try:
-            process, base_url, log_path = start_api(url, args.workers, workdir)
+            server = start_api(url, args.workers, workdir)
             try:
-                logger.info("%s users for %ss against %s", args.users, args.duration, base_url)
-                result = run(args.users, args.duration, base_url, process)
+                logger.info("%s users for %ss against %s", args.users, args.duration, server.url)
+                result = run(args.users, args.duration, server.url, server.process)
             finally:
-                stop_api(process)
+                server.stop()
         finally:
             cleanup()
 
     steady = result["rss_growth_mb"] <= STEADY_GROWTH_MB
     result.update(
         {
-            "database": args.database,
+            "database": "postgresql",
             "workers": args.workers,
             "think_time_s": [1, 3],
             "task_weights": {"metrics": 20, "transactions": 20, "export": 4, "login": 1},

@@ -1,23 +1,25 @@
 """`make screenshots`: serve the demo data and write PNGs of the dashboard to docs/screenshots/.
 
-Starts the API and the dashboard on free ports against a fresh SQLite database seeded with
-the demo users, then drives Chromium (/usr/bin/chromium or CHROMIUM) with Playwright.
+Starts the API and the dashboard on free ports against a fresh database (on the tests'
+PostgreSQL server, embedded if there is no other) seeded with the demo users, then drives
+Chromium (/usr/bin/chromium or CHROMIUM) with Playwright.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+import uuid
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import expect, sync_playwright
+from spending_api.embedded import create_database, drop_database, server_for_tests
+from spending_api.processes import free_port, launch_server
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -34,26 +36,6 @@ PHONE = {
 BUSY = ".pn-busy-container .loader.spin"  # the template's busy indicator, while spinning
 
 logger = logging.getLogger("screenshots")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url}: the server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
 
 
 def wait_for_dashboard(page) -> None:
@@ -113,50 +95,61 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM)")
-    with tempfile.TemporaryDirectory(prefix="spending-shots-") as tmp:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))},
-            "DATABASE_URL": f"sqlite:///{tmp}/demo.db",
-            "ENVIRONMENT": "local",
-            "LOG_LEVEL": "WARNING",
-        }
-        for command in ("init-db", "seed-demo"):
-            subprocess.run([str(BIN / "spending-admin"), command], env=env, cwd=REPO, check=True)
-        api_port, ui_port = free_port(), free_port()
-        api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
-        env["CORS_ORIGINS"] = f'["{ui_url}"]'
-        log = open(Path(tmp) / "servers.log", "wb")
-        api = subprocess.Popen(
-            [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
-            + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        ui = subprocess.Popen(
-            [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
-            + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
-            + [f"--allow-websocket-origin=127.0.0.1:{ui_port}"]
-            + ["--plugins", "spending_ui.security"],
-            env={**env, "BACKEND_URL": api_url},
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_ready(f"{api_url}/health", api)
-            wait_ready(f"{ui_url}/app", ui)
-            shoot(api_url, f"{ui_url}/app")
-        finally:
-            for process in (ui, api):
-                process.terminate()
-            for process in (ui, api):
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            log.close()
+    admin_url, embedded_server = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
+    name = f"spending_shots_{uuid.uuid4().hex[:8]}"
+    create_database(admin_url, name)
+    try:
+        with tempfile.TemporaryDirectory(prefix="spending-shots-") as tmp:
+            serve_and_shoot(make_url(admin_url).set(database=name).render_as_string(False), tmp)
+    finally:
+        drop_database(admin_url, name)
+        if embedded_server is not None:
+            embedded_server.stop()
+
+
+def _is_ok(response) -> bool:
+    return response.status_code == 200
+
+
+def serve_and_shoot(database_url: str, tmp: str) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))},
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "local",
+        "LOG_LEVEL": "WARNING",
+    }
+    for command in ("init-db", "seed-demo"):
+        subprocess.run([str(BIN / "spending-admin"), command], env=env, cwd=REPO, check=True)
+    api_port, ui_port = free_port(), free_port()
+    api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
+    env["CORS_ORIGINS"] = f'["{ui_url}"]'
+    api = launch_server(
+        [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
+        + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
+        name="uvicorn",
+        url=api_url,
+        log_path=Path(tmp) / "api.log",
+        env=env,
+        cwd=REPO,
+    )
+    ui = launch_server(
+        [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
+        + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
+        + [f"--allow-websocket-origin=127.0.0.1:{ui_port}"]
+        + ["--plugins", "spending_ui.security"],
+        name="panel serve",
+        url=ui_url,
+        log_path=Path(tmp) / "ui.log",
+        env={**env, "BACKEND_URL": api_url},
+        cwd=REPO,
+    )
+    try:
+        api.wait_ready(ready=_is_ok)
+        ui.wait_ready(ready_path="/app", ready=_is_ok)
+        shoot(api_url, f"{ui_url}/app")
+    finally:
+        ui.stop(timeout=10)
+        api.stop(timeout=10)
 
 
 if __name__ == "__main__":

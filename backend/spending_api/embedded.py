@@ -68,6 +68,14 @@ def create_database(admin_url: str, database: str) -> bool:
         return True
 
 
+def drop_database(admin_url: str, database: str) -> None:
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+
+
 _shared: EmbeddedServer | None = None
 
 
