@@ -1,0 +1,143 @@
+"""Hot-path reads on three executors, in-process on one event loop (issue 12's comparison).
+
+The same SQL text (the repositories' prebuilt statements) for a typical user (two years of
+demo data): the per-request identity lookup, the /metrics aggregate and one /transactions
+page with its count, each timed as the median of many awaited calls, on
+  - `AsyncReadPool` (spending_api.db, hand-written),
+  - psycopg_pool's `AsyncConnectionPool`,
+  - SQLAlchemy's async engine over psycopg (`exec_driver_sql`, statements built once).
+
+    .venv/bin/python -m bench.executors            # prints a table, in microseconds
+"""
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import date
+
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from spending_api.auth.repository import create_user
+from spending_api.db import AsyncReadPool, Database
+from spending_api.demo import generate_transactions
+from spending_api.embedded import create_database, drop_database, server_for_tests
+from spending_api.metrics import repository as metrics
+from spending_api.migrate import upgrade
+from spending_api.settings import Settings
+from spending_api.transactions import repository as transactions
+from spending_api.transactions.filters import TransactionFilters
+from spending_api.transactions.repository import insert_transactions
+
+IDENTITY = "SELECT id, username, data_version FROM users WHERE id = %s"
+
+
+def _statements(user_id: int) -> dict[str, list[tuple[str, object]]]:
+    """Each hot-path request as the statements it runs."""
+    filters = TransactionFilters()
+    metrics_sql = metrics._query(user_id=user_id, filters=filters, granularity="month")
+    page = transactions._list_query(
+        user_id=user_id, filters=filters, sort="-timestamp", limit=100, offset=0
+    )
+    count = transactions._count_query(user_id=user_id, filters=filters)
+    return {
+        "identity": [(IDENTITY, (user_id,))],
+        "metrics": [metrics_sql],
+        "transactions": [page, count],
+    }
+
+
+async def _timed(run, rounds: int) -> float:
+    for _ in range(rounds // 10):  # warm: connections open, plans cached
+        await run()
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1e6
+
+
+async def _measure(libpq: str, sqlalchemy_url: str, user_id: int, rounds: int) -> dict:
+    statements = _statements(user_id)
+    results: dict[str, dict[str, float]] = {}
+
+    hand = AsyncReadPool(libpq, max_size=4, timeout=3, recycle_seconds=1800)
+
+    async def on_hand(batch):
+        async with hand.connection() as connection:
+            for sql, params in batch:
+                await (await connection.execute(sql, params)).fetchall()
+
+    pool = AsyncConnectionPool(
+        libpq, min_size=1, max_size=4, open=False, kwargs={"autocommit": True}
+    )
+    await pool.open(wait=True)
+
+    async def on_pool(batch):
+        async with pool.connection() as connection:
+            for sql, params in batch:
+                await (await connection.execute(sql, params)).fetchall()
+
+    engine = create_async_engine(
+        sqlalchemy_url, pool_size=4, isolation_level="AUTOCOMMIT", pool_pre_ping=False
+    )
+
+    async def on_engine(batch):
+        async with engine.connect() as connection:
+            for sql, params in batch:
+                (await connection.exec_driver_sql(sql, params)).fetchall()
+
+    for executor, run in (
+        ("AsyncReadPool", on_hand),
+        ("psycopg_pool", on_pool),
+        ("SQLAlchemy async", on_engine),
+    ):
+        results[executor] = {
+            name: await _timed(lambda batch=batch: run(batch), rounds)
+            for name, batch in statements.items()
+        }
+    await hand.close()
+    await pool.close()
+    await engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2000)
+    args = parser.parse_args()
+    admin_url, embedded_server = server_for_tests(None)
+    name = f"spending_exec_{uuid.uuid4().hex[:8]}"
+    create_database(admin_url, name)
+    url = make_url(admin_url).set(database=name)
+    try:
+        upgrade(url.render_as_string(False))
+        database = Database.from_settings(
+            Settings(_env_file=None, database_url=url.render_as_string(False))
+        )
+        with database.session() as session:
+            user = create_user(session, username="typical", password_hash="x")
+            rows = generate_transactions(seed=1, end=date.today(), days=730, persona="demo")
+            insert_transactions(session, user_id=user.id, rows=rows)
+            session.commit()
+            user_id = user.id
+        database.dispose()
+        libpq = url.set(drivername="postgresql").render_as_string(False)
+        async_url = url.set(drivername="postgresql+psycopg_async").render_as_string(False)
+        results = asyncio.run(_measure(libpq, async_url, user_id, args.rounds))
+    finally:
+        drop_database(admin_url, name)
+        if embedded_server is not None:
+            embedded_server.stop()
+    names = list(next(iter(results.values())))
+    print(f"{'median µs':<18}" + "".join(f"{n:>14}" for n in names))
+    for executor, row in results.items():
+        print(f"{executor:<18}" + "".join(f"{row[n]:>14.0f}" for n in names))
+
+
+if __name__ == "__main__":
+    main()
