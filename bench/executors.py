@@ -3,9 +3,9 @@
 The same SQL text (the repositories' prebuilt statements) for a typical user (two years of
 demo data): the per-request identity lookup, the /metrics aggregate and one /transactions
 page with its count, each timed as the median of many awaited calls, on
-  - `AsyncReadPool` (spending_api.db, hand-written),
-  - psycopg_pool's `AsyncConnectionPool`,
+  - psycopg_pool's `AsyncConnectionPool` as the app configures it (spending_api.db),
   - SQLAlchemy's async engine over psycopg (`exec_driver_sql`, statements built once).
+(The hand-written `AsyncReadPool` it replaced was measured too; docs/ARCHITECTURE.md.)
 
     .venv/bin/python -m bench.executors            # prints a table, in microseconds
 """
@@ -17,12 +17,11 @@ import time
 import uuid
 from datetime import date
 
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from spending_api.auth.repository import create_user
-from spending_api.db import AsyncReadPool, Database
+from spending_api.db import Database, make_async_read_pool
 from spending_api.demo import generate_transactions
 from spending_api.embedded import create_database, drop_database, server_for_tests
 from spending_api.metrics import repository as metrics
@@ -61,20 +60,11 @@ async def _timed(run, rounds: int) -> float:
     return statistics.median(samples) * 1e6
 
 
-async def _measure(libpq: str, sqlalchemy_url: str, user_id: int, rounds: int) -> dict:
+async def _measure(database, settings, sqlalchemy_url: str, user_id: int, rounds: int) -> dict:
     statements = _statements(user_id)
     results: dict[str, dict[str, float]] = {}
 
-    hand = AsyncReadPool(libpq, max_size=4, timeout=3, recycle_seconds=1800)
-
-    async def on_hand(batch):
-        async with hand.connection() as connection:
-            for sql, params in batch:
-                await (await connection.execute(sql, params)).fetchall()
-
-    pool = AsyncConnectionPool(
-        libpq, min_size=1, max_size=4, open=False, kwargs={"autocommit": True}
-    )
+    pool = make_async_read_pool(database, settings)
     await pool.open(wait=True)
 
     async def on_pool(batch):
@@ -92,7 +82,6 @@ async def _measure(libpq: str, sqlalchemy_url: str, user_id: int, rounds: int) -
                 (await connection.exec_driver_sql(sql, params)).fetchall()
 
     for executor, run in (
-        ("AsyncReadPool", on_hand),
         ("psycopg_pool", on_pool),
         ("SQLAlchemy async", on_engine),
     ):
@@ -100,7 +89,6 @@ async def _measure(libpq: str, sqlalchemy_url: str, user_id: int, rounds: int) -
             name: await _timed(lambda batch=batch: run(batch), rounds)
             for name, batch in statements.items()
         }
-    await hand.close()
     await pool.close()
     await engine.dispose()
     return results
@@ -116,19 +104,19 @@ def main() -> None:
     url = make_url(admin_url).set(database=name)
     try:
         upgrade(url.render_as_string(False))
-        database = Database.from_settings(
-            Settings(_env_file=None, database_url=url.render_as_string(False))
+        settings = Settings(
+            _env_file=None, database_url=url.render_as_string(False), db_pool_size=4
         )
+        database = Database.from_settings(settings)
         with database.session() as session:
             user = create_user(session, username="typical", password_hash="x")
             rows = generate_transactions(seed=1, end=date.today(), days=730, persona="demo")
             insert_transactions(session, user_id=user.id, rows=rows)
             session.commit()
             user_id = user.id
-        database.dispose()
-        libpq = url.set(drivername="postgresql").render_as_string(False)
         async_url = url.set(drivername="postgresql+psycopg_async").render_as_string(False)
-        results = asyncio.run(_measure(libpq, async_url, user_id, args.rounds))
+        results = asyncio.run(_measure(database, settings, async_url, user_id, args.rounds))
+        database.dispose()
     finally:
         drop_database(admin_url, name)
         if embedded_server is not None:

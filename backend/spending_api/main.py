@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI):
         # The pool belongs to this event loop: opened here, closed on the way out.
         pool = make_async_read_pool(app.state.database, settings)
+        await pool.open(wait=False)
         app.state.read_pool = pool
         app.state.reads = Reads(app.state.database, pool)
         try:
@@ -136,8 +137,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         finally:
             app.state.read_pool = None
             app.state.reads = Reads(app.state.database)
-            if pool is not None:
-                await pool.close()
+            await pool.close()
             app.state.database.dispose()
 
     app = FastAPI(
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
-    # Reads go to worker threads until the lifespan opens the async pool (PostgreSQL only).
+    # Reads go to worker threads until the lifespan opens the async pool.
     app.state.read_pool = None
     app.state.reads = Reads(app.state.database)
     app.state.response_cache = (
@@ -183,7 +183,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         logger.warning("database unavailable on %s: %s", request.url.path, exc.orig)
         return _unavailable()
 
-    # The async read pool's errors come from psycopg itself (ReadPoolTimeout included).
+    # The async read pool's errors come from psycopg itself (psycopg_pool's PoolTimeout too).
     @app.exception_handler(PsycopgOperationalError)
     async def async_database_error(request: Request, exc: PsycopgOperationalError):
         logger.warning("database unavailable on %s: %s", request.url.path, exc)
