@@ -1,12 +1,10 @@
 """Database engines, sessions, the declarative base and the API's read executors."""
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import anyio.to_thread
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import URL, Engine, MetaData, create_engine
@@ -78,10 +76,6 @@ class Database:
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
-        # A request's reads are single statements: without a transaction they save the
-        # BEGIN and ROLLBACK round trips.
-        autocommit = self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._request_read_sessions = sessionmaker(autocommit, expire_on_commit=False)
 
     def session(self) -> Session:
         return self._sessions()
@@ -90,22 +84,10 @@ class Database:
         """Reads in one transaction (one snapshot; server-side cursors need one)."""
         return self._read_sessions()
 
-    def request_read_session(self) -> Session:
-        """Reads of one statement each, outside a transaction (the API's GET routes)."""
-        return self._request_read_sessions()
-
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
-
-
-def run_postgresql(session: Session, sql: str, params: dict, row_factory=None) -> list:
-    """Hot-path SQL in psycopg's `%(name)s` style on the session's own connection (and
-    transaction), so the sync and the async read paths run the same statement text."""
-    driver = session.connection().connection.driver_connection
-    with driver.cursor(row_factory=row_factory) as cursor:
-        return cursor.execute(sql, params).fetchall()
 
 
 async def run_postgresql_async(
@@ -121,27 +103,33 @@ def libpq_url(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _connection_kwargs(settings: Settings) -> dict:
+    return {
+        "autocommit": True,
+        "connect_timeout": settings.db_connect_timeout_seconds,
+        "options": _server_options(settings),
+    }
+
+
 @dataclass
 class Reads:
-    """Where a request's reads run: on an async connection while the app runs (its
-    lifespan opens the pool), else in a read session on a worker thread."""
+    """Where a request's reads run: on a connection of the app's async pool, which its
+    lifespan opens; without it (an app driven without its lifespan, as by some tests),
+    on a connection of its own per call. Either way the same async repository code."""
 
     database: Database
+    settings: Settings
     pool: AsyncConnectionPool | None = None
 
-    async def run(
-        self,
-        in_session: Callable[[Session], T],
-        on_connection: Callable[[psycopg.AsyncConnection], Awaitable[T]],
-    ) -> T:
+    async def run(self, read: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
         if self.pool is not None:
             async with self.pool.connection() as connection:
-                return await on_connection(connection)
-        return await anyio.to_thread.run_sync(functools.partial(self._in_session, in_session))
-
-    def _in_session(self, in_session: Callable[[Session], T]) -> T:
-        with self.database.request_read_session() as session:
-            return in_session(session)
+                return await read(connection)
+        connection = await psycopg.AsyncConnection.connect(
+            libpq_url(self.database.read_engine.url), **_connection_kwargs(self.settings)
+        )
+        async with connection:
+            return await read(connection)
 
 
 def make_async_read_pool(database: Database, settings: Settings) -> AsyncConnectionPool:
@@ -163,10 +151,6 @@ def make_async_read_pool(database: Database, settings: Settings) -> AsyncConnect
         timeout=timeout,
         reconnect_timeout=timeout,
         max_lifetime=POOL_RECYCLE_SECONDS,
-        kwargs={
-            "autocommit": True,
-            "connect_timeout": timeout,
-            "options": _server_options(settings),
-        },
+        kwargs=_connection_kwargs(settings),
         open=False,
     )

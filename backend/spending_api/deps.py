@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from spending_api import errors
-from spending_api.auth.repository import UserIdentity, get_identity, get_identity_async
+from spending_api.auth.repository import UserIdentity, get_identity_async
 from spending_api.auth.security import InvalidToken, decode_access_token
 from spending_api.db import Database, Reads
 from spending_api.settings import Settings
@@ -59,9 +59,7 @@ async def get_current_user(reads: ReadsDep, settings: SettingsDep, token: TokenD
         user_id = decode_access_token(token, secret_key=settings.secret_key)
     except InvalidToken:
         raise _unauthorized(errors.INVALID_TOKEN) from None
-    user = await reads.run(
-        partial(get_identity, user_id=user_id), partial(get_identity_async, user_id=user_id)
-    )
+    user = await reads.run(partial(get_identity_async, user_id=user_id))
     if user is None:
         raise _unauthorized(errors.INVALID_TOKEN)
     return user

@@ -131,12 +131,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         pool = make_async_read_pool(app.state.database, settings)
         await pool.open(wait=False)
         app.state.read_pool = pool
-        app.state.reads = Reads(app.state.database, pool)
+        app.state.reads = Reads(app.state.database, settings, pool)
         try:
             yield
         finally:
             app.state.read_pool = None
-            app.state.reads = Reads(app.state.database)
+            app.state.reads = Reads(app.state.database, settings)
             await pool.close()
             app.state.database.dispose()
 
@@ -148,9 +148,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database.from_settings(settings)
-    # Reads go to worker threads until the lifespan opens the async pool.
+    # Until the lifespan opens the async pool, each read connects on its own.
     app.state.read_pool = None
-    app.state.reads = Reads(app.state.database)
+    app.state.reads = Reads(app.state.database, settings)
     app.state.response_cache = (
         ResponseCache(settings.response_cache_mb * 2**20) if settings.response_cache_mb else None
     )

@@ -20,15 +20,8 @@ class UserIdentity:
     data_version: int
 
 
-def get_identity(session: Session, *, user_id: int) -> UserIdentity | None:
-    row = session.execute(
-        select(User.id, User.username, User.data_version).where(User.id == user_id)
-    ).first()
-    return UserIdentity(*row) if row else None
-
-
 async def get_identity_async(connection: AsyncConnection, *, user_id: int) -> UserIdentity | None:
-    """get_identity on an async psycopg connection: the per-request hot path."""
+    """The token's user and their data version: the per-request hot path."""
     cursor = await connection.execute(
         "SELECT id, username, data_version FROM users WHERE id = %s", (user_id,)
     )

@@ -14,9 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from psycopg import AsyncConnection
-from sqlalchemy.orm import Session
 
-from spending_api.db import run_postgresql, run_postgresql_async
+from spending_api.db import run_postgresql_async
 from spending_api.metrics.schemas import Granularity
 from spending_api.transactions.filters import TransactionFilters
 
@@ -103,18 +102,6 @@ async def aggregate_async(
     filters: TransactionFilters,
     granularity: Granularity,
 ) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
-    """`aggregate` on an async connection (the API's read path)."""
-    sql, params = _query(user_id=user_id, filters=filters, granularity=granularity)
-    return _split_grouping_sets(await run_postgresql_async(connection, sql, params))
-
-
-def aggregate(
-    session: Session,
-    *,
-    user_id: int,
-    filters: TransactionFilters,
-    granularity: Granularity,
-) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
     """Per-category and per-period sums of the matching transactions."""
     sql, params = _query(user_id=user_id, filters=filters, granularity=granularity)
-    return _split_grouping_sets(run_postgresql(session, sql, params))
+    return _split_grouping_sets(await run_postgresql_async(connection, sql, params))

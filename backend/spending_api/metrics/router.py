@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from spending_api.cache import CachedAnswer, cached_answer
 from spending_api.deps import CurrentUser, ReadsDep
 from spending_api.metrics.schemas import Granularity, Metrics
-from spending_api.metrics.service import get_metrics, get_metrics_async
+from spending_api.metrics.service import get_metrics_async
 from spending_api.transactions.filters import FiltersDep
 
 router = APIRouter(tags=["metrics"])
@@ -25,9 +25,7 @@ async def read_metrics(
     query = {"user_id": user.id, "filters": filters, "granularity": granularity}
 
     async def produce() -> CachedAnswer:
-        metrics = await reads.run(
-            partial(get_metrics, **query), partial(get_metrics_async, **query)
-        )
+        metrics = await reads.run(partial(get_metrics_async, **query))
         return CachedAnswer(metrics.model_dump_json().encode())
 
     return await cached_answer(

@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from psycopg import AsyncConnection
-from sqlalchemy.orm import Session
 
 from spending_api.metrics import repository
 from spending_api.metrics.schemas import CategoryTotal, Granularity, Metrics, PeriodTotal
@@ -100,19 +99,6 @@ def build_metrics(
         top_categories=top,
         spend_over_time=timeline,
     )
-
-
-def get_metrics(
-    session: Session,
-    *,
-    user_id: int,
-    filters: TransactionFilters,
-    granularity: Granularity,
-) -> Metrics:
-    categories, periods = repository.aggregate(
-        session, user_id=user_id, filters=filters, granularity=granularity
-    )
-    return build_metrics(categories, periods, granularity)
 
 
 async def get_metrics_async(

@@ -17,7 +17,7 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
-from spending_api.db import run_postgresql, run_postgresql_async
+from spending_api.db import run_postgresql_async
 from spending_api.models import Transaction
 from spending_api.transactions.filters import TransactionFilters
 
@@ -57,8 +57,8 @@ def _count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dic
     return sql, params
 
 
-def list_transactions(
-    session: Session,
+async def list_transactions_async(
+    connection: AsyncConnection,
     *,
     user_id: int,
     filters: TransactionFilters,
@@ -70,28 +70,7 @@ def list_transactions(
     sql, params = _list_query(
         user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
     )
-    return run_postgresql(session, sql, params, row_factory=namedtuple_row)
-
-
-async def list_transactions_async(
-    connection: AsyncConnection,
-    *,
-    user_id: int,
-    filters: TransactionFilters,
-    sort: SortKey = "-timestamp",
-    limit: int = 100,
-    offset: int = 0,
-) -> list:
-    """`list_transactions` on an async connection (the API's read path)."""
-    sql, params = _list_query(
-        user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
-    )
     return await run_postgresql_async(connection, sql, params, row_factory=namedtuple_row)
-
-
-def count_transactions(session: Session, *, user_id: int, filters: TransactionFilters) -> int:
-    sql, params = _count_query(user_id=user_id, filters=filters)
-    return int(run_postgresql(session, sql, params)[0][0])
 
 
 async def count_transactions_async(
@@ -124,12 +103,8 @@ _CATEGORIES = (
 )
 
 
-def list_categories(session: Session, *, user_id: int) -> list:
-    return run_postgresql(session, _CATEGORIES, {"user_id": user_id})
-
-
 async def list_categories_async(connection: AsyncConnection, *, user_id: int) -> list:
-    """`list_categories` on an async connection (the API's read path)."""
+    """The user's categories with their transaction counts, by name."""
     return await run_postgresql_async(connection, _CATEGORIES, {"user_id": user_id})
 
 

@@ -57,14 +57,8 @@ async def list_transactions(
     page_query = {**query, "sort": sort, "limit": limit, "offset": offset}
 
     async def produce() -> CachedAnswer:
-        rows = await reads.run(
-            partial(repository.list_transactions, **page_query),
-            partial(repository.list_transactions_async, **page_query),
-        )
-        total = await reads.run(
-            partial(repository.count_transactions, **query),
-            partial(repository.count_transactions_async, **query),
-        )
+        rows = await reads.run(partial(repository.list_transactions_async, **page_query))
+        total = await reads.run(partial(repository.count_transactions_async, **query))
         page = _TRANSACTION_LIST.validate_python(rows, from_attributes=True)
         return CachedAnswer(
             _TRANSACTION_LIST.dump_json(page), headers={"X-Total-Count": str(total)}
@@ -94,10 +88,7 @@ def delete_transaction(
 @router.get("/categories", response_model=list[CategoryCount])
 async def list_categories(request: Request, reads: ReadsDep, user: CurrentUser) -> Response:
     async def produce() -> CachedAnswer:
-        rows = await reads.run(
-            partial(repository.list_categories, user_id=user.id),
-            partial(repository.list_categories_async, user_id=user.id),
-        )
+        rows = await reads.run(partial(repository.list_categories_async, user_id=user.id))
         categories = [
             CategoryCount(category=category, count=int(count)) for category, count in rows
         ]
