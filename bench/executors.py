@@ -3,9 +3,10 @@
 The same SQL text (the repositories' prebuilt statements) for a typical user (two years of
 demo data): the per-request identity lookup, the /metrics aggregate and one /transactions
 page with its count, each timed as the median of many awaited calls, on
-  - psycopg_pool's `AsyncConnectionPool` as the app configures it (spending_api.db),
-  - SQLAlchemy's async engine over psycopg (`exec_driver_sql`, statements built once).
-(The hand-written `AsyncReadPool` it replaced was measured too; docs/ARCHITECTURE.md.)
+  - the app's `AsyncReadPool` (spending_api.db.make_async_read_pool),
+  - SQLAlchemy's async engine over psycopg (`exec_driver_sql`, statements built once),
+  - psycopg_pool's `AsyncConnectionPool`, when that package is installed (it is not a
+    dependency: see docs/ARCHITECTURE.md for why it was measured and not kept).
 
     .venv/bin/python -m bench.executors            # prints a table, in microseconds
 """
@@ -21,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from spending_api.auth.repository import create_user
-from spending_api.db import Database, make_async_read_pool
+from spending_api.db import Database, libpq_url, make_async_read_pool
 from spending_api.demo import generate_transactions
 from spending_api.embedded import create_database, drop_database, server_for_tests
 from spending_api.metrics import repository as metrics
@@ -65,12 +66,33 @@ async def _measure(database, settings, sqlalchemy_url: str, user_id: int, rounds
     results: dict[str, dict[str, float]] = {}
 
     pool = make_async_read_pool(database, settings)
-    await pool.open(wait=True)
 
     async def on_pool(batch):
         async with pool.connection() as connection:
             for sql, params in batch:
                 await (await connection.execute(sql, params)).fetchall()
+
+    executors = [("AsyncReadPool", on_pool)]
+    try:
+        from psycopg_pool import AsyncConnectionPool
+    except ImportError:
+        other = None
+    else:
+        other = AsyncConnectionPool(
+            libpq_url(database.read_engine.url),
+            min_size=1,
+            max_size=4,
+            open=False,
+            kwargs={"autocommit": True},
+        )
+        await other.open(wait=True)
+
+        async def on_other(batch):
+            async with other.connection() as connection:
+                for sql, params in batch:
+                    await (await connection.execute(sql, params)).fetchall()
+
+        executors.append(("psycopg_pool", on_other))
 
     engine = create_async_engine(
         sqlalchemy_url, pool_size=4, isolation_level="AUTOCOMMIT", pool_pre_ping=False
@@ -81,15 +103,14 @@ async def _measure(database, settings, sqlalchemy_url: str, user_id: int, rounds
             for sql, params in batch:
                 (await connection.exec_driver_sql(sql, params)).fetchall()
 
-    for executor, run in (
-        ("psycopg_pool", on_pool),
-        ("SQLAlchemy async", on_engine),
-    ):
+    for executor, run in [*executors, ("SQLAlchemy async", on_engine)]:
         results[executor] = {
             name: await _timed(lambda batch=batch: run(batch), rounds)
             for name, batch in statements.items()
         }
     await pool.close()
+    if other is not None:
+        await other.close()
     await engine.dispose()
     return results
 

@@ -21,7 +21,7 @@ NOTES = [
     "The floor is an `async def` route: no thread-pool hop, no dependency, no database. "
     "`/bench/floor-sync` is the same through the thread pool. The read routes are `async "
     "def`: on PostgreSQL each request's user lookup and reads run on an async psycopg "
-    "connection (psycopg_pool, set up in spending_api.db), without a thread hop.",
+    "connection (spending_api.db.AsyncReadPool), without a thread hop.",
     "Step 3 runs with the answer cache on (the default): after a user's first request, an "
     "unchanged query is answered from the worker's cache after one primary-key lookup of "
     "the user's data version, which the database bumps with every change to the user's "

@@ -1,12 +1,14 @@
 """Database engines, sessions, the declarative base and the API's read executors."""
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import URL, Engine, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -103,6 +105,80 @@ def libpq_url(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class ReadPoolTimeout(psycopg.OperationalError):
+    """Every connection of the async read pool stayed busy for the whole timeout."""
+
+
+class AsyncReadPool:
+    """psycopg async connections for one-statement reads on the event loop (autocommit).
+
+    The per-request identity lookup runs here: raw psycopg on the event loop costs a
+    fraction of a SQLAlchemy session in a worker thread. Like SQLAlchemy's pool it
+    connects on demand and fails fast: with the database down, a request gets its error
+    (a 503) in the time one connection attempt takes, instead of waiting on a
+    background reconnect loop. A connection that comes back broken, or inside a
+    transaction, is closed instead of reused.
+    """
+
+    def __init__(
+        self, conninfo: str, *, max_size: int, timeout: float, recycle_seconds: float, **kwargs
+    ) -> None:
+        self.conninfo = conninfo
+        self.timeout = timeout
+        self.recycle_seconds = recycle_seconds
+        self.kwargs = kwargs
+        self._slots = asyncio.Semaphore(max_size)
+        self._idle: list[tuple[psycopg.AsyncConnection, float]] = []
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.timeout)
+        except TimeoutError:
+            raise ReadPoolTimeout("no database connection free") from None
+        try:
+            connection, born = await self._checkout()
+            try:
+                yield connection
+            finally:
+                await self._checkin(connection, born)
+        finally:
+            self._slots.release()
+
+    async def _checkout(self) -> tuple[psycopg.AsyncConnection, float]:
+        while self._idle:
+            connection, born = self._idle.pop()
+            if time.monotonic() - born < self.recycle_seconds:
+                return connection, born
+            await connection.close()
+        connection = await psycopg.AsyncConnection.connect(
+            self.conninfo, **{"autocommit": True, **self.kwargs}
+        )
+        return connection, time.monotonic()
+
+    async def _checkin(self, connection: psycopg.AsyncConnection, born: float) -> None:
+        if connection.broken:
+            # The server went away: the idle ones are as dead as this one (like
+            # SQLAlchemy's pool invalidation), so the next requests connect afresh.
+            await connection.close()
+            await self.close()
+            return
+        idle = connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if connection.closed or not idle:
+            await connection.close()
+            return
+        self._idle.append((connection, born))
+
+    @property
+    def idle_count(self) -> int:
+        return len(self._idle)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            await connection.close()
+
+
 def _connection_kwargs(settings: Settings) -> dict:
     return {
         "autocommit": True,
@@ -119,7 +195,7 @@ class Reads:
 
     database: Database
     settings: Settings
-    pool: AsyncConnectionPool | None = None
+    pool: AsyncReadPool | None = None
 
     async def run(self, read: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
         if self.pool is not None:
@@ -132,25 +208,12 @@ class Reads:
             return await read(connection)
 
 
-def make_async_read_pool(database: Database, settings: Settings) -> AsyncConnectionPool:
-    """psycopg async connections (autocommit) for the reads on the event loop: raw
-    psycopg costs a fraction of a SQLAlchemy session in a worker thread.
-
-    Opened by the app's lifespan (`open()`), it connects on demand (min_size 0). Fail
-    fast: a request waits at most the connect timeout for a connection, then gets a
-    PoolTimeout (an OperationalError: a 503). A connection that comes back broken is
-    dropped; a failed reconnect is not retried for longer than the connect timeout, so
-    once the database is back the next requests connect at once instead of waiting out
-    a growing back-off.
-    """
-    timeout = settings.db_connect_timeout_seconds
-    return AsyncConnectionPool(
+def make_async_read_pool(database: Database, settings: Settings) -> AsyncReadPool:
+    """The async read pool for the read engine's database."""
+    return AsyncReadPool(
         libpq_url(database.read_engine.url),
-        min_size=0,
         max_size=settings.db_pool_size,
-        timeout=timeout,
-        reconnect_timeout=timeout,
-        max_lifetime=POOL_RECYCLE_SECONDS,
-        kwargs=_connection_kwargs(settings),
-        open=False,
+        timeout=settings.db_connect_timeout_seconds,
+        recycle_seconds=POOL_RECYCLE_SECONDS,
+        **_connection_kwargs(settings),
     )

@@ -129,7 +129,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI):
         # The pool belongs to this event loop: opened here, closed on the way out.
         pool = make_async_read_pool(app.state.database, settings)
-        await pool.open(wait=False)
         app.state.read_pool = pool
         app.state.reads = Reads(app.state.database, settings, pool)
         try:
@@ -183,7 +182,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         logger.warning("database unavailable on %s: %s", request.url.path, exc.orig)
         return _unavailable()
 
-    # The async read pool's errors come from psycopg itself (psycopg_pool's PoolTimeout too).
+    # The async read pool's errors come from psycopg itself (ReadPoolTimeout included).
     @app.exception_handler(PsycopgOperationalError)
     async def async_database_error(request: Request, exc: PsycopgOperationalError):
         logger.warning("database unavailable on %s: %s", request.url.path, exc)
