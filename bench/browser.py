@@ -11,7 +11,6 @@ page, at the first animation frame where every view shows exactly that answer: t
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.config import REPO_ROOT
-from bench.load import free_port
+from spending_api.processes import free_port, start_server
 from spending_ui.headless import CHROMIUM_ARGS
 
 APP = REPO_ROOT / "frontend" / "spending_ui" / "app.py"
@@ -93,48 +92,36 @@ class Dashboard:
         self.url = f"http://127.0.0.1:{self.port}/app"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
         env["BACKEND_URL"] = api_url
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "panel"),
-                "serve",
-                str(APP.relative_to(REPO_ROOT)),
-                "--address",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--num-procs",
-                "1",
-                f"--allow-websocket-origin=127.0.0.1:{self.port}",
-            ],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=self.log,
-            stderr=self.log,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        self.log.seek(0)
-        raise RuntimeError(f"panel serve did not start:\n{self.log.read().decode()[-3000:]}")
+        self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-ui-")
+        try:
+            self.server = start_server(
+                [
+                    str(Path(sys.executable).parent / "panel"),
+                    "serve",
+                    str(APP.relative_to(REPO_ROOT)),
+                    "--address",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--num-procs",
+                    "1",
+                    f"--allow-websocket-origin=127.0.0.1:{self.port}",
+                ],
+                name="panel serve",
+                url=f"http://127.0.0.1:{self.port}",
+                log_path=Path(self._log_dir.name) / "panel.log",
+                ready_path="/app",
+                ready=lambda response: response.status_code == 200,
+                env=env,
+                cwd=REPO_ROOT,
+            )
+        except BaseException:
+            self._log_dir.cleanup()
+            raise
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        self.server.stop(timeout=10)
+        self._log_dir.cleanup()
 
 
 def expected_view(client: httpx.Client, preset: str) -> dict:

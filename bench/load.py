@@ -6,7 +6,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,19 +15,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import psutil
 
 from bench.config import REPO_ROOT
 from spending_api.auth.security import create_access_token
+from spending_api.processes import free_port, start_server, wait_until
 
 WORKERS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_environment(url: str, secret_key: str) -> dict[str, str]:
@@ -80,35 +73,32 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            self.command, env=self.env, cwd=REPO_ROOT, stdout=self.log, stderr=self.log
+        self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-")
+        self.server = start_server(
+            self.command,
+            name="uvicorn",
+            url=self.base_url,
+            log_path=Path(self._log_dir.name) / "uvicorn.log",
+            ready_path="/bench/floor",
+            ready=lambda response: response.status_code == 200,
+            env=self.env,
+            cwd=REPO_ROOT,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"uvicorn exited:\n{self.log.read().decode()[-4000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/bench/floor", timeout=1).status_code == 200:
-                    if len(self.worker_processes()) >= self.workers:
-                        time.sleep(0.5)
-                        return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.__exit__(None, None, None)
-        raise RuntimeError("uvicorn did not start within 60 s")
+        self.process = self.server.process
+        try:
+            wait_until(
+                lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
+            )
+        except TimeoutError:
+            self.__exit__(None, None, None)
+            raise
+        time.sleep(0.5)  # the last worker's first request must not land mid-import
+        return self
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        # SIGINT: uvicorn's graceful shutdown, as Ctrl-C in production.
+        self.server.stop(sig=signal.SIGINT)
+        self._log_dir.cleanup()
 
     def worker_processes(self) -> list[psutil.Process]:
         """The processes serving requests: the children, or uvicorn itself with 1 worker."""
