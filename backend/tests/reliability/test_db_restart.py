@@ -102,15 +102,6 @@ def _load(base_url: str, token: str, stop: threading.Event, outcomes: list, lock
             time.sleep(0.02)
 
 
-def _wait_until(predicate, timeout: float) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_database_restart_under_load(pg_cluster, api_server):

@@ -1,6 +1,5 @@
 """Reads from a streaming replica (DATABASE_READ_URL), writes to the primary."""
 
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from spending_api.auth.security import create_access_token, hash_password
 from spending_api.db import Database
 from spending_api.models import User
 from spending_api.settings import Settings
+from spending_api.processes import wait_until
 from spending_api.transactions.repository import NewTransaction, insert_transactions
 
 # Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
@@ -21,12 +21,7 @@ SECRET = "replica-test-secret-key-0123456789abcdef"
 
 
 def _wait_for(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached within the timeout")
+    wait_until(predicate, timeout=timeout, what="the replica")
 
 
 def _seed(url: str) -> tuple[int, str]:
