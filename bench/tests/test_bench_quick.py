@@ -15,7 +15,8 @@ import pytest
 from bench import pg, report
 from bench.config import QUICK, REPO_ROOT
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+# One xdist worker: the module's one benchmark run is shared by its tests.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("bench")]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

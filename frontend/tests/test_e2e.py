@@ -17,7 +17,13 @@ import jwt
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
+# One xdist worker runs them all: one API, one dashboard and one Chromium for the session.
+pytestmark = [
+    pytest.mark.ui,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),
+]
 
 SOURCE_DATA = """(name) => {
   const doc = (window.Bokeh && Bokeh.documents[0]) || null
