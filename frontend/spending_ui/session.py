@@ -11,6 +11,7 @@ import panel as pn
 
 from spending_ui.api import ApiClient
 from spending_ui.browser import TabTokenStore
+from spending_ui.security import anonymous_sessions
 from spending_ui.state import AuthState, Filters
 from spending_ui.store import DashboardStore
 from spending_ui.theme import ACCENT
@@ -77,6 +78,7 @@ class DashboardApp:
         self.auth.param.watch(self._backend_changed, "backend_down")
         filters.param.watch(self._sync_url, list(filters.param))
         self.store.watch_filters()
+        anonymous_sessions.add(self)  # counted until logged in (a cap on bot sessions)
         self._show_logged_out()
 
     # -- page -----------------------------------------------------------------------------
@@ -114,6 +116,7 @@ class DashboardApp:
         return template
 
     def _destroyed(self, _context) -> None:
+        anonymous_sessions.discard(self)
         try:
             asyncio.get_running_loop().create_task(self.api.aclose())
         except RuntimeError:
@@ -139,8 +142,10 @@ class DashboardApp:
 
     def _status_changed(self, event) -> None:
         if event.new == "logged_in":
+            anonymous_sessions.discard(self)
             self._show_dashboard()
         elif event.new == "logged_out":
+            anonymous_sessions.add(self)
             self._show_logged_out()
 
     def logout(self) -> None:
