@@ -22,9 +22,8 @@ trap stop INT TERM EXIT
 $BIN/uvicorn spending_api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" &
 pids+=($!)
 if [[ -f frontend/spending_ui/app.py ]]; then
-  $BIN/panel serve frontend/spending_ui/app.py --address 127.0.0.1 --port "$UI_PORT" \
-    --allow-websocket-origin="127.0.0.1:${UI_PORT}" --allow-websocket-origin="localhost:${UI_PORT}" \
-    --num-procs 1 --plugins spending_ui.security &
+  # spending_ui.serve holds the dashboard's `panel serve` flags (one place for all starters).
+  $BIN/python -m spending_ui.serve --address 127.0.0.1 --port "$UI_PORT" &
   pids+=($!)
 fi
 

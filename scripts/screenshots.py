@@ -135,10 +135,8 @@ def main() -> None:
             stderr=subprocess.STDOUT,
         )
         ui = subprocess.Popen(
-            [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
-            + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
-            + [f"--allow-websocket-origin=127.0.0.1:{ui_port}"]
-            + ["--plugins", "spending_ui.security"],
+            [str(BIN / "python"), "-m", "spending_ui.serve"]
+            + ["--address", "127.0.0.1", "--port", str(ui_port)],
             env={**env, "BACKEND_URL": api_url},
             cwd=REPO,
             stdout=log,

@@ -30,9 +30,16 @@ from tornado.web import OutputTransform, RequestHandler
 
 logger = logging.getLogger("spending_ui.security")
 
-# Panel's templates call these from inline onclick attributes (the sidebar and full-screen
-# buttons); 'unsafe-hashes' lets exactly these sources run and no other inline handler.
-INLINE_HANDLERS = ("openNav()", "closeNav()", "toggleFullScreen(this)")
+# Panel's FastListTemplate calls these from inline onclick/onchange attributes (the sidebar,
+# full-screen and theme buttons); 'unsafe-hashes' lets exactly these sources run and no other
+# inline handler.
+INLINE_HANDLERS = (
+    "openNav()",
+    "closeNav()",
+    "toggleFullScreen(this)",
+    "toggleLightDarkTheme('default')",
+    "toggleLightDarkTheme('dark')",
+)
 
 
 def _source_hash(source: str) -> str:
@@ -41,13 +48,15 @@ def _source_hash(source: str) -> str:
 
 
 _HANDLER_HASHES = " ".join(_source_hash(source) for source in INLINE_HANDLERS)
-# Scripts: this server's files, the page's own inline scripts (by nonce), and Panel's
-# JS components, which are compiled into blob: modules. Bokeh and Panel need neither
-# 'unsafe-inline' nor 'unsafe-eval' for what this app uses (proven in Chromium by
-# frontend/tests/test_e2e.py). Styles stay 'unsafe-inline': Bokeh sets style attributes.
+# Scripts: this server's files, the page's own inline scripts (by nonce), the template's
+# handlers (by hash) and Panel's JS components, compiled into blob: modules. No
+# 'unsafe-inline': injected <script> tags and on* attributes do not run. 'unsafe-eval' stays:
+# Panel's ReactiveHTML models (FlexBox, the template's actions) render their templates with
+# `new Function` (see docs/SECURITY.md). Styles stay 'unsafe-inline': Bokeh sets style
+# attributes.
 _POLICY = [
     "default-src 'self'",
-    "script-src 'self' {nonce}'unsafe-hashes' " + _HANDLER_HASHES + " blob:",
+    "script-src 'self' {nonce}'unsafe-hashes' " + _HANDLER_HASHES + " 'unsafe-eval' blob:",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",

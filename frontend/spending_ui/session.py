@@ -12,6 +12,7 @@ import panel as pn
 from spending_ui.api import ApiClient
 from spending_ui.browser import TabTokenStore
 from spending_ui.security import anonymous_sessions
+from spending_ui.security import anonymous_sessions
 from spending_ui.state import AuthState, Filters
 from spending_ui.store import DashboardStore
 from spending_ui.theme import ACCENT

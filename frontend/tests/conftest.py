@@ -280,9 +280,8 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
         logs / "api.log",
     )
     ui = Server(
-        [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
-        + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
-        + [f"--allow-websocket-origin=127.0.0.1:{ui_port}", "--plugins", "spending_ui.security"],
+        [str(BIN / "python"), "-m", "spending_ui.serve"]
+        + ["--address", "127.0.0.1", "--port", str(ui_port)],
         {**base_env, "BACKEND_URL": api_url},
         f"{ui_url}/app",
         logs / "ui.log",
