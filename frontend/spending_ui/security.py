@@ -109,9 +109,7 @@ def content_security_policy(host: str, nonce: str | None = None) -> str:
     connect = "'self' blob:"
     if _HOST.match(host):
         connect = f"'self' ws://{host} wss://{host} blob:"
-    return "; ".join(_POLICY).format(
-        connect=connect, nonce=f"'nonce-{nonce}' " if nonce else ""
-    )
+    return "; ".join(_POLICY).format(connect=connect, nonce=f"'nonce-{nonce}' " if nonce else "")
 
 
 class AnonymousSessions:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from html import escape
 from urllib.parse import urlencode
 
 import panel as pn
@@ -12,9 +11,9 @@ import panel as pn
 from spending_ui.api import ApiClient
 from spending_ui.browser import TabTokenStore
 from spending_ui.security import anonymous_sessions
-from spending_ui.security import anonymous_sessions
 from spending_ui.state import AuthState, Filters
 from spending_ui.store import DashboardStore
+from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import ACCENT
 from spending_ui.views.dashboard import DashboardView
 from spending_ui.views.login import LoginView
@@ -171,7 +170,7 @@ class DashboardApp:
         self.main.objects = [self._login_view]
 
     def _show_dashboard(self) -> None:
-        self.user_label.object = f"Signed in as <b>{escape(self.auth.username)}</b>"
+        self.user_label.object = f"Signed in as <b>{html_text(self.auth.username, LABEL_CHARS)}</b>"
         self.user_label.visible = not is_small_screen()
         self.logout_button.visible = True
         if self._dashboard_views is None:
