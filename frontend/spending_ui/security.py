@@ -140,9 +140,18 @@ anonymous_sessions = AnonymousSessions(
 )
 
 
+def host_allowed(host: str, allowed_hosts: set[str]) -> bool:
+    """Whether a Host header names one of the `host:port` pairs the server was started for
+    (Bokeh's websocket origins; a name without a port there means port 80)."""
+    host = host.lower()
+    if not host.rpartition("]")[2].count(":"):  # no port: the scheme's default
+        return "*" in allowed_hosts or bool({f"{host}:80", f"{host}:443"} & allowed_hosts)
+    return "*" in allowed_hosts or host in allowed_hosts
+
+
 def refusal(request: HTTPServerRequest, allowed_hosts: set[str]) -> tuple[int, str] | None:
     """Why this request must not reach a handler (status, detail), or None when it may."""
-    if "*" not in allowed_hosts and request.host.lower() not in allowed_hosts:
+    if not host_allowed(request.host, allowed_hosts):
         return 400, DETAIL_BAD_HOST
     names = {name.lower() for name in (request.query_arguments or {})}
     if names & CLIENT_SESSION_ARGUMENTS or CLIENT_SESSION_HEADER in request.headers:
