@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import secrets
+import time
 import weakref
 
 from bokeh.server.tornado import BokehTornado
@@ -93,7 +94,13 @@ COMPONENT_ALLOWLIST: frozenset[tuple[str, str]] = frozenset()
 COMPONENTS_PREFIX = "/components/"
 # Page routes: each GET builds a new session (about 0.1 s of CPU).
 PAGE_PATHS = frozenset({"/", "/app", "/app/"})
-DEFAULT_MAX_ANONYMOUS_SESSIONS = 50
+# Live sessions not logged in yet: in all, from one client address, and how long each may
+# wait for a login before the server ends it (DASHBOARD_MAX_ANONYMOUS_SESSIONS,
+# DASHBOARD_MAX_ANONYMOUS_SESSIONS_PER_ADDRESS, DASHBOARD_LOGIN_WAIT_SECONDS). Behind a
+# reverse proxy every client has the proxy's address, and the per-address cap is the total.
+DEFAULT_MAX_ANONYMOUS_SESSIONS = 200
+DEFAULT_MAX_ANONYMOUS_PER_ADDRESS = 20
+DEFAULT_LOGIN_WAIT_SECONDS = 600
 
 DETAIL_BAD_HOST = "Unknown host: open the dashboard at the address it was configured for."
 DETAIL_SESSION_ARGUMENT = (
@@ -113,30 +120,48 @@ def content_security_policy(host: str, nonce: str | None = None) -> str:
 
 
 class AnonymousSessions:
-    """The live dashboard sessions nobody has logged in to yet (kept by spending_ui.session)."""
+    """The live dashboard sessions nobody has logged in to yet (kept by spending_ui.session):
+    at most `limit` in all and `per_address` from one client address, each for at most
+    `login_wait` seconds."""
 
-    def __init__(self, limit: int = DEFAULT_MAX_ANONYMOUS_SESSIONS):
-        self.limit = limit
-        self._members: weakref.WeakSet = weakref.WeakSet()
+    def __init__(self, limit: int, per_address: int, login_wait: float):
+        self.limit, self.per_address, self.login_wait = limit, per_address, login_wait
+        # owner -> (client address, when it started waiting); weak: a dropped session leaves
+        self._members: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def add(self, owner: object) -> None:
-        self._members.add(owner)
+    def add(self, owner: object, address: str = "") -> None:
+        self._members.setdefault(owner, (address, time.monotonic()))
 
     def discard(self, owner: object) -> None:
-        self._members.discard(owner)
+        self._members.pop(owner, None)
 
     def __len__(self) -> int:
         return len(self._members)
 
-    @property
-    def full(self) -> bool:
-        return len(self._members) >= self.limit
+    def full_for(self, address: str) -> bool:
+        members = list(self._members.values())
+        if len(members) >= self.limit:
+            return True
+        return sum(1 for member_address, _ in members if member_address == address) >= (
+            self.per_address
+        )
+
+    def waited_too_long(self, owner: object, now: float | None = None) -> bool:
+        entry = self._members.get(owner)
+        now = time.monotonic() if now is None else now
+        return entry is not None and now - entry[1] > self.login_wait
 
 
-# Live sessions not logged in yet; beyond the limit new pages get 503 until some log in or
-# expire (DASHBOARD_MAX_ANONYMOUS_SESSIONS).
+def _env_number(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 anonymous_sessions = AnonymousSessions(
-    int(os.environ.get("DASHBOARD_MAX_ANONYMOUS_SESSIONS", DEFAULT_MAX_ANONYMOUS_SESSIONS))
+    limit=_env_number("DASHBOARD_MAX_ANONYMOUS_SESSIONS", DEFAULT_MAX_ANONYMOUS_SESSIONS),
+    per_address=_env_number(
+        "DASHBOARD_MAX_ANONYMOUS_SESSIONS_PER_ADDRESS", DEFAULT_MAX_ANONYMOUS_PER_ADDRESS
+    ),
+    login_wait=_env_number("DASHBOARD_LOGIN_WAIT_SECONDS", DEFAULT_LOGIN_WAIT_SECONDS),
 )
 
 
@@ -161,7 +186,11 @@ def refusal(request: HTTPServerRequest, allowed_hosts: set[str]) -> tuple[int, s
         parts = path[len(COMPONENTS_PREFIX) :].split("/")
         if len(parts) < 2 or (parts[0], parts[1]) not in COMPONENT_ALLOWLIST:
             return 404, DETAIL_NOT_FOUND
-    if request.method == "GET" and path in PAGE_PATHS and anonymous_sessions.full:
+    if (
+        request.method == "GET"
+        and path in PAGE_PATHS
+        and anonymous_sessions.full_for(request.remote_ip or "")
+    ):
         return 503, DETAIL_TOO_MANY_SESSIONS
     return None
 

@@ -36,6 +36,21 @@ def initial_query() -> dict[str, list[str]]:
     }
 
 
+def client_address() -> str:
+    """The browser's address (Tornado's view of it), for the cap on anonymous sessions."""
+    context = pn.state.curdoc.session_context if pn.state.curdoc else None
+    request = getattr(context, "request", None)
+    return getattr(request, "remote_ip", None) or ""
+
+
+def end_session(doc) -> None:
+    """Closes the browser connections of `doc`'s session; Bokeh then drops it as unused.
+    (Bokeh has no public call for this: it ends sessions only once nobody is connected.)"""
+    session = getattr(doc.session_context, "_session", None)
+    for connection in list(getattr(session, "_subscribed_connections", ())):
+        connection._socket.close()
+
+
 def is_small_screen() -> bool:
     """Phones start with the sidebar folded away (the menu button opens it)."""
     agent = (pn.state.headers or {}).get("User-Agent", "")
@@ -78,7 +93,7 @@ class DashboardApp:
         self.auth.param.watch(self._backend_changed, "backend_down")
         filters.param.watch(self._sync_url, list(filters.param))
         self.store.watch_filters()
-        anonymous_sessions.add(self)  # counted until logged in (a cap on bot sessions)
+        anonymous_sessions.add(self, client_address())  # counted until logged in
         self._show_logged_out()
 
     # -- page -----------------------------------------------------------------------------
@@ -145,7 +160,7 @@ class DashboardApp:
             anonymous_sessions.discard(self)
             self._show_dashboard()
         elif event.new == "logged_out":
-            anonymous_sessions.add(self)
+            anonymous_sessions.add(self, client_address())
             self._show_logged_out()
 
     def logout(self) -> None:
@@ -186,6 +201,19 @@ class DashboardApp:
 
     def _check_expiry(self) -> None:
         self.auth.expire_if_due()
+        if anonymous_sessions.waited_too_long(self):
+            # A page left at the login form (or a bot's) does not hold a session forever.
+            logger.info("no login within %ss; ending the session", anonymous_sessions.login_wait)
+            anonymous_sessions.discard(self)
+            self.main.objects = [
+                pn.pane.HTML(
+                    "<div class='muted session-ended'>This page waited too long for a login. "
+                    "Reload it to log in.</div>",
+                    margin=40,
+                )
+            ]
+            doc = pn.state.curdoc
+            doc.add_timeout_callback(lambda: end_session(doc), 500)
 
     async def _heartbeat(self) -> None:
         if self.auth.status == "logged_in" and not self.auth.backend_down:

@@ -45,20 +45,38 @@ def test_refusal(path, host, headers, expected):
     assert (refused[0] if refused else None) == expected
 
 
+def _owner():
+    return type("Owner", (), {})()
+
+
 def test_pages_are_refused_only_while_the_anonymous_sessions_are_full(monkeypatch):
-    sessions = security.AnonymousSessions(limit=2)
+    sessions = security.AnonymousSessions(limit=3, per_address=2, login_wait=600)
     monkeypatch.setattr(security, "anonymous_sessions", sessions)
-    owners = [type("Owner", (), {})() for _ in range(2)]
-    sessions.add(owners[0])
+    owners = [_owner() for _ in range(3)]
+    sessions.add(owners[0], "10.0.0.1")
     assert security.refusal(request("/app"), ALLOWED) is None
-    sessions.add(owners[1])
+    sessions.add(owners[1], "10.0.0.1")
+    assert sessions.full_for("10.0.0.1") and not sessions.full_for("10.0.0.2")
+    sessions.add(owners[2], "10.0.0.2")
     assert security.refusal(request("/app"), ALLOWED) == (503, security.DETAIL_TOO_MANY_SESSIONS)
     assert security.refusal(request("/static/x.js"), ALLOWED) is None
     assert security.refusal(request("/app", method="POST"), ALLOWED) is None
     sessions.discard(owners[0])  # logged in
     assert security.refusal(request("/app"), ALLOWED) is None
-    del owners  # a destroyed session that was never discarded does not count forever
+    del owners  # a dropped session that was never discarded does not count forever
     assert len(sessions) == 0
+
+
+def test_a_session_may_wait_for_a_login_only_so_long():
+    sessions = security.AnonymousSessions(limit=10, per_address=10, login_wait=600)
+    owner = _owner()
+    sessions.add(owner, "10.0.0.1")
+    assert not sessions.waited_too_long(owner)
+    assert sessions.waited_too_long(owner, now=security.time.monotonic() + 601)
+    sessions.add(owner, "10.0.0.1")  # adding again does not restart the clock
+    assert sessions.waited_too_long(owner, now=security.time.monotonic() + 601)
+    sessions.discard(owner)
+    assert not sessions.waited_too_long(owner, now=security.time.monotonic() + 601)
 
 
 def test_the_nonce_goes_on_every_script_tag_and_into_the_policy():

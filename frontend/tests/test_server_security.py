@@ -204,6 +204,28 @@ def test_sessions_waiting_for_a_login_are_capped_and_expire(start_dashboard):
         time.sleep(0.2)  # polling interval, not a wait for an outcome
 
 
+def test_a_session_that_never_logs_in_is_ended(start_dashboard):
+    server = start_dashboard(env={"DASHBOARD_LOGIN_WAIT_SECONDS": "2"})
+    token = page_token(httpx.get(f"{server.url}/app").text)
+
+    async def closed_by_server() -> bool:
+        from tornado.httpclient import HTTPRequest
+        from tornado.websocket import websocket_connect
+
+        request = HTTPRequest(
+            f"ws://127.0.0.1:{server.port}/app/ws", headers={"Origin": server.url}
+        )
+        connection = await websocket_connect(request, subprotocols=["bokeh", token])
+        # The check runs every 15 s; the session waits 2 s: closed within about 17 s.
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            if await asyncio.wait_for(connection.read_message(), timeout=45) is None:
+                return True
+        return False
+
+    assert asyncio.run(closed_by_server())
+
+
 def test_a_page_must_connect_within_a_minute(dashboard):
     payload = get_token_payload(page_token(httpx.get(f"{dashboard.url}/app").text))
     assert payload["session_expiry"] - time.time() <= 61
