@@ -182,8 +182,8 @@ def refusal(request: HTTPServerRequest, allowed_hosts: set[str]) -> tuple[int, s
     if names & CLIENT_SESSION_ARGUMENTS or CLIENT_SESSION_HEADER in request.headers:
         return 400, DETAIL_SESSION_ARGUMENT
     path = request.path
-    if path.startswith(COMPONENTS_PREFIX):
-        parts = path[len(COMPONENTS_PREFIX) :].split("/")
+    if COMPONENTS_PREFIX in path:  # also under a --prefix
+        parts = path.split(COMPONENTS_PREFIX, 1)[1].split("/")
         if len(parts) < 2 or (parts[0], parts[1]) not in COMPONENT_ALLOWLIST:
             return 404, DETAIL_NOT_FOUND
     if (

@@ -37,6 +37,7 @@ def request(path: str, host: str = "127.0.0.1:8501", method="GET", headers=None)
         ("/app", "127.0.0.1:8501", {"Bokeh-Session-Id": "x"}, 400),
         ("/components/certifi.__main__/x/y/z", "127.0.0.1:8501", {}, 404),
         ("/components/x", "127.0.0.1:8501", {}, 404),
+        ("/prefix/components/certifi.__main__/x/y/z", "127.0.0.1:8501", {}, 404),
         ("/static/js/bokeh.min.js", "127.0.0.1:8501", {}, None),
     ],
 )
