@@ -254,10 +254,13 @@ async def _execute(self: RequestHandler, *args, **kwargs):
         # Tornado catches Exception only: a SystemExit (a module's CLI run by an import, say)
         # would otherwise stop the event loop and the whole dashboard with it.
         logger.error("%s %s raised SystemExit; answered 500", self.request.method, self.request.uri)
-        if not self._finished:
+        if self._finished:
+            return None
+        if not self._headers_written:
             self.clear()
             self.set_status(500)
-            self.finish("Internal server error.\n")
+            self.write("Internal server error.\n")
+        self.finish()
 
 
 def _find_handler(self: BokehTornado, request: HTTPServerRequest, **kwargs):
