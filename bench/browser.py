@@ -96,16 +96,13 @@ class Dashboard:
         try:
             self.server = start_server(
                 [
-                    str(Path(sys.executable).parent / "panel"),
-                    "serve",
-                    str(APP.relative_to(REPO_ROOT)),
+                    sys.executable,
+                    "-m",
+                    "spending_ui.serve",
                     "--address",
                     "127.0.0.1",
                     "--port",
                     str(self.port),
-                    "--num-procs",
-                    "1",
-                    f"--allow-websocket-origin=127.0.0.1:{self.port}",
                 ],
                 name="panel serve",
                 url=f"http://127.0.0.1:{self.port}",

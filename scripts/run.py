@@ -22,7 +22,6 @@ from spending_api.sqlite_import import LEGACY_SQLITE_PATH
 
 logger = logging.getLogger("run")
 BIN = Path(sys.executable).parent
-DASHBOARD_APP = REPO_ROOT / "frontend" / "spending_ui" / "app.py"
 
 
 class Stop(BaseException):
@@ -62,10 +61,9 @@ def _start(api_port: int, ui_port: int, log_dir: Path) -> list[ServerProcess]:
     try:
         servers.append(
             start_server(
-                [str(BIN / "panel"), "serve", str(DASHBOARD_APP)]
-                + ["--address", LOOPBACK, "--port", str(ui_port), "--num-procs", "1"]
-                + [f"--allow-websocket-origin={host}:{ui_port}" for host in (LOOPBACK, "localhost")]
-                + ["--plugins", "spending_ui.security"],
+                # spending_ui.serve holds every `panel serve` flag (origins, signed sessions).
+                [str(BIN / "python"), "-m", "spending_ui.serve"]
+                + ["--address", LOOPBACK, "--port", str(ui_port)],
                 name="the dashboard (panel serve)",
                 url=f"http://{LOOPBACK}:{ui_port}",
                 ready_path="/",

@@ -133,10 +133,8 @@ def serve_and_shoot(database_url: str, tmp: str) -> None:
         cwd=REPO,
     )
     ui = launch_server(
-        [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
-        + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
-        + [f"--allow-websocket-origin=127.0.0.1:{ui_port}"]
-        + ["--plugins", "spending_ui.security"],
+        [str(BIN / "python"), "-m", "spending_ui.serve"]
+        + ["--address", "127.0.0.1", "--port", str(ui_port)],
         name="panel serve",
         url=ui_url,
         log_path=Path(tmp) / "ui.log",

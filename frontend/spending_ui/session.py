@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from html import escape
 from urllib.parse import urlencode
 
 import panel as pn
 
 from spending_ui.api import ApiClient
 from spending_ui.browser import TabTokenStore
+from spending_ui.security import anonymous_sessions
 from spending_ui.state import AuthState, Filters
 from spending_ui.store import DashboardStore
+from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import ACCENT
 from spending_ui.views.dashboard import DashboardView
 from spending_ui.views.login import LoginView
@@ -33,6 +34,21 @@ def initial_query() -> dict[str, list[str]]:
         key: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
         for key, values in args.items()
     }
+
+
+def client_address() -> str:
+    """The browser's address (Tornado's view of it), for the cap on anonymous sessions."""
+    context = pn.state.curdoc.session_context if pn.state.curdoc else None
+    request = getattr(context, "request", None)
+    return getattr(request, "remote_ip", None) or ""
+
+
+def end_session(doc) -> None:
+    """Closes the browser connections of `doc`'s session; Bokeh then drops it as unused.
+    (Bokeh has no public call for this: it ends sessions only once nobody is connected.)"""
+    session = getattr(doc.session_context, "_session", None)
+    for connection in list(getattr(session, "_subscribed_connections", ())):
+        connection._socket.close()
 
 
 def is_small_screen() -> bool:
@@ -77,6 +93,7 @@ class DashboardApp:
         self.auth.param.watch(self._backend_changed, "backend_down")
         filters.param.watch(self._sync_url, list(filters.param))
         self.store.watch_filters()
+        anonymous_sessions.add(self, client_address())  # counted until logged in
         self._show_logged_out()
 
     # -- page -----------------------------------------------------------------------------
@@ -114,6 +131,7 @@ class DashboardApp:
         return template
 
     def _destroyed(self, _context) -> None:
+        anonymous_sessions.discard(self)
         try:
             asyncio.get_running_loop().create_task(self.api.aclose())
         except RuntimeError:
@@ -139,8 +157,10 @@ class DashboardApp:
 
     def _status_changed(self, event) -> None:
         if event.new == "logged_in":
+            anonymous_sessions.discard(self)
             self._show_dashboard()
         elif event.new == "logged_out":
+            anonymous_sessions.add(self, client_address())
             self._show_logged_out()
 
     def logout(self) -> None:
@@ -165,7 +185,7 @@ class DashboardApp:
         self.main.objects = [self._login_view]
 
     def _show_dashboard(self) -> None:
-        self.user_label.object = f"Signed in as <b>{escape(self.auth.username)}</b>"
+        self.user_label.object = f"Signed in as <b>{html_text(self.auth.username, LABEL_CHARS)}</b>"
         self.user_label.visible = not is_small_screen()
         self.logout_button.visible = True
         if self._dashboard_views is None:
@@ -181,6 +201,19 @@ class DashboardApp:
 
     def _check_expiry(self) -> None:
         self.auth.expire_if_due()
+        if anonymous_sessions.waited_too_long(self):
+            # A page left at the login form (or a bot's) does not hold a session forever.
+            logger.info("no login within %ss; ending the session", anonymous_sessions.login_wait)
+            anonymous_sessions.discard(self)
+            self.main.objects = [
+                pn.pane.HTML(
+                    "<div class='muted session-ended'>This page waited too long for a login. "
+                    "Reload it to log in.</div>",
+                    margin=40,
+                )
+            ]
+            doc = pn.state.curdoc
+            doc.add_timeout_callback(lambda: end_session(doc), 500)
 
     async def _heartbeat(self) -> None:
         if self.auth.status == "logged_in" and not self.auth.backend_down:

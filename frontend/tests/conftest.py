@@ -253,9 +253,8 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
     )
     ui = Server(
         "panel serve",
-        [str(BIN / "panel"), "serve", "frontend/spending_ui/app.py"]
-        + ["--address", "127.0.0.1", "--port", str(ui_port), "--num-procs", "1"]
-        + [f"--allow-websocket-origin=127.0.0.1:{ui_port}", "--plugins", "spending_ui.security"],
+        [str(BIN / "python"), "-m", "spending_ui.serve"]
+        + ["--address", "127.0.0.1", "--port", str(ui_port)],
         {**base_env, "BACKEND_URL": api_url},
         ui_url,
         "/app",
@@ -272,6 +271,44 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
     finally:
         ui.stop()
         api.stop()
+
+
+def dashboard_server(log_dir: Path, *extra: str, env: dict | None = None) -> Server:
+    """`python -m spending_ui.serve` alone on a free port (its API address leads nowhere)."""
+    port = free_port()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
+    server = Server(
+        [str(BIN / "python"), "-m", "spending_ui.serve"]
+        + ["--address", "127.0.0.1", "--port", str(port), *extra],
+        {**base_env, "BACKEND_URL": f"http://127.0.0.1:{free_port()}", **(env or {})},
+        f"http://127.0.0.1:{port}/liveness",
+        log_dir / f"ui-{port}.log",
+    )
+    server.port, server.url = port, f"http://127.0.0.1:{port}"
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory) -> Iterator[Server]:
+    """One dashboard server for a test module's HTTP-level checks."""
+    server = dashboard_server(tmp_path_factory.mktemp("dashboard"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_dashboard(tmp_path) -> Iterator[Callable[..., Server]]:
+    """Starts dashboard servers with extra flags or environment; stops them after the test."""
+    servers: list[Server] = []
+
+    def start(*extra: str, env: dict | None = None) -> Server:
+        servers.append(dashboard_server(tmp_path, *extra, env=env))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from bokeh.plotting import figure
 from panel.viewable import Viewer
 
 from spending_ui.store import DashboardStore
+from spending_ui.text import LABEL_CHARS, plain
 from spending_ui.theme import ACCENT, money
 
 MAX_SLICES = 10
@@ -43,6 +44,10 @@ def donut_data(store: DashboardStore) -> dict:
         ends.append(start)
     return {
         "category": [item.category for item in items],
+        # Drawn as text by Bokeh (legend on canvas, tooltip fields escaped): no HTML needed,
+        # but bidi controls dropped and the legend entry shortened.
+        "label": [plain(item.category, LABEL_CHARS) for item in items],
+        "name": [plain(item.category) for item in items],
         "total": [float(item.total) for item in items],
         "total_text": [money(item.total) for item in items],
         "share": [float(item.share) for item in items],
@@ -104,11 +109,11 @@ class CategoryDonut(Viewer):
             hover_fill_alpha=0.8,
             selection_fill_alpha=1,
             nonselection_fill_alpha=0.9,
-            legend_field="category",
+            legend_field="label",
             source=self.source,
         )
         fig.add_tools(
-            HoverTool(tooltips=[("", "@category"), ("Spent", "@total_text"), ("Items", "@count")])
+            HoverTool(tooltips=[("", "@name"), ("Spent", "@total_text"), ("Items", "@count")])
         )
         fig.select_one(TapTool).behavior = "select"
         fig.axis.visible = False

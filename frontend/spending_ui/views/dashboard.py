@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from spending_ui.store import DashboardStore
+from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
 from spending_ui.theme import CSS
 from spending_ui.views.charts import CategoryDonut, SpendOverTime
 from spending_ui.views.kpis import KpiCards
@@ -17,17 +17,17 @@ from spending_ui.views.table import TransactionsTable
 
 def summary_html(store: DashboardStore) -> str:
     filters = store.filters
-    parts = [f"<b>{escape(filters.describe_range())}</b>"]
+    parts = [f"<b>{html_text(filters.describe_range())}</b>"]
     if filters.preset != "custom" and filters.start and filters.end:
         parts.append(f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}")
     if filters.categories:
-        parts.append("in " + ", ".join(escape(c) for c in filters.categories))
+        parts.append("in " + ", ".join(html_text(c, LABEL_CHARS) for c in filters.categories))
     if filters.min_amount is not None or filters.max_amount is not None:
         low = "…" if filters.min_amount is None else f"{filters.min_amount:,.2f}"
         high = "…" if filters.max_amount is None else f"{filters.max_amount:,.2f}"
         parts.append(f"amounts {low} to {high}")
     if filters.q:
-        parts.append(f"description contains “{escape(filters.q)}”")
+        parts.append(f"description contains “{html_text(filters.q, DESCRIPTION_CHARS)}”")
     return "<div class='muted' style='font-size:14px'>" + " · ".join(parts) + "</div>"
 
 
@@ -110,7 +110,7 @@ class DashboardView(Viewer):
         self._empty.visible = empty
         self._charts.visible = not empty
         self._table.visible = not empty
-        self._error.param.update(object=escape(store.error), visible=bool(store.error))
+        self._error.param.update(object=html_text(store.error), visible=bool(store.error))
 
     def __panel__(self):
         return pn.Column(

@@ -11,6 +11,7 @@ from panel.viewable import Viewer
 
 from spending_ui.api import Metrics
 from spending_ui.store import DashboardStore
+from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import CSS, money, percent_change
 
 KPIS = (
@@ -54,7 +55,7 @@ def kpi_html(key: str, metrics: Metrics | None, previous: Metrics | None, colour
             value = top.category
             colour = colours.get(top.category, "#888")
             swatch = f"<span class='swatch' style='background:{colour}'></span>"
-            shown = f"{swatch}{escape(top.category)}"
+            shown = f"{swatch}{html_text(top.category, LABEL_CHARS)}"
             share = f"{top.share * 100:.0f}% of spend · {money(top.total)}"
             before = previous.category_total(top.category) if previous else None
             delta = _delta_html(top.total, previous, before).replace(

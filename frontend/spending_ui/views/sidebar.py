@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from html import escape
 
 import panel as pn
 import param
@@ -13,9 +12,17 @@ from panel.viewable import Viewer
 from spending_ui.api import ApiError, ImportRejected
 from spending_ui.state import PRESETS
 from spending_ui.store import DashboardStore
+from spending_ui.text import choice_options, html_text
 
 logger = logging.getLogger(__name__)
 MAX_ROW_ERRORS_SHOWN = 8
+ROW_VALUE_CHARS = 60
+# The import result is HTML built from escaped text, never Markdown: Markdown would turn a
+# URL or [text](link) inside a file's value or the API's message into a clickable link.
+NOTICE_STYLES = {
+    "success": "background:#e6f4ea;color:#14532d;border:1px solid #b7dfc3",
+    "danger": "background:#fdecea;color:#7f1d1d;border:1px solid #f5c2c0",
+}
 
 
 class FiltersPanel(Viewer):
@@ -38,7 +45,7 @@ class FiltersPanel(Viewer):
         )
         self._categories = pn.widgets.MultiChoice.from_param(
             filters.param.categories,
-            options=sorted({*self.store.categories, *filters.categories}),
+            options=choice_options(sorted({*self.store.categories, *filters.categories})),
             name="Categories",
             placeholder="All categories",
             sizing_mode="stretch_width",
@@ -68,7 +75,9 @@ class FiltersPanel(Viewer):
         self.store.param.watch(self._options, "categories")
 
     def _options(self, event):
-        self._categories.options = sorted({*event.new, *self.store.filters.categories})
+        self._categories.options = choice_options(
+            sorted({*event.new, *self.store.filters.categories})
+        )
 
     def __panel__(self):
         return pn.Column(
@@ -94,14 +103,14 @@ def import_message(result) -> str:
 def rejection_html(exc: ImportRejected) -> str:
     items = "".join(
         f"<li>Line {e.line if e.line is not None else '?'}"
-        f"{', ' + escape(e.column) if e.column else ''}: {escape(e.reason)}"
-        f"{' (' + escape(repr(e.value)) + ')' if e.value else ''}</li>"
+        f"{', ' + html_text(e.column) if e.column else ''}: {html_text(e.reason)}"
+        f"{' (' + html_text(repr(e.value), ROW_VALUE_CHARS) + ')' if e.value else ''}</li>"
         for e in exc.errors[:MAX_ROW_ERRORS_SHOWN]
     )
     more = exc.error_count - min(len(exc.errors), MAX_ROW_ERRORS_SHOWN)
     tail = f"<li>… and {more:,} more</li>" if more > 0 else ""
     return (
-        f"<b>Nothing was imported.</b> {escape(exc.message)} "
+        f"<b>Nothing was imported.</b> {html_text(exc.message)} "
         f"({exc.error_count:,} problem{'s' if exc.error_count != 1 else ''})<ul>{items}{tail}</ul>"
     )
 
@@ -117,9 +126,8 @@ class DataPanel(Viewer):
         self._upload = pn.widgets.Button(
             name="Import CSV", button_type="primary", disabled=True, sizing_mode="stretch_width"
         )
-        self._result = pn.pane.Alert(
+        self._result = pn.pane.HTML(
             "",
-            alert_type="success",
             visible=False,
             sizing_mode="stretch_width",
             css_classes=["import-result"],
@@ -145,7 +153,11 @@ class DataPanel(Viewer):
         self._result.visible = False
 
     def _show(self, html: str, kind: str) -> None:
-        self._result.param.update(object=html, alert_type=kind, visible=True)
+        notice = (
+            f"<div class='notice notice-{kind}' role='status' style='{NOTICE_STYLES[kind]};"
+            f"padding:10px 12px;border-radius:6px'>{html}</div>"
+        )
+        self._result.param.update(object=notice, visible=True)
 
     async def _import(self, _):
         content, filename = self._file.value, self._file.filename or "upload.csv"
@@ -158,7 +170,7 @@ class DataPanel(Viewer):
             self._show(rejection_html(exc), "danger")
         except ApiError as exc:
             message = self.store.auth.handle(exc)
-            self._show(escape(message), "danger")
+            self._show(html_text(message), "danger")
         else:
             self._show(import_message(result), "success")
         finally:
@@ -168,7 +180,7 @@ class DataPanel(Viewer):
         try:
             content = await self.store.export_csv()
         except ApiError as exc:
-            self._show(escape(f"Export failed: {exc.message}"), "danger")
+            self._show(html_text(f"Export failed: {exc.message}"), "danger")
             raise
         return io.BytesIO(content)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
-
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from spending_ui.api import TransactionPage
 from spending_ui.store import SORTS, DashboardStore
+from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
 from spending_ui.theme import CSS, money
 
 
@@ -24,9 +23,9 @@ def table_html(page: TransactionPage | None, colours: dict[str, str]) -> str:
         rows.append(
             f"<tr data-id='{item.id}'>"
             f"<td>{item.timestamp:%d %b %Y %H:%M}</td>"
-            f"<td>{escape(item.description or '')}</td>"
+            f"<td>{html_text(item.description, DESCRIPTION_CHARS)}</td>"
             f"<td><span class='swatch' style='background:{colour}'></span>"
-            f"{escape(item.category)}</td>"
+            f"{html_text(item.category, LABEL_CHARS)}</td>"
             f"<td class='amount' data-amount='{item.amount:.2f}'>{money(item.amount)}</td></tr>"
         )
     return (
