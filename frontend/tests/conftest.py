@@ -278,13 +278,15 @@ def dashboard_server(log_dir: Path, *extra: str, env: dict | None = None) -> Ser
     port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
     server = Server(
+        "spending_ui.serve",
         [str(BIN / "python"), "-m", "spending_ui.serve"]
         + ["--address", "127.0.0.1", "--port", str(port), *extra],
         {**base_env, "BACKEND_URL": f"http://127.0.0.1:{free_port()}", **(env or {})},
-        f"http://127.0.0.1:{port}/liveness",
+        f"http://127.0.0.1:{port}",
+        "/liveness",
         log_dir / f"ui-{port}.log",
     )
-    server.port, server.url = port, f"http://127.0.0.1:{port}"
+    server.port = port
     server.start()
     return server
 

@@ -98,7 +98,7 @@ def test_the_page_scripts_run_by_nonce_not_unsafe_inline(dashboard):
 def test_components_are_not_found_and_the_server_keeps_serving(dashboard, path):
     response = httpx.get(f"{dashboard.url}{path}")
     assert response.status_code == 404
-    assert dashboard.process.poll() is None, "the dashboard process ended"
+    assert dashboard.process.running(), "the dashboard process ended"
     assert httpx.get(f"{dashboard.url}/app").status_code == 200
 
 
