@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def read_camt(stream):
+    raise NotImplementedError

@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def read_ofx(stream, encoding):
+    raise NotImplementedError

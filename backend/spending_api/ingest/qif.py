@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def read_qif(stream, encoding, options):
+    raise NotImplementedError
