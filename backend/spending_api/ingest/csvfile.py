@@ -6,16 +6,15 @@ sign is spending); then the rows are read once more and yielded one by one.
 """
 
 import csv
-import io
 import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 from spending_api.ingest.amounts import (
+    CENT,
     AmountError,
     SeparatorVotes,
     currency_of,
@@ -335,7 +334,7 @@ class _Reader:
             line=line,
             timestamp=timestamp,
             has_time=has_time,
-            amount=amount,
+            amount=amount.quantize(CENT),
             description=chosen,
             notes=notes,
             bank_category=category or None,
@@ -353,7 +352,7 @@ class _Reader:
 def _records(stream: BinaryIO, encoding: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, cells) of each record after the header."""
     text = open_text(stream, encoding)
-    reader = csv.reader(text, delimiter=layout.delimiter)
+    reader = csv.reader(text, delimiter=layout.delimiter, escapechar=layout.escapechar)
     line = 1
     try:
         for _ in range(layout.header_records):

@@ -50,14 +50,16 @@ CARD_PAYMENT = _whole(
     "pagamento carta di credito",
 )
 TRANSFER = _whole(
-    "transfer",
-    "transfers",
     "account transfer",
     "internal transfer",
     "own account",
     "transfer to own account",
     "savings",
     "saving",
+    "pension contribution",
+    "transfer to",
+    "transfer from",
+    "bank transfer",
     "sweep",
     "sweep account",
     "money market",
@@ -90,6 +92,12 @@ TRANSFER = _whole(
 # payments, not moves between the user's own accounts.
 NOT_TRANSFER = _whole(
     "credit transfer", "debit transfer", "sepa transfer", "wire transfer", "incoming wire"
+)
+# A bare "transfer" (a type column's TRANSFER, "PAYPAL TRANSFER"), but not a reference
+# ("Transfer Reference", "TRANSFER-175545673") nor a transfer to someone else (below).
+BARE_TRANSFER = re.compile(
+    r"(?:^|[\W_])(?:transfers?|overboeking)"
+    r"(?!\s*(?:reference|ref\b|id\b|fee|charge)|-\d)(?:$|[\W_])"
 )
 _OWN_ACCOUNT_QUOTED = re.compile(r"^(?:to|from|naar|van|nach|von|vers|de|a|para) '[^']+'$")
 INCOME = _words(
@@ -139,7 +147,9 @@ def _match(text: str, money_in: bool) -> str | None:
         return "card_payment"  # money in by direct debit: a card account being paid
     if _OWN_ACCOUNT_QUOTED.match(folded.strip()):
         return "transfer"
-    if TRANSFER.search(folded) and not NOT_TRANSFER.search(folded):
+    if (TRANSFER.search(folded) or BARE_TRANSFER.search(folded)) and not NOT_TRANSFER.search(
+        folded
+    ):
         return "transfer"
     if money_in and INCOME.search(folded):
         return "income"

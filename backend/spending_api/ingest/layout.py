@@ -8,6 +8,7 @@ it once (and the mapping is saved as an import profile).
 import csv
 import hashlib
 import io
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Layout:
     currency: str | None
     width: int
     undecided: list[str]
+    escapechar: str | None = None
 
     def column_name(self, index: int) -> str:
         if self.header and index < len(self.header) and self.header[index].strip():
@@ -56,9 +58,22 @@ class Layout:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _records(head: str, delimiter: str) -> list[tuple[int, list[str]]]:
+def escape_char(head: str) -> str | None:
+    """A backslash before quotes inside quoted cells ("QUOTES \\"CO\\""), where the file never
+    doubles a quote, is that writer's escape character."""
+    if '\\"' in head and not _DOUBLED_QUOTE.search(head):
+        return "\\"
+    return None
+
+
+_DOUBLED_QUOTE = re.compile(r'[^,;\t|\r\n"]""')
+
+
+def _records(
+    head: str, delimiter: str, escapechar: str | None = None
+) -> list[tuple[int, list[str]]]:
     """(first physical line, cells) of each record in the head."""
-    reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, escapechar=escapechar)
     records, line = [], 1
     try:
         for row in reader:
@@ -196,7 +211,9 @@ def find_layout(head: str, *, has_header: bool | None) -> tuple[Layout, list[lis
         layout = _headerless(head)
         if layout is None:
             raise ParseFailed(_missing_columns_message(head))
-    sample = [row for _, row in _records(head, layout.delimiter)[layout.header_records :]]
+    layout.escapechar = escape_char(head)
+    records = _records(head, layout.delimiter, layout.escapechar)
+    sample = [row for _, row in records[layout.header_records :]]
     sample = [row for row in sample if _non_empty(row)][:SAMPLE_ROWS]
     _refine_by_content(layout.columns, sample, layout.width)
     return layout, sample
