@@ -30,7 +30,8 @@ _MONTH_WORDS = {
 MONTHS = {fold(word): number for number, words in _MONTH_WORDS.items() for word in words.split()}
 
 _TIME = (
-    r"(?:[T ]\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<frac>\d{1,6})\d*)?)?"
+    r"(?:[T ]\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<frac>\d{1,6})\d*)?)?"
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
     r"\s*(?:Z|[+-]\d{2}:?\d{2}|\[[^\]]*\]|[A-Z]{2,5})?"
 )

@@ -66,7 +66,7 @@ def escape_char(head: str) -> str | None:
     return None
 
 
-_DOUBLED_QUOTE = re.compile(r'[^,;\t|\r\n"]""')
+_DOUBLED_QUOTE = re.compile(r'[^,;\t|\r\n"\\]""')
 
 
 def _records(
