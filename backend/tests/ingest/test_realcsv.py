@@ -268,7 +268,27 @@ EXPECTED = {
                 8,
                 "2013-12-30 00:00:00",
                 "-2.17",
-                "Abrechnung 30.12.2013      siehe Anlage<br />Abrechnung 30.12.2013<br />Information zur Abrechnung<br />Kontostand am 30.12.2013                                        5.939,28 +<br />Abrechnungszeitraum vom 01.10.2013 bis 31.12.2013<br />Zinsen f�r Guthaben                                                  2,17+<br /> 0,2000 v.H. Haben-Zins bis 30.12.2013<br />Abrechnung 31.12.2013                                                2,17+<br />Sollzinss�tze am 30.12.2013<br /> 7,9000 v.H. f�r Dispositionskredit<br />(aktuelle Kreditlinie       1.000,00)<br />12,0000 v.H. f�r Konto�berziehungen<br />�ber die Kreditlinie hinaus<br />Kontostand/Rechnungsabschluss am 30.12.2013                     5.941,45 +<br />Rechnungsnummer: 20131230-BY111-00001729747",
+                (
+                    "Abrechnung 30.12.2013      siehe Anlage<br />Abrechnung 30.12.2013<br />In"
+                    "formati"
+                    "on zur Abrechnung<br />Kontostand am 30.12.2013                           "
+                    "       "
+                    "      5.939,28 +<br />Abrechnungszeitraum vom 01.10.2013 bis 31.12.2013<br"
+                    " />Zins"
+                    "en f�r Guthaben                                                  2,17+<br "
+                    "/> 0,20"
+                    "00 v.H. Haben-Zins bis 30.12.2013<br />Abrechnung 31.12.2013              "
+                    "       "
+                    "                           2,17+<br />Sollzinss�tze am 30.12.2013<br /> 7,"
+                    "9000 v."
+                    "H. f�r Dispositionskredit<br />(aktuelle Kreditlinie       1.000,00)<br />"
+                    "12,0000"
+                    " v.H. f�r Konto�berziehungen<br />�ber die Kreditlinie hinaus<br />Kontost"
+                    "and/Rec"
+                    "hnungsabschluss am 30.12.2013                     5.941,45 +<br />Rechnung"
+                    "snummer"
+                    ": 20131230-BY111-00001729747"
+                ),
             ),
             (11, "2013-12-27 00:00:00", "8.80", "DANKE, IHR LIDL"),
         ],
@@ -622,7 +642,11 @@ EXPECTED = {
                 2,
                 "2021-12-31 00:00:00",
                 "7971.39",
-                "TRANSFER TO MBR ***0123 ACCT 4 MOBILE BANKING TRANSFER:123456789012345678 - SWEEP ACCOUNT",
+                (
+                    "TRANSFER TO MBR ***0123 ACCT 4 MOBILE BANKING TRANSFER:123456789012345678 "
+                    "- SWEEP"
+                    " ACCOUNT"
+                ),
             ),
             (
                 11,
