@@ -279,6 +279,9 @@ class _Reader:
                 )
                 has_time = True
         except ValueError:
+            if SUMMARY_ROW.match(fold(raw_date)) or BALANCE_ROW.match(fold(raw_date)):
+                self.skips.add(line, f"balance or summary row: {raw_date[:80]!r}")
+                return None
             if not money_cells:
                 shown = next((cell.strip() for cell in row if cell.strip()), "")[:80]
                 self.skips.add(line, f"not a transaction (notice or summary line): {shown!r}")
