@@ -53,6 +53,8 @@ OWN_FORMAT_COLUMNS = {"timestamp", "amount", "category", "description"}
 NO_ROWS = "The file has a header but no transactions."
 # A signed amount column means spending by its minority sign only with this majority.
 SIGN_MAJORITY = 2 / 3
+# Words vote on the sign from a sample; a running balance and a D/C column from all rows.
+TEXT_VOTE_ROWS = 2000
 
 _MONEY_IN_TEXT = re.compile(
     r"\b(?:received|recu|recibid[ao]|recebid[ao]|ricevut[ao]|ontvangen|gutschrift|deposit"
@@ -100,7 +102,7 @@ class _SignEvidence:
         positive = value > 0
         if direction:
             self.strong += 1 if (direction == "in") == positive else -1
-        if text:
+        if text and self.positive + self.negative <= TEXT_VOTE_ROWS:
             money_in = bool(_MONEY_IN_TEXT.search(text) or INCOME.search(text))
             money_out = bool(_MONEY_OUT_TEXT.search(text))
             if money_in != money_out:
@@ -180,9 +182,11 @@ class _Reader:
                 balance = parse_amount(row[self.balance], decimal).value
             except (AmountError, InvalidOperation):
                 balance = None
-        text = fold(" ".join(row[i] for i in self.descriptions + self.notes + self.payees))
-        if self.type is not None:
-            text += " " + fold(row[self.type])
+        text = ""
+        if evidence.sign.positive + evidence.sign.negative < TEXT_VOTE_ROWS:
+            text = fold(" ".join(row[i] for i in self.descriptions + self.notes + self.payees))
+            if self.type is not None:
+                text += " " + fold(row[self.type])
         evidence.sign.add(value, text, direction, balance)
 
     # -- rows -------------------------------------------------------------------------
@@ -324,7 +328,9 @@ class _Reader:
         if not ok:
             return None
         currency = row[self.currency].strip().upper() if self.currency is not None else ""
-        currency = currency or self.layout.currency or currency_of(written) or None
+        if not currency and not self.layout.currency and not written.isascii():
+            currency = currency_of(written)  # '£1.50', '€ 3,00'
+        currency = currency or self.layout.currency or None
         notes = " | ".join(rest) or None
         external_id = row[self.id].strip() if self.id is not None else ""
         hint = kind_hint(
@@ -428,6 +434,8 @@ def read_csv(
     rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
     for row in rows:
         reader.gather(row, evidence)
+    if not evidence.rows:
+        raise ParseFailed(NO_ROWS)
     undecided = list(layout.undecided)
     if options.date_format:
         reader.date_format = strptime_format(options.date_format)

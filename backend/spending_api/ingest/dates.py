@@ -153,7 +153,8 @@ def check_date_format(pattern: str) -> None:
 
 
 def is_pending_word(text: str) -> bool:
-    return fold(text.strip()) in PENDING_WORDS
+    text = text.strip()
+    return text[:1].isalpha() and fold(text) in PENDING_WORDS
 
 
 @dataclass

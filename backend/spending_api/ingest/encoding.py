@@ -12,7 +12,7 @@ from spending_api.ingest.model import ParseFailed
 logger = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 256 * 1024
 # The single-byte code pages of the languages the importer reads (EN/DE/NL/FR/ES/PT/IT);
 # charset-normalizer chooses among them when the file is not UTF-8 or UTF-16.
 SINGLE_BYTE_CANDIDATES = ["cp1252", "latin_1", "iso8859_15", "cp1250", "cp850", "mac_roman"]

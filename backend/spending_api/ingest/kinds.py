@@ -8,6 +8,7 @@ loan's interest) says nothing.
 """
 
 import re
+from functools import lru_cache
 
 from spending_api.ingest.vocabulary import fold
 
@@ -139,6 +140,7 @@ OFX_TYPES = {"XFER": "transfer", "INT": "income", "DIV": "income", "DIRECTDEP": 
 CAMT_SUBFAMILIES = {"SALA": "income", "INTR": "income", "DIVD": "income", "BOOK": "transfer"}
 
 
+@lru_cache(maxsize=8192)  # merchants repeat: a large file asks about few distinct texts
 def _match(text: str, money_in: bool) -> str | None:
     folded = fold(text)
     if CARD_PAYMENT.search(folded):

@@ -267,6 +267,8 @@ _NUMBERED = re.compile(r"(.*\D) ?\d{1,2}")
 
 def fold(text: str) -> str:
     """Case- and accent-free, for comparing words: 'Débit' -> 'debit'."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 

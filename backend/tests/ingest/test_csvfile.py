@@ -1,0 +1,284 @@
+"""CSV files end to end: each shape's fixture, skips, joins, problems, signs and memory.
+
+Expected rows are written out by hand from the fixture files in data/.
+"""
+
+import io
+import tracemalloc
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from spending_api.ingest import ParseFailed, ParseOptions, encoding, parse
+from spending_api.transactions.exporter import write_csv
+from spending_api.transactions.repository import NewTransaction
+
+DATA = Path(__file__).parent / "data"
+OLD_DATA = Path(__file__).parents[1] / "data"
+
+
+def _rows(content: bytes, **options):
+    parsed = parse(content, options=ParseOptions(**options))
+    return parsed, [
+        (row.line, row.timestamp, str(row.amount), row.description, row.kind_hint)
+        for row in parsed.rows()
+    ]
+
+
+def _file(name: str, **options):
+    return _rows((DATA / name).read_bytes(), **options)
+
+
+def test_german_bank_with_preamble_in_cp1252():
+    parsed, rows = _file("preamble-semicolon-cp1252.csv")
+
+    assert rows == [
+        (6, datetime(2025, 3, 31), "4.35", "Bäckerei Müller", None),
+        (7, datetime(2025, 3, 28), "-2345.67", "Beispiel GmbH", "income"),
+        (8, datetime(2025, 3, 27), "1020.00", "Stadtwerke", None),
+        (10, datetime(2025, 3, 25), "500.00", "Erika Musterfrau", "transfer"),
+    ]
+    detection = parsed.detection
+    assert (detection.encoding, detection.delimiter, detection.header_line) == ("cp1252", ";", 5)
+    assert (detection.decimal_separator, detection.amount_sign) == (",", "spend_negative")
+    assert [(s.line, s.reason) for s in parsed.skipped] == [
+        (9, "pending transaction"),
+        (11, "zero amount (0,00)"),
+    ]
+
+
+def test_headerless_card_export_is_guessed_then_confirmed_once():
+    content = (DATA / "headerless-card.csv").read_bytes()
+    guessed, rows = _rows(content)
+    confirmed, confirmed_rows = _rows(
+        content, mapping={"date": 0, "description": 1, "amount": 2}, amount_sign="spend_positive"
+    )
+
+    assert guessed.detection.undecided and not confirmed.detection.undecided
+    assert (
+        rows
+        == confirmed_rows
+        == [
+            (1, datetime(2025, 2, 3), "54.20", "GROCERY STORE 123", None),
+            (2, datetime(2025, 2, 5), "4.10", "COFFEE BAR", None),
+            (3, datetime(2025, 2, 9), "-120.00", "AUTOPAY PAYMENT THANK YOU", "card_payment"),
+            (4, datetime(2025, 2, 11), "18.99", "BOOKSHOP", None),
+        ]
+    )
+    assert guessed.detection.signature == confirmed.detection.signature
+
+
+def test_paid_out_paid_in_with_continuation_notice_and_total_lines():
+    parsed, rows = _file("debit-credit-preamble.csv")
+
+    assert rows == [
+        (5, datetime(2025, 3, 3), "23.45", "SUPERSTORE LONDON GB", None),
+        (7, datetime(2025, 3, 4), "-1800.00", "ACME LTD SALARY", "income"),
+        (8, datetime(2025, 3, 5), "300.00", "TRANSFER TO SAVINGS", "transfer"),
+    ]
+    assert [s.line for s in parsed.skipped] == [6, 9, 10]
+    assert "joined" in parsed.skipped[0].reason
+    assert "Pending transactions are not included" in parsed.skipped[1].reason
+    assert "summary" in parsed.skipped[2].reason
+
+
+def test_unsigned_amount_with_af_bij_column():
+    parsed, rows = _file("marker-af-bij.csv")
+
+    assert rows == [
+        (2, datetime(2025, 3, 1), "23.45", "Albert Heijn 1234", None),
+        (3, datetime(2025, 3, 2), "-2100.00", "Werkgever BV", "income"),
+        (4, datetime(2025, 3, 3), "250.00", "Spaarrekening", "transfer"),
+    ]
+    assert parsed.detection.columns[3] == "direction"
+    assert parsed.detection.currency == "EUR"
+
+
+def test_utf16_tab_file_with_cr_dr_suffixes_and_12_hour_times():
+    parsed, rows = _file("utf16-tab-markers.csv")
+
+    assert rows == [
+        (2, datetime(2025, 3, 14, 18, 45), "45.00", "THEATRE BOX OFFICE", None),
+        (3, datetime(2025, 3, 15, 9, 5), "-300.00", "PAYMENT RECEIVED THANK YOU", "card_payment"),
+        (4, datetime(2025, 3, 16, 12, 30), "12.60", "PHARMACY", None),
+    ]
+    assert (parsed.detection.encoding, parsed.detection.delimiter) == ("utf-16", "\t")
+
+
+def test_cr_only_line_endings_and_debit_credit_words():
+    parsed, rows = _file("cr-only-direction.csv")
+
+    assert rows == [
+        (2, datetime(2025, 3, 1), "1020.50", "Grocer", None),
+        (3, datetime(2025, 3, 13), "-500.00", "Card payment", "card_payment"),
+        (4, datetime(2025, 3, 14), "-20.00", "Refund Shop", None),
+    ]
+
+
+def test_french_month_names_and_debit_credit_columns():
+    parsed, rows = _file("month-names-fr.csv")
+
+    assert rows == [
+        (2, datetime(2025, 1, 3), "45.10", "CARTE MONOPRIX PARIS", None),
+        (3, datetime(2025, 2, 15), "-2500.00", "VIR SEPA RECU SALAIRE JANVIER", "income"),
+        (4, datetime(2025, 3, 2), "78.00", "PRLV SEPA EDF", None),
+    ]
+
+
+def test_the_projects_own_export_reads_back_exactly():
+    stored = [
+        NewTransaction(datetime(2025, 1, 2, 8, 30), Decimal("3.20"), "Food", "=SUM(A1)", 0),
+        NewTransaction(datetime(2025, 1, 3), Decimal("-10.00"), "'+x", "'=already quoted", 0),
+        NewTransaction(datetime(2025, 1, 4), Decimal("7.00"), "@home", None, 0),
+    ]
+    buffer = io.BytesIO()
+    write_csv(stored, buffer)
+
+    parsed = parse(buffer.getvalue())
+    rows = list(parsed.rows())
+
+    assert [(r.timestamp, r.amount, r.bank_category, r.description or None) for r in rows] == [
+        (t.timestamp, t.amount, t.category, t.description) for t in stored
+    ]
+    assert parsed.detection.amount_sign == "spend_positive"
+
+
+def _old(name: str):
+    parsed = parse((OLD_DATA / name).read_bytes(), filename=name)
+    return list(parsed.rows())
+
+
+def test_the_old_importers_fixtures_still_read():
+    card = _old("us_card.csv")
+    assert len(card) == 14 and card[0].amount > 0  # the card writes purchases as negative
+    current = _old("uk_current.csv")
+    assert all(row.timestamp.year >= 2000 for row in current) and len(current) > 0
+    bank = _old("eu_bank.csv")
+    assert bank[0].bank_category and bank[0].currency is None or bank[0].currency == "EUR"
+    assert len(_old("fintech.csv")) > 0 and len(_old("own_format.csv")) > 0
+    assert len(_old("credit_union.tsv")) > 0
+
+
+BAD_ROWS = {
+    "malformed number": (
+        b"Datum;Beschreibung;Betrag\n02.01.2025;B\xc3\xa4ckerei;-3,20\n03.01.2025;Kiosk;12,3x\n",
+        {"line": 3, "column": "Betrag", "value": "12,3x", "reason": "not a number"},
+    ),
+    "date that does not exist": (
+        b"date,amount,description\n2025-02-28,1.00,ok\n2025-02-30,2.00,x\n",
+        {"line": 3, "column": "date", "value": "2025-02-30"},
+    ),
+    "three decimals": (
+        b"date,amount\n2025-02-01,1.005\n2025-02-02,2.00\n",
+        {"line": 2, "column": "amount", "reason": "more than 2 decimal places"},
+    ),
+    "year out of range": (b"date,amount\n1899-12-31,1.00\n", {"column": "date"}),
+    "category too long": (
+        f"date,amount,category\n2025-02-01,1.00,{'x' * 101}\n".encode(),
+        {"column": "category", "reason": "longer than 100"},
+    ),
+    "missing amount": (
+        b"date,amount\n2025-02-01,1.00\n2025-02-02,\n",
+        {"line": 3, "reason": "missing"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_ROWS)
+def test_invalid_rows_are_listed_after_the_last_row(name):
+    content, expected = BAD_ROWS[name]
+
+    with pytest.raises(ParseFailed) as caught:
+        list(parse(content).rows())
+
+    assert caught.value.problem_count == 1
+    assert caught.value.problems[0].as_dict().items() >= expected.items()
+    assert "nothing was imported" in caught.value.message
+
+
+def test_at_most_100_problems_are_listed_with_the_total():
+    rows = "".join(f"2025-01-{1 + i % 28:02d},abc{i}\n" for i in range(150))
+
+    with pytest.raises(ParseFailed) as caught:
+        list(parse(("date,amount\n2025-01-01,1.00\n" + rows).encode()).rows())
+
+    assert caught.value.problem_count == 150 and len(caught.value.problems) == 100
+    assert caught.value.detail()["errors"][0] == {
+        "line": 3,
+        "column": "amount",
+        "value": "abc0",
+        "reason": "not a number",
+    }
+
+
+def test_sign_is_decided_by_the_balance_column_when_counts_are_even():
+    content = (
+        b"Date,Description,Amount,Balance\n"
+        b"2025-01-01,Salary,1000.00,1000.00\n2025-01-02,Rent,-900.00,100.00\n"
+        b"2025-01-03,Gift,50.00,150.00\n2025-01-04,Shop,-20.00,130.00\n"
+    )
+    parsed, rows = _rows(content)
+
+    assert parsed.detection.amount_sign == "spend_negative"
+    assert [r[2] for r in rows] == ["-1000.00", "900.00", "-50.00", "20.00"]
+
+
+def test_an_even_sign_split_without_evidence_is_a_listed_guess_and_the_option_decides():
+    content = b"Date,Description,Amount\n2025-01-02,Alpha,20.00\n2025-01-03,Beta,-9.00\n"
+    parsed, rows = _rows(content)
+    assert "amount_sign" in " ".join(parsed.detection.undecided)
+    with pytest.raises(ParseFailed, match="amount_sign"):
+        parsed.require_decided()
+    confirmed, confirmed_rows = _rows(content, amount_sign="spend_positive")
+    assert confirmed.detection.undecided == []
+    assert [r[2] for r in confirmed_rows] == ["20.00", "-9.00"]
+
+
+def test_ambiguous_dates_take_the_date_format_option():
+    content = b"Date,Description,Amount\n01/02/2025,Bakery,-3.20\n03/04/2025,Cafe,-2.10\n"
+    guessed, _ = _rows(content)
+    _, rows = _rows(content, date_format="%m/%d/%Y")
+
+    assert "date_format" in guessed.detection.undecided[0]
+    assert [r[1] for r in rows] == [datetime(2025, 1, 2), datetime(2025, 3, 4)]
+
+
+def test_no_transactions_and_missing_columns_say_what_to_do():
+    with pytest.raises(ParseFailed, match="no transactions"):
+        list(parse(b"timestamp,amount,category,description\r\n").rows())
+    with pytest.raises(ParseFailed, match="amount column"):
+        parse(b"date,category,description\n2025-01-02,Food,Bakery\n")
+    with pytest.raises(ParseFailed, match="not valid CSV near line 2"):
+        list(parse(b"date,amount,description\n2025-01-02,1.00," + b"x" * 200_000 + b"\n").rows())
+
+
+def _peak_while_reading(rows: int) -> tuple[int, int, Decimal]:
+    lines = "".join(
+        f"{1 + i % 28:02d}/{1 + i % 12:02d}/2024,Shop {i % 97},-{i % 500}.{i % 100:02d}\n"
+        for i in range(rows)
+    )
+    content = ("Date,Description,Amount\n" + lines).encode()
+    tracemalloc.start()
+    baseline = tracemalloc.get_traced_memory()[0]
+    parsed = parse(io.BytesIO(content))
+    total, count = Decimal(0), 0
+    for row in parsed.rows():
+        total += row.amount
+        count += 1
+    peak = tracemalloc.get_traced_memory()[1] - baseline
+    tracemalloc.stop()
+    return peak, count, total
+
+
+@pytest.mark.slow
+def test_a_large_file_streams_in_bounded_memory(monkeypatch):
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 16 * 1024)  # both files span many chunks
+    small_peak, _, _ = _peak_while_reading(4_000)
+    peak, count, total = _peak_while_reading(12_000)
+
+    expected = [Decimal(f"{i % 500}.{i % 100:02d}") for i in range(12_000)]
+    assert count == sum(1 for value in expected if value) and total == sum(expected)
+    # Three times the rows, about the same memory: nothing holds the whole file.
+    assert peak < small_peak * 1.5
