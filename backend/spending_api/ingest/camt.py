@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from spending_api.ingest.kinds import CAMT_SUBFAMILIES, kind_hint
@@ -72,6 +73,11 @@ def read_camt(stream: BinaryIO) -> ParsedFile:
             element.clear()
     except ParseError as error:
         raise ParseFailed(f"The CAMT.053 file is not well-formed XML: {error}.") from None
+    except DefusedXmlException:
+        raise ParseFailed(
+            "The CAMT.053 file declares XML entities or a DTD, which are not allowed; "
+            "download the statement again from the bank."
+        ) from None
     if problems:
         raise ParseFailed(f"{len(problems)} entries are invalid; nothing was imported.", problems)
     if not rows:
