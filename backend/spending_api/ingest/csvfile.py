@@ -417,7 +417,12 @@ def _sign(
 def read_csv(
     stream: BinaryIO, *, encoding: str, head: str, complete: bool, options: ParseOptions
 ) -> ParsedFile:
-    layout, sample = find_layout(head, has_header=options.has_header)
+    named = any(
+        isinstance(target, str) and not target.strip().isdigit()
+        for value in (options.mapping or {}).values()
+        for target in (value if isinstance(value, list) else [value])
+    )
+    layout, sample = find_layout(head, has_header=options.has_header, header_named=named)
     if options.mapping:
         apply_mapping(layout, options.mapping)
     roles = set(layout.columns.values())

@@ -199,14 +199,38 @@ def _headerless(head: str) -> Layout:
     return Layout(delimiter, None, 0, None, columns, None, width, undecided)
 
 
-def find_layout(head: str, *, has_header: bool | None) -> tuple[Layout, list[list[str]]]:
-    """The layout that explains the head best, and the head's rows after the header."""
+def _first_row_header(head: str) -> Layout | None:
+    """The first row as the header, for a user who says there is one (or maps by name)
+    when its words are not in the vocabulary: the delimiter that splits it widest."""
+    best = None
+    for delimiter in DELIMITERS:
+        records = [(n, line, row) for n, (line, row) in enumerate(_records(head, delimiter))]
+        records = [record for record in records if _non_empty(record[2])]
+        if records and (best is None or len(records[0][2]) > len(best[1][2])):
+            best = (delimiter, records[0])
+    if best is None or len(best[1][2]) < 2:
+        return None
+    delimiter, (number, line, row) = best
+    columns, currency = map_header(row)
+    return Layout(delimiter, row, number + 1, line, columns, currency, len(row), [])
+
+
+def find_layout(
+    head: str, *, has_header: bool | None, header_named: bool = False
+) -> tuple[Layout, list[list[str]]]:
+    """The layout that explains the head best, and the head's rows after the header.
+
+    `header_named`: the user's mapping names header cells, so the file has a header even
+    when none of its words are known here.
+    """
     found = None if has_header is False else _best_header(head)
     if found is not None:
         delimiter, records, line, header, columns, currency = found
         layout = Layout(delimiter, header, records, line, columns, currency, len(header), [])
-    elif has_header:
-        raise ParseFailed(_missing_columns_message(head))
+    elif has_header or header_named:
+        layout = _first_row_header(head)
+        if layout is None:
+            raise ParseFailed(_missing_columns_message(head))
     else:
         layout = _headerless(head)
         if layout is None:

@@ -245,6 +245,19 @@ def test_ambiguous_dates_take_the_date_format_option():
     assert [r[1] for r in rows] == [datetime(2025, 1, 2), datetime(2025, 3, 4)]
 
 
+def test_a_mapping_by_header_names_reads_a_header_of_unknown_words():
+    content = "when;what;how much\n02.01.2025;Bakery;-3,20\n03.01.2025;Salary;1.000,00\n"
+
+    _, rows = _rows(
+        content.encode(), mapping={"date": "when", "description": "what", "amount": "how much"}
+    )
+
+    assert rows == [
+        (2, datetime(2025, 1, 2), "3.20", "Bakery", None),
+        (3, datetime(2025, 1, 3), "-1000.00", "Salary", "income"),
+    ]
+
+
 def test_no_transactions_and_missing_columns_say_what_to_do():
     with pytest.raises(ParseFailed, match="no transactions"):
         list(parse(b"timestamp,amount,category,description\r\n").rows())

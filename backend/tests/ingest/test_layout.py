@@ -83,3 +83,18 @@ def test_signature_is_the_header_not_the_data_and_escape_chars_are_seen():
     assert first.signature(sample) == other.signature(other_sample)
     assert escape_char('"A \\"B\\"",1\n') == "\\"
     assert escape_char('"A ""B""",1\n') is None
+
+
+def test_an_unknown_header_is_used_when_the_user_says_there_is_one():
+    head = "when;what;how much\n2025-01-02;Bakery;3,20\n"
+
+    layout, sample = find_layout(head, has_header=True)
+
+    assert (layout.delimiter, layout.header, layout.header_records) == (
+        ";",
+        ["when", "what", "how much"],
+        1,
+    )
+    assert sample == [["2025-01-02", "Bakery", "3,20"]]
+    apply_mapping(layout, {"date": "when", "description": "what", "amount": "How much"})
+    assert layout.columns == {0: "date", 1: "description", 2: "amount"}
