@@ -472,6 +472,21 @@ def read_csv(
     return ParsedFile(detection, _rows(stream, encoding, reader), skips)
 
 
+def _advice(reader: _Reader) -> str:
+    """What to do about the problems: fix the rows, or the option that reads them right."""
+    columns = {problem.column for problem in reader.problems}
+    date_column = reader.layout.column_name(reader.date) if reader.date is not None else None
+    hints = []
+    if date_column in columns:
+        hints.append(f"the dates were read as {reader.date_format.name}: give date_format")
+    money = {reader.layout.column_name(index) for index in reader.money}
+    if money & columns:
+        hints.append("the wrong column may be the amount: give the mapping option")
+    if not hints:
+        return " Correct the listed rows and import the file again."
+    return " Correct the listed rows, or if " + "; or if ".join(hints) + "."
+
+
 def _rows(stream: BinaryIO, encoding: str, reader: _Reader) -> Iterator[ParsedRow]:
     """Rows one record behind the file, so continuation lines can join the row above."""
     held: ParsedRow | None = None
@@ -496,7 +511,7 @@ def _rows(stream: BinaryIO, encoding: str, reader: _Reader) -> Iterator[ParsedRo
     if reader.problem_count:
         noun = "row is" if reader.problem_count == 1 else "rows are"
         raise ParseFailed(
-            f"{reader.problem_count} {noun} invalid; nothing was imported.",
+            f"{reader.problem_count} {noun} invalid; nothing was imported." + _advice(reader),
             reader.problems,
             reader.problem_count,
         )

@@ -196,6 +196,7 @@ def test_invalid_rows_are_listed_after_the_last_row(name):
     assert caught.value.problem_count == 1
     assert caught.value.problems[0].as_dict().items() >= expected.items()
     assert "nothing was imported" in caught.value.message
+    assert "Correct the listed rows" in caught.value.message
 
 
 def test_at_most_100_problems_are_listed_with_the_total():
@@ -205,6 +206,7 @@ def test_at_most_100_problems_are_listed_with_the_total():
         list(parse(("date,amount\n2025-01-01,1.00\n" + rows).encode()).rows())
 
     assert caught.value.problem_count == 150 and len(caught.value.problems) == 100
+    assert "give the mapping option" in caught.value.message
     assert caught.value.detail()["errors"][0] == {
         "line": 3,
         "column": "amount",
