@@ -55,6 +55,7 @@ NO_ROWS = "The file has a header but no transactions."
 SIGN_MAJORITY = 2 / 3
 # Words vote on the sign from a sample; a running balance and a D/C column from all rows.
 TEXT_VOTE_ROWS = 2000
+SCAN_SAMPLE_ROWS = 100_000
 
 _MONEY_IN_TEXT = re.compile(
     r"\b(?:received|recu|recibid[ao]|recebid[ao]|ricevut[ao]|ontvangen|gutschrift|deposit"
@@ -72,6 +73,7 @@ BALANCE_ROW = re.compile(
     r"|saldo finale|saldo precedente|starting balance|ending balance)\b"
 )
 SUMMARY_ROW = re.compile(r"^(?:total|totals|totaal|summe|gesamt|totale|subtotal)\b")
+_NOT_A_TRANSACTION = re.compile(f"(?:{BALANCE_ROW.pattern})|(?:{SUMMARY_ROW.pattern})")
 PENDING_STATUS = {"pending", "vorgemerkt", "umsatz vorgemerkt", "en attente", "pendiente"}
 PENDING_STATUS |= {"pendente", "in behandeling", "in sospeso", "not booked", "authorised"}
 
@@ -189,6 +191,10 @@ class _Reader:
                 text += " " + fold(row[self.type])
         evidence.sign.add(value, text, direction, balance)
 
+    def gather_date(self, row: list[str], evidence: _Evidence) -> None:
+        if self.date is not None and len(row) > self.date:
+            evidence.dates.add(row[self.date])
+
     # -- rows -------------------------------------------------------------------------
 
     def _pad(self, row: list[str]) -> list[str] | None:
@@ -271,9 +277,11 @@ class _Reader:
             return None
         raw_date = row[self.date].strip()
         money_cells = [row[i].strip() for i in self.money if row[i].strip()]
-        texts = self._text(row, self.payees + self.descriptions + self.notes)
-        if not raw_date and not money_cells and texts:
-            return " ".join(texts)
+        payee = self._text(row, self.payees)
+        described = self._text(row, self.descriptions)
+        noted = self._text(row, self.notes)
+        if not raw_date and not money_cells and (payee or described or noted):
+            return " ".join(dict.fromkeys(payee + described + noted))
         try:
             timestamp, has_time = self.date_format.parse(raw_date)
             if self.time is not None and row[self.time].strip():
@@ -299,13 +307,10 @@ class _Reader:
         amount, written = self._money(row, line)
         if amount is None:
             return None
-        payee = self._text(row, self.payees)
-        described = self._text(row, self.descriptions)
-        noted = self._text(row, self.notes)
         bank_type = row[self.type].strip() if self.type is not None else ""
         chosen = (payee or described or noted or [bank_type])[0]
         rest = [text for text in described + noted if text != chosen]
-        if BALANCE_ROW.match(fold(chosen)) or SUMMARY_ROW.match(fold(chosen)):
+        if chosen[:1].isalpha() and _NOT_A_TRANSACTION.match(fold(chosen)):
             self.skips.add(line, f"balance or summary row: {chosen[:80]!r}")
             return None
         if amount == 0:
@@ -314,18 +319,13 @@ class _Reader:
         category = row[self.category].strip() if self.category is not None else ""
         if category.startswith("'"):
             category = restore(category)
-        ok = True
-        for index, value, limit in (
-            (self.category, category, MAX_CATEGORY_LENGTH),
-            (self._first(row, self.payees + self.descriptions), chosen, MAX_DESCRIPTION_LENGTH),
+        if (
+            len(category) > MAX_CATEGORY_LENGTH
+            or len(chosen) > MAX_DESCRIPTION_LENGTH
+            or "\x00" in category
+            or "\x00" in chosen
         ):
-            if len(value) > limit:
-                self.problem(line, index, value, f"longer than {limit}")
-                ok = False
-            elif "\x00" in value:
-                self.problem(line, index, value, "contains a NUL character")
-                ok = False
-        if not ok:
+            self._text_problems(row, line, category, chosen)
             return None
         currency = row[self.currency].strip().upper() if self.currency is not None else ""
         if not currency and not self.layout.currency and not written.isascii():
@@ -338,7 +338,7 @@ class _Reader:
             bank_type=bank_type or None,
             texts=(chosen, notes),
             money_in=amount < 0,
-        )
+        )  # cached: a large file asks about few distinct texts
         return ParsedRow(
             line=line,
             timestamp=timestamp,
@@ -353,9 +353,17 @@ class _Reader:
             kind_hint=hint,
         )
 
-    @staticmethod
-    def _first(row: list[str], indexes: list[int]) -> int | None:
-        return next((i for i in indexes if row[i].strip()), indexes[0] if indexes else None)
+    def _text_problems(self, row: list[str], line: int, category: str, chosen: str) -> None:
+        text_columns = self.payees + self.descriptions + self.notes
+        described = next((i for i in text_columns if row[i].strip()), None)
+        for index, value, limit in (
+            (self.category, category, MAX_CATEGORY_LENGTH),
+            (described, chosen, MAX_DESCRIPTION_LENGTH),
+        ):
+            if len(value) > limit:
+                self.problem(line, index, value, f"longer than {limit}")
+            elif "\x00" in value:
+                self.problem(line, index, value, "contains a NUL character")
 
 
 def _records(stream: BinaryIO, encoding: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
@@ -437,7 +445,14 @@ def read_csv(
     reader = _Reader(layout, skips)
     evidence = _Evidence()
     rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
+        if count > SCAN_SAMPLE_ROWS:
+            # Separators and signs are settled by a large sample; only a day/month order
+            # that no value has settled yet needs the rest of the date column.
+            if evidence.dates.settled:
+                break
+            reader.gather_date(row, evidence)
+            continue
         reader.gather(row, evidence)
     if not evidence.rows:
         raise ParseFailed(NO_ROWS)

@@ -96,6 +96,20 @@ class DateFormat:
     parse: Callable[[str], tuple[datetime, bool]]
 
 
+def _iso_parser(slow: Callable[[str], tuple[datetime, bool]]):
+    def parse(text: str) -> tuple[datetime, bool]:
+        text = text.strip()
+        if 10 <= len(text) <= 26 and text[4] == "-":  # the C parser, for most ISO files
+            try:
+                parsed = datetime.fromisoformat(text)
+                return parsed.replace(tzinfo=None), len(text) > 10
+            except ValueError:
+                pass
+        return slow(text)
+
+    return parse
+
+
 def _shape_parser(kind: str, order: str | None) -> Callable[[str], tuple[datetime, bool]]:
     pattern = _SHAPES[kind]
 
@@ -189,6 +203,13 @@ class DateEvidence:
     def dates(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def settled(self) -> bool:
+        """Whether more values could change the decision (only a day/month order can)."""
+        if set(self.counts) - {"xxy"}:
+            return True
+        return self.max_a > 12 or self.max_b > 12 or self.separators == {"."}
+
     def decide(self) -> tuple[DateFormat | None, str | None]:
         """The format, and what is left to the user (None when decided)."""
         if not self.counts:
@@ -197,6 +218,8 @@ class DateEvidence:
                 "give it with the date_format option (e.g. %d/%m/%Y)."
             )
         kind = max(self.counts, key=self.counts.get)
+        if kind == "ymd":
+            return DateFormat(NAMES[kind], _iso_parser(_shape_parser(kind, None))), None
         if kind != "xxy":
             return DateFormat(NAMES[kind], _shape_parser(kind, None)), None
         separator = "/" if len(self.separators) != 1 else next(iter(self.separators))

@@ -158,6 +158,7 @@ def _match(text: str, money_in: bool) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def kind_hint(
     *, category: str | None, bank_type: str | None, texts: tuple[str | None, ...], money_in: bool
 ) -> str | None:

@@ -98,7 +98,7 @@ class SkipLog:
             self.listed.append(Skipped(line, reason))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs a setattr per field per row
 class ParsedRow:
     """One transaction; `amount` is positive for money out of the account, negative for money in."""
 

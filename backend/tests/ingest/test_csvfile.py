@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spending_api.ingest import ParseFailed, ParseOptions, encoding, parse
+from spending_api.ingest import ParseFailed, ParseOptions, csvfile, encoding, parse
 from spending_api.transactions.exporter import write_csv
 from spending_api.transactions.repository import NewTransaction
 
@@ -297,3 +297,14 @@ def test_a_large_file_streams_in_bounded_memory(monkeypatch):
     assert count == sum(1 for value in expected if value) and total == sum(expected)
     # Three times the rows, about the same memory: nothing holds the whole file.
     assert peak < small_peak * 1.5
+
+
+def test_day_month_order_is_decided_by_the_whole_file_beyond_the_sample(monkeypatch):
+    monkeypatch.setattr(csvfile, "SCAN_SAMPLE_ROWS", 100)
+    monkeypatch.setattr(encoding, "HEAD_BYTES", 1024)  # the head is not the whole file
+    rows = "".join("05/06/2025,Bakery,-1.00\n" for _ in range(3000)) + "25/06/2025,Cafe,-2.00\n"
+
+    parsed = parse(("Date,Description,Amount\n" + rows).encode())
+
+    assert parsed.detection.undecided == []
+    assert next(parsed.rows()).timestamp == datetime(2025, 6, 5)
