@@ -386,3 +386,24 @@ def test_day_month_order_is_decided_by_the_whole_file_beyond_the_sample(monkeypa
 
     assert parsed.detection.undecided == []
     assert next(parsed.rows()).timestamp == datetime(2025, 6, 5)
+
+
+def test_italian_spanish_and_portuguese_headers():
+    _, italian = _file("italian-bank.csv")
+    assert italian == [
+        (2, datetime(2025, 3, 2), "45.30", "Pagamento POS ESSELUNGA", None),
+        (3, datetime(2025, 3, 27), "-1850.00", "Stipendio marzo ACME SPA", "income"),
+        (4, datetime(2025, 3, 28), "300.00", "Giroconto su conto deposito", "transfer"),
+    ]
+    spanish = (
+        "Fecha;Concepto;Importe\n15/01/2025;Nómina enero;2.100,00\n16/01/2025;Mercadona;-54,20\n"
+    )
+    assert _rows(spanish.encode("cp1252"))[1] == [
+        (2, datetime(2025, 1, 15), "-2100.00", "Nómina enero", "income"),
+        (3, datetime(2025, 1, 16), "54.20", "Mercadona", None),
+    ]
+    portuguese = "Data,Histórico,Valor\n01/13/2025,Salário,3000.00\n01/14/2025,Padaria,-12.50\n"
+    assert _rows(portuguese.encode())[1] == [
+        (2, datetime(2025, 1, 13), "-3000.00", "Salário", "income"),
+        (3, datetime(2025, 1, 14), "12.50", "Padaria", None),
+    ]
