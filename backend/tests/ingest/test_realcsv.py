@@ -574,7 +574,6 @@ EXPECTED = {
     "reckon-chase-headerless.csv": Expected(
         options={
             "mapping": {"type": 0, "date": 1, "description": 2, "amount": 3},
-            "amount_sign": "spend_negative",
         },
         rows=9,
         money_out="261.41",
