@@ -6,7 +6,8 @@ PAYMENT into a credit card account a card payment), then the payee and memo word
 """
 
 import logging
-from datetime import timezone
+import re
+from datetime import datetime, timezone
 from typing import BinaryIO
 
 from ofxtools.Parser import OFXTree
@@ -17,9 +18,17 @@ from spending_api.ingest.model import Detection, ParsedFile, ParsedRow, ParseFai
 logger = logging.getLogger(__name__)
 
 
-def _local(moment):
-    # ofxtools gives aware UTC datetimes; the model stores naive wall-clock times.
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+_OFX_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?")
+
+
+def _wall_clock(raw: str | None, converted: datetime) -> datetime:
+    """The time as the bank wrote it: ofxtools converts '20250203230000[-5:EST]' to UTC
+    (the next day); the model keeps naive wall-clock times, like a CSV's."""
+    match = _OFX_DATE.match((raw or "").strip())
+    if match is None:
+        return converted.astimezone(timezone.utc).replace(tzinfo=None)
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+    return datetime(year, month, day, hour, minute, second)
 
 
 def read_ofx(stream: BinaryIO, *, encoding: str) -> ParsedFile:
@@ -34,6 +43,12 @@ def read_ofx(stream: BinaryIO, *, encoding: str) -> ParsedFile:
             f"The file looks like OFX/QFX but could not be read: {error}. "
             "Download it again from the bank, or export CSV instead."
         ) from None
+    raw_dates = iter(
+        [
+            element.findtext("DTUSER") or element.findtext("DTPOSTED")
+            for element in tree.getroot().iter("STMTTRN")
+        ]
+    )
     rows: list[ParsedRow] = []
     skips = SkipLog()
     currencies = set()
@@ -41,7 +56,11 @@ def read_ofx(stream: BinaryIO, *, encoding: str) -> ParsedFile:
         card = type(statement).__name__ == "CCSTMTRS"
         currency = statement.curdef
         currencies.add(currency)
-        for number, transaction in enumerate(statement.banktranlist or [], start=1):
+        # Investment statements (INVSTMTRS) have no bank transaction list: not read here.
+        for number, transaction in enumerate(
+            getattr(statement, "banktranlist", None) or [], start=1
+        ):
+            moment = _wall_clock(next(raw_dates, None), transaction.dtuser or transaction.dtposted)
             amount = -transaction.trnamt
             if amount == 0:
                 skips.add(number, "zero amount")
@@ -59,7 +78,6 @@ def read_ofx(stream: BinaryIO, *, encoding: str) -> ParsedFile:
                 texts=(description, transaction.memo),
                 money_in=amount < 0,
             )
-            moment = _local(transaction.dtuser or transaction.dtposted)
             rows.append(
                 ParsedRow(
                     line=number,

@@ -79,3 +79,15 @@ def test_a_broken_ofx_file_says_what_to_do():
 
     with pytest.raises(ParseFailed, match="OFX/QFX but could not be read"):
         parse(broken, filename="x.ofx")
+
+
+def test_times_keep_the_banks_wall_clock():
+    content = (
+        (DATA / "checking-ofx1.ofx")
+        .read_bytes()
+        .replace(b"<DTPOSTED>20250203\n", b"<DTPOSTED>20250203231500.000[-5:EST]\n")
+    )
+
+    first = next(parse(content).rows())
+
+    assert (first.timestamp, first.has_time) == (datetime(2025, 2, 3, 23, 15), True)
