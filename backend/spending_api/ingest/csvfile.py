@@ -1,0 +1,537 @@
+"""CSV exports: decide the layout, then stream the rows with skips, joins and problems.
+
+The head (64 KB) decides the layout. When the head is not the whole file, one lean pass
+over the file gathers what only all of it can say (date order, decimal separator, which
+sign is spending); then the rows are read once more and yielded one by one.
+"""
+
+import csv
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from spending_api.ingest.amounts import (
+    CENT,
+    AmountError,
+    SeparatorVotes,
+    currency_of,
+    direction_of,
+    parse_amount,
+)
+from spending_api.ingest.dates import (
+    DateEvidence,
+    DateFormat,
+    is_pending_word,
+    parse_time_of_day,
+    strptime_format,
+)
+from spending_api.ingest.encoding import close_text, open_text
+from spending_api.ingest.kinds import INCOME, kind_hint
+from spending_api.ingest.layout import Layout, apply_mapping, find_layout
+from spending_api.ingest.model import (
+    MAX_REPORTED_PROBLEMS,
+    Detection,
+    ParsedFile,
+    ParsedRow,
+    ParseFailed,
+    ParseOptions,
+    Problem,
+    SkipLog,
+)
+from spending_api.ingest.vocabulary import fold, has_money
+from spending_api.transactions.exporter import restore
+
+logger = logging.getLogger(__name__)
+
+MAX_CATEGORY_LENGTH = 100
+MAX_DESCRIPTION_LENGTH = 1000
+MIN_YEAR, MAX_YEAR = 1900, 2100
+OWN_FORMAT_COLUMNS = {"timestamp", "amount", "category", "description"}
+NO_ROWS = "The file has a header but no transactions."
+# A signed amount column means spending by its minority sign only with this majority.
+SIGN_MAJORITY = 2 / 3
+# Words vote on the sign from a sample; a running balance and a D/C column from all rows.
+TEXT_VOTE_ROWS = 2000
+SCAN_SAMPLE_ROWS = 100_000
+
+_MONEY_IN_TEXT = re.compile(
+    r"\b(?:received|recu|recibid[ao]|recebid[ao]|ricevut[ao]|ontvangen|gutschrift|deposit"
+    r"|refund|devolucion|erstattung|remboursement|eingang|abono|cashback|bonus)",
+)
+_MONEY_OUT_TEXT = re.compile(
+    r"\b(?:payment to|purchase|paid|achat|compra|kauf|lastschrift|withdrawal|retrait"
+    r"|reintegro|pago|sent|emitid[ao]|abbuchung|auszahlung|fee|prelevement)",
+)
+BALANCE_ROW = re.compile(
+    r"^(?:saldo anterior|saldo inicial|saldo final|opening balance|closing balance"
+    r"|balance brought forward|balance carried forward|brought forward|carried forward"
+    r"|anfangssaldo|endsaldo|alter kontostand|neuer kontostand|solde initial|solde final"
+    r"|solde precedent|ancien solde|nouveau solde|beginsaldo|eindsaldo|saldo iniziale"
+    r"|saldo finale|saldo precedente|starting balance|ending balance)\b"
+)
+SUMMARY_ROW = re.compile(r"^(?:total|totals|totaal|summe|gesamt|totale|subtotal)\b")
+_NOT_A_TRANSACTION = re.compile(f"(?:{BALANCE_ROW.pattern})|(?:{SUMMARY_ROW.pattern})")
+PENDING_STATUS = {"pending", "vorgemerkt", "umsatz vorgemerkt", "en attente", "pendiente"}
+PENDING_STATUS |= {"pendente", "in behandeling", "in sospeso", "not booked", "authorised"}
+
+
+def _is_own_format(layout: Layout) -> bool:
+    names = {cell.strip() for cell in layout.header or []}
+    return bool(layout.header) and names <= OWN_FORMAT_COLUMNS | {"date"} and "amount" in names
+
+
+@dataclass
+class _SignEvidence:
+    """Votes on which sign is spending: > 0 says negative, < 0 says positive. Strong votes
+    come from a running balance and a D/C column; weak ones from words like 'received'."""
+
+    positive: int = 0
+    negative: int = 0
+    strong: int = 0
+    weak: int = 0
+    previous: tuple[Decimal, Decimal] | None = None
+
+    def add(self, value: Decimal, text: str, direction: str | None, balance: Decimal | None):
+        if value > 0:
+            self.positive += 1
+        elif value < 0:
+            self.negative += 1
+        else:
+            return
+        positive = value > 0
+        if direction:
+            self.strong += 1 if (direction == "in") == positive else -1
+        if text and self.positive + self.negative <= TEXT_VOTE_ROWS:
+            money_in = bool(_MONEY_IN_TEXT.search(text) or INCOME.search(text))
+            money_out = bool(_MONEY_OUT_TEXT.search(text))
+            if money_in != money_out:
+                self.weak += 1 if money_in == positive else -1
+        if balance is not None:
+            if self.previous is not None:
+                before, previous_value = self.previous
+                change = balance - before
+                if change == value or -change == previous_value:
+                    self.strong += 1
+                elif change == -value or -change == -previous_value:
+                    self.strong -= 1
+            self.previous = (balance, value)
+
+
+@dataclass
+class _Evidence:
+    dates: DateEvidence = field(default_factory=DateEvidence)
+    separators: SeparatorVotes = field(default_factory=SeparatorVotes)
+    sign: _SignEvidence = field(default_factory=_SignEvidence)
+    rows: int = 0
+
+
+class _Reader:
+    """Turns the file's records into ParsedRow values; collects problems and skips."""
+
+    def __init__(self, layout: Layout, skips: SkipLog) -> None:
+        self.layout = layout
+        self.skips = skips
+        self.problems: list[Problem] = []
+        self.problem_count = 0
+        self.kept = 0
+        self.date_format: DateFormat | None = None
+        self.decimal = "."
+        self.negate = False
+        self.own_format = _is_own_format(layout)
+        index = layout.index
+        self.date = index("date")
+        self.time = index("time")
+        self.amount = index("amount")
+        self.debit = index("debit")
+        self.credit = index("credit")
+        self.direction = index("direction")
+        self.status = index("status")
+        self.category = index("category")
+        self.type = index("type")
+        self.currency = index("currency")
+        self.balance = index("balance")
+        self.id = index("id")
+        self.payees = layout.indexes("payee")
+        self.descriptions = layout.indexes("description")
+        self.notes = layout.indexes("notes")
+        self.money = [i for i in (self.amount, self.debit, self.credit) if i is not None]
+
+    # -- evidence ---------------------------------------------------------------------
+
+    def gather(self, row: list[str], evidence: _Evidence) -> None:
+        row = self._pad(row)
+        if row is None or self._pending(row) or self.date is None:
+            return
+        evidence.rows += 1
+        evidence.dates.add(row[self.date])
+        for index in self.money:
+            if row[index].strip():
+                evidence.separators.add(row[index].strip())
+        if self.amount is None or not row[self.amount].strip():
+            return
+        decimal = "," if evidence.separators.votes[","] > evidence.separators.votes["."] else "."
+        try:
+            value = parse_amount(row[self.amount], decimal).value
+        except (AmountError, InvalidOperation):
+            return
+        direction = direction_of(row[self.direction]) if self.direction is not None else None
+        balance = None
+        if self.balance is not None and row[self.balance].strip():
+            try:
+                balance = parse_amount(row[self.balance], decimal).value
+            except (AmountError, InvalidOperation):
+                balance = None
+        text = ""
+        if evidence.sign.positive + evidence.sign.negative < TEXT_VOTE_ROWS:
+            text = fold(" ".join(row[i] for i in self.descriptions + self.notes + self.payees))
+            if self.type is not None:
+                text += " " + fold(row[self.type])
+        evidence.sign.add(value, text, direction, balance)
+
+    def gather_date(self, row: list[str], evidence: _Evidence) -> None:
+        if self.date is not None and len(row) > self.date:
+            evidence.dates.add(row[self.date])
+
+    # -- rows -------------------------------------------------------------------------
+
+    def _pad(self, row: list[str]) -> list[str] | None:
+        if not any(cell.strip() for cell in row):
+            return None
+        if len(row) < self.layout.width:
+            row = row + [""] * (self.layout.width - len(row))
+        return row
+
+    def _pending(self, row: list[str]) -> bool:
+        if self.status is not None and fold(row[self.status].strip()) in PENDING_STATUS:
+            return True
+        return self.date is not None and is_pending_word(row[self.date])
+
+    def problem(self, line: int, index: int | None, value: str, reason: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            shown = value if len(value) <= 100 else value[:100] + "…"
+            column = self.layout.column_name(index) if index is not None else "row"
+            self.problems.append(Problem(line, column, shown, reason))
+
+    def _text(self, row: list[str], indexes: list[int]) -> list[str]:
+        found = []
+        for index in indexes:
+            value = row[index].strip()
+            if value.startswith("'"):
+                value = restore(value)
+            if value and value not in found:
+                found.append(value)
+        return found
+
+    def _money(self, row: list[str], line: int) -> tuple[Decimal | None, str]:
+        """(amount, money cells as written): positive is money out; None after a problem."""
+        if self.amount is not None:
+            raw = row[self.amount].strip()
+            if not raw:
+                self.problem(line, self.amount, raw, "missing")
+                return None, raw
+            try:
+                parsed = parse_amount(raw, self.decimal)
+            except (AmountError, InvalidOperation) as error:
+                reason = str(error) if isinstance(error, AmountError) else "not a number"
+                self.problem(line, self.amount, raw, reason)
+                return None, raw
+            direction = parsed.marker
+            if direction is None and self.direction is not None and parsed.value >= 0:
+                direction = direction_of(row[self.direction])
+            if direction is not None and not (parsed.value < 0):
+                return (abs(parsed.value) if direction == "out" else -abs(parsed.value)), raw
+            return (-parsed.value if self.negate else parsed.value), raw
+        total, found, shown = Decimal(0), False, []
+        for index, sign in ((self.debit, 1), (self.credit, -1)):
+            if index is None or not row[index].strip():
+                continue
+            raw = row[index].strip()
+            shown.append(raw)
+            try:
+                parsed = parse_amount(raw, self.decimal)
+            except (AmountError, InvalidOperation) as error:
+                reason = str(error) if isinstance(error, AmountError) else "not a number"
+                self.problem(line, index, raw, reason)
+                return None, raw
+            if parsed.marker:
+                sign = 1 if parsed.marker == "out" else -1
+            total += sign * abs(parsed.value)
+            found = True
+        if not found:
+            index = self.debit if self.debit is not None else self.credit
+            self.problem(line, index, "", "no amount in this row")
+            return None, ""
+        return total, " ".join(shown)
+
+    def convert(self, row: list[str], line: int) -> ParsedRow | str | None:
+        """A row, or the text of a continuation line, or None for a skipped row."""
+        row = self._pad(row)
+        if row is None:
+            return None
+        if self._pending(row):
+            self.skips.add(line, "pending transaction")
+            return None
+        raw_date = row[self.date].strip()
+        money_cells = [row[i].strip() for i in self.money if row[i].strip()]
+        payee = self._text(row, self.payees)
+        described = self._text(row, self.descriptions)
+        noted = self._text(row, self.notes)
+        if not raw_date and not money_cells and (payee or described or noted):
+            return " ".join(dict.fromkeys(payee + described + noted))
+        try:
+            timestamp, has_time = self.date_format.parse(raw_date)
+            if self.time is not None and row[self.time].strip():
+                hour, minute, second, micro = parse_time_of_day(row[self.time])
+                timestamp = timestamp.replace(
+                    hour=hour, minute=minute, second=second, microsecond=micro
+                )
+                has_time = True
+        except ValueError:
+            if SUMMARY_ROW.match(fold(raw_date)) or BALANCE_ROW.match(fold(raw_date)):
+                self.skips.add(line, f"balance or summary row: {raw_date[:80]!r}")
+                return None
+            if not money_cells:
+                shown = next((cell.strip() for cell in row if cell.strip()), "")[:80]
+                self.skips.add(line, f"not a transaction (notice or summary line): {shown!r}")
+                return None
+            reason = "missing" if not raw_date else f"not a date in format {self.date_format.name}"
+            self.problem(line, self.date, raw_date, reason)
+            return None
+        if not MIN_YEAR <= timestamp.year <= MAX_YEAR:
+            self.problem(line, self.date, raw_date, f"year outside {MIN_YEAR}-{MAX_YEAR}")
+            return None
+        amount, written = self._money(row, line)
+        if amount is None:
+            return None
+        bank_type = row[self.type].strip() if self.type is not None else ""
+        chosen = (payee or described or noted or [bank_type])[0]
+        rest = [text for text in described + noted if text != chosen]
+        if chosen[:1].isalpha() and _NOT_A_TRANSACTION.match(fold(chosen)):
+            self.skips.add(line, f"balance or summary row: {chosen[:80]!r}")
+            return None
+        if amount == 0:
+            self.skips.add(line, f"zero amount ({written})")
+            return None
+        category = row[self.category].strip() if self.category is not None else ""
+        if category.startswith("'"):
+            category = restore(category)
+        if (
+            len(category) > MAX_CATEGORY_LENGTH
+            or len(chosen) > MAX_DESCRIPTION_LENGTH
+            or "\x00" in category
+            or "\x00" in chosen
+        ):
+            self._text_problems(row, line, category, chosen)
+            return None
+        currency = row[self.currency].strip().upper() if self.currency is not None else ""
+        if not currency and not self.layout.currency and not written.isascii():
+            currency = currency_of(written)  # '£1.50', '€ 3,00'
+        currency = currency or self.layout.currency or None
+        notes = " | ".join(rest) or None
+        external_id = row[self.id].strip() if self.id is not None else ""
+        hint = kind_hint(
+            category=category or None,
+            bank_type=bank_type or None,
+            texts=(chosen, notes),
+            money_in=amount < 0,
+        )  # cached: a large file asks about few distinct texts
+        return ParsedRow(
+            line=line,
+            timestamp=timestamp,
+            has_time=has_time,
+            amount=amount.quantize(CENT),
+            description=chosen,
+            notes=notes,
+            bank_category=category or None,
+            bank_type=bank_type or None,
+            currency=currency,
+            external_id=external_id or None,
+            kind_hint=hint,
+        )
+
+    def _text_problems(self, row: list[str], line: int, category: str, chosen: str) -> None:
+        text_columns = self.payees + self.descriptions + self.notes
+        described = next((i for i in text_columns if row[i].strip()), None)
+        for index, value, limit in (
+            (self.category, category, MAX_CATEGORY_LENGTH),
+            (described, chosen, MAX_DESCRIPTION_LENGTH),
+        ):
+            if len(value) > limit:
+                self.problem(line, index, value, f"longer than {limit}")
+            elif "\x00" in value:
+                self.problem(line, index, value, "contains a NUL character")
+
+
+def _records(stream: BinaryIO, encoding: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of each record after the header."""
+    text = open_text(stream, encoding)
+    reader = csv.reader(text, delimiter=layout.delimiter, escapechar=layout.escapechar)
+    line = 1
+    try:
+        for _ in range(layout.header_records):
+            next(reader, None)
+            line = reader.line_num + 1
+        for row in reader:
+            yield line, row
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise ParseFailed(f"The file is not valid CSV near line {line}: {error}.") from None
+    except UnicodeDecodeError:
+        raise ParseFailed(
+            f"The file is not valid {encoding} text (near line {line}); "
+            "give the right encoding option (e.g. cp1252) or save the file as UTF-8."
+        ) from None
+    finally:
+        close_text(text)
+
+
+def _sign(
+    evidence: _Evidence, reader: _Reader, options: ParseOptions
+) -> tuple[bool, str, str | None]:
+    """(negate, name, undecided): whether spending is written negative."""
+    if options.amount_sign:
+        return options.amount_sign == "spend_negative", options.amount_sign, None
+    if reader.amount is None:
+        return False, "debit/credit columns", None
+    if reader.own_format:
+        return False, "spend_positive", None
+    sign = evidence.sign
+    if reader.direction is not None and not sign.negative:
+        return False, "by the direction column (unmarked: money out)", None
+    if sign.strong:
+        return sign.strong > 0, "spend_negative" if sign.strong > 0 else "spend_positive", None
+    total = sign.positive + sign.negative
+    if sign.negative >= SIGN_MAJORITY * total and sign.negative:
+        return True, "spend_negative", None
+    if sign.positive >= SIGN_MAJORITY * total:
+        return False, "spend_positive", None
+    if sign.weak:
+        return sign.weak > 0, "spend_negative" if sign.weak > 0 else "spend_positive", None
+    return (
+        True,
+        "spend_negative",
+        (
+            f"Cannot tell from the file whether spending is written as positive or negative "
+            f"({sign.positive} positive and {sign.negative} negative amounts); read as negative: "
+            "confirm, or give amount_sign=spend_positive."
+        ),
+    )
+
+
+def read_csv(
+    stream: BinaryIO, *, encoding: str, head: str, complete: bool, options: ParseOptions
+) -> ParsedFile:
+    named = any(
+        isinstance(target, str) and not target.strip().isdigit()
+        for value in (options.mapping or {}).values()
+        for target in (value if isinstance(value, list) else [value])
+    )
+    layout, sample = find_layout(head, has_header=options.has_header, header_named=named)
+    if options.mapping:
+        apply_mapping(layout, options.mapping)
+    roles = set(layout.columns.values())
+    if "date" not in roles or not has_money(layout.columns):
+        missing = "a date" if "date" not in roles else "an amount (or debit/credit)"
+        shown = ", ".join(cell.strip() for cell in layout.header or [])[:300]
+        raise ParseFailed(
+            f"No column for {missing} was found in the header (line {layout.header_line}: "
+            f"{shown}); give the mapping option."
+        )
+    skips = SkipLog()
+    reader = _Reader(layout, skips)
+    evidence = _Evidence()
+    rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
+    for count, row in enumerate(rows, start=1):
+        if count > SCAN_SAMPLE_ROWS:
+            # Separators and signs are settled by a large sample; only a day/month order
+            # that no value has settled yet needs the rest of the date column.
+            if evidence.dates.settled:
+                break
+            reader.gather_date(row, evidence)
+            continue
+        reader.gather(row, evidence)
+    if not evidence.rows:
+        raise ParseFailed(NO_ROWS)
+    undecided = list(layout.undecided)
+    if options.date_format:
+        reader.date_format = strptime_format(options.date_format)
+    else:
+        reader.date_format, unsure = evidence.dates.decide()
+        if reader.date_format is None:
+            raise ParseFailed(unsure)
+        if unsure:
+            undecided.append(unsure)
+    reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
+    reader.negate, sign_name, unsure = _sign(evidence, reader, options)
+    if unsure:
+        undecided.append(unsure)
+    detection = Detection(
+        format="csv",
+        encoding=encoding,
+        delimiter=layout.delimiter,
+        header_line=layout.header_line,
+        header=layout.header,
+        columns=dict(sorted(layout.columns.items())),
+        date_format=reader.date_format.name,
+        amount_sign=sign_name,
+        decimal_separator=reader.decimal,
+        currency=layout.currency,
+        undecided=undecided,
+        signature=layout.signature(sample),
+    )
+    logger.info("csv layout %s", detection)
+    return ParsedFile(detection, _rows(stream, encoding, reader), skips)
+
+
+def _advice(reader: _Reader) -> str:
+    """What to do about the problems: fix the rows, or the option that reads them right."""
+    columns = {problem.column for problem in reader.problems}
+    date_column = reader.layout.column_name(reader.date) if reader.date is not None else None
+    hints = []
+    if date_column in columns:
+        hints.append(f"the dates were read as {reader.date_format.name}: give date_format")
+    money = {reader.layout.column_name(index) for index in reader.money}
+    if money & columns:
+        hints.append("the wrong column may be the amount: give the mapping option")
+    if not hints:
+        return " Correct the listed rows and import the file again."
+    return " Correct the listed rows, or if " + "; or if ".join(hints) + "."
+
+
+def _rows(stream: BinaryIO, encoding: str, reader: _Reader) -> Iterator[ParsedRow]:
+    """Rows one record behind the file, so continuation lines can join the row above."""
+    held: ParsedRow | None = None
+    for line, record in _records(stream, encoding, reader.layout):
+        result = reader.convert(record, line)
+        if isinstance(result, str):
+            if held is None:
+                reader.skips.add(line, f"text line with no transaction above it: {result[:80]!r}")
+            else:
+                held = replace(held, description=f"{held.description} {result}")
+                reader.skips.add(line, f"continuation of line {held.line}, joined to it")
+            continue
+        if result is None:
+            continue
+        if held is not None and not reader.problem_count:
+            reader.kept += 1
+            yield held
+        held = result
+    if held is not None and not reader.problem_count:
+        reader.kept += 1
+        yield held
+    if reader.problem_count:
+        noun = "row is" if reader.problem_count == 1 else "rows are"
+        raise ParseFailed(
+            f"{reader.problem_count} {noun} invalid; nothing was imported." + _advice(reader),
+            reader.problems,
+            reader.problem_count,
+        )
+    if not reader.kept:
+        message = NO_ROWS
+        if reader.skips.count:
+            message += f" {reader.skips.count} rows were skipped (pending, zero or notices)."
+        raise ParseFailed(message)

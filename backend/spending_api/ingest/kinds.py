@@ -1,0 +1,175 @@
+"""Kind hints (income, transfer, card payment) from what a bank writes about a transaction.
+
+The bank's category names come first, then its type or transaction-code column, then
+well-known phrases of the description in EN/DE/NL/FR/ES/PT/IT. A hint is a hint: the
+import step maps it onto the user's categories and pairs transfers across accounts.
+Income hints apply to money in only; a salary-like word on money out (a wage paid, a
+loan's interest) says nothing.
+"""
+
+import re
+from functools import lru_cache
+
+from spending_api.ingest.vocabulary import fold
+
+KIND_PRECEDENCE = ("card_payment", "transfer", "income")
+
+
+def _words(*phrases: str) -> re.Pattern:
+    # Word starts only, so German compounds ("Habenzinsen", "Gehaltszahlung") match too.
+    alternatives = "|".join(
+        re.escape(fold(phrase)).replace(r"\ ", r"[\s_/-]*") for phrase in phrases
+    )
+    return re.compile(rf"(?:^|[\W_]|(?<=[a-z]))(?:{alternatives})", re.IGNORECASE)
+
+
+def _whole(*phrases: str) -> re.Pattern:
+    alternatives = "|".join(
+        re.escape(fold(phrase)).replace(r"\ ", r"[\s_/-]*") for phrase in phrases
+    )
+    return re.compile(rf"(?:^|[\W_])(?:{alternatives})(?:$|[\W_])", re.IGNORECASE)
+
+
+CARD_PAYMENT = _whole(
+    "payment thank you",
+    "payment received thank you",
+    "payment received",
+    "thank you for your payment",
+    "autopay",
+    "auto pay",
+    "credit card payment",
+    "cr card payment",
+    "card payment received",
+    "kreditkartenabrechnung",
+    "kreditkartenabrechn",
+    "kreditkarte abrechnung",
+    "creditcard betaling",
+    "pago tarjeta de credito",
+    "pago de tarjeta",
+    "remboursement carte",
+    "pagamento fatura",
+    "pagamento carta di credito",
+)
+TRANSFER = _whole(
+    "account transfer",
+    "internal transfer",
+    "own account",
+    "transfer to own account",
+    "savings",
+    "saving",
+    "pension contribution",
+    "transfer to",
+    "transfer from",
+    "bank transfer",
+    "sweep",
+    "sweep account",
+    "money market",
+    "top up",
+    "topup",
+    "topped up",
+    "added to wallet",
+    "money moved",
+    "funds transfer",
+    "trnsfr",
+    "xfer",
+    "standard transfer",
+    "umbuchung",
+    "ubertrag",
+    "eigenes konto",
+    "eigene konten",
+    "spaarrekening",
+    "overboeking",
+    "overboeking eigen rekening",
+    "traspaso",
+    "entre cuentas",
+    "virement interne",
+    "virement de compte a compte",
+    "giroconto",
+    "trasferimento",
+    "transferencia entre contas",
+    "entre contas",
+)
+# Banks also write transfers to other people as "credit/debit transfer" (SEPA); those are
+# payments, not moves between the user's own accounts.
+NOT_TRANSFER = _whole(
+    "credit transfer", "debit transfer", "sepa transfer", "wire transfer", "incoming wire"
+)
+# A bare "transfer" (a type column's TRANSFER, "PAYPAL TRANSFER"), but not a reference
+# ("Transfer Reference", "TRANSFER-175545673") nor a transfer to someone else (below).
+BARE_TRANSFER = re.compile(
+    r"(?:^|[\W_])(?:transfers?|overboeking)"
+    r"(?!\s*(?:reference|ref\b|id\b|fee|charge)|-\d)(?:$|[\W_])"
+)
+_OWN_ACCOUNT_QUOTED = re.compile(r"^(?:to|from|naar|van|nach|von|vers|de|a|para) '[^']+'$")
+INCOME = _words(
+    "income",
+    "salary",
+    "salaries",
+    "wage",
+    "payroll",
+    "paycheck",
+    "direct deposit",
+    "dir dep",
+    "interest",
+    "dividend",
+    "zinsen",
+    "gehalt",
+    "lohn",
+    "einkommen",
+    "einnahmen",
+    "nomina",
+    "salario",
+    "ingreso",
+    "intereses",
+    "salaire",
+    "revenu",
+    "interets",
+    "salaris",
+    "inkomen",
+    "rente",
+    "proventos",
+    "rendimento",
+    "juros",
+    "stipendio",
+    "reddito",
+    "interessi",
+    "pension",
+)
+# OFX TRNTYPE and CAMT.053 sub-family codes.
+OFX_TYPES = {"XFER": "transfer", "INT": "income", "DIV": "income", "DIRECTDEP": "income"}
+CAMT_SUBFAMILIES = {"SALA": "income", "INTR": "income", "DIVD": "income", "BOOK": "transfer"}
+
+
+@lru_cache(maxsize=8192)  # merchants repeat: a large file asks about few distinct texts
+def _match(text: str, money_in: bool) -> str | None:
+    folded = fold(text)
+    if CARD_PAYMENT.search(folded):
+        return "card_payment"
+    if money_in and re.search(r"\bdirect debit\b", folded):
+        return "card_payment"  # money in by direct debit: a card account being paid
+    if _OWN_ACCOUNT_QUOTED.match(folded.strip()):
+        return "transfer"
+    if (TRANSFER.search(folded) or BARE_TRANSFER.search(folded)) and not NOT_TRANSFER.search(
+        folded
+    ):
+        return "transfer"
+    if money_in and INCOME.search(folded):
+        return "income"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def kind_hint(
+    *, category: str | None, bank_type: str | None, texts: tuple[str | None, ...], money_in: bool
+) -> str | None:
+    """The hint for one transaction; `texts` are its description and notes."""
+    for source in (category, bank_type):
+        if source:
+            found = _match(source, money_in)
+            if found:
+                return found
+    found = [hint for text in texts if text for hint in [_match(text, money_in)] if hint]
+    for kind in KIND_PRECEDENCE:
+        if kind in found:
+            return kind
+    return None
