@@ -37,6 +37,10 @@ class LedgerRow:
     is_transfer: bool = False
     description_edited: bool = False  # the user typed this description: rules keep it
 
+    def __post_init__(self) -> None:
+        # SQL hands the source over as text.
+        object.__setattr__(self, "category_source", CategorySource(self.category_source))
+
     @property
     def money_in(self) -> bool:
         return self.amount < 0

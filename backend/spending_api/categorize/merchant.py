@@ -120,7 +120,7 @@ COUNTRY_CODES = frozenset(
 TOP_LEVEL_DOMAINS = frozenset("com net org co uk de nl fr es it io eu us ca au ch be at".split())
 
 _MULTI_SPACE = re.compile(r"\s{2,}")
-_PROCESSOR_STAR = re.compile(r"^\s*([a-z][a-z ]{0,14}?)\s*\*\s*(.+)$")
+_PROCESSOR_STAR = re.compile(r"^\s*([a-z][a-z_. ]{0,14}?)\s*\*\s*(.+)$")
 _STAR_REFERENCE = re.compile(r"\*.*$")
 _DOMAIN = re.compile(r"\b([a-z0-9-]+)((?:\.[a-z]{2,3}){1,2})\b")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -141,7 +141,7 @@ def _fold(text: str) -> str:
 def _strip_processor(text: str) -> str:
     """'sq *blue bottle' -> 'blue bottle'; 'amazon mktpl*ab12c' -> 'amazon mktpl'."""
     match = _PROCESSOR_STAR.match(text)
-    if match and match.group(1).strip() in PROCESSOR_PREFIXES:
+    if match and match.group(1).strip(" _.") in PROCESSOR_PREFIXES:
         text = match.group(2)
     else:
         for prefix in ("paypal", "pypl", "sumup", "zettle", "izettle", "twint"):

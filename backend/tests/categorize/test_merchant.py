@@ -24,7 +24,12 @@ SAME_MERCHANT = [
     ["Debit TWINT: Bäckerei Huber", "TWINT *Baeckerei Huber", "Bäckerei Huber"],
     ["CARD PAYMENT TO TESCO STORES 3041 ON 14 MAR", "TESCO STORES 6512", "Tesco Stores"],
     ["Devolución Tarjeta AMZN Mktp ES", "Compra Tarjeta AMZN Mktp ES 1234"],
-    ["SumUp *Kebab House", "IZ *Kebab House", "KEBAB HOUSE 2024-03-01 12:31"],
+    [
+        "SumUp *Kebab House",
+        "IZ *Kebab House",
+        "ZETTLE_*KEBAB HOUSE",
+        "KEBAB HOUSE 2024-03-01 12:31",
+    ],
     ["UBER *TRIP", "UBER   *TRIP HELP.UBER.COM", "Uber"],
     ["GITHUB 99812 CA", "GITHUB.COM"],
     ["REWE MÜLLER//KÖLN/DE", "Rewe Muller"],
