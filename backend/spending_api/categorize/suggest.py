@@ -24,16 +24,19 @@ trained model per user and retrains when the user's data version moved, at most 
 import logging
 import math
 import time
+import warnings
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
@@ -50,7 +53,9 @@ MEMORY_PRIOR = 1.0
 CALIBRATION_FOLDS = 3
 
 
-class Reason:
+class Reason(StrEnum):
+    """Which evidence decided a suggestion (for "why this category?")."""
+
     MERCHANT = "merchant"
     MODEL = "model"
     REFUND = "refund"
@@ -92,11 +97,12 @@ def _features(rows: Sequence[LedgerRow]) -> pd.DataFrame:
             "amount": [_amount_bucket(row) for row in rows],
             "direction": ["in" if row.money_in else "out" for row in rows],
             "account": [str(row.account_id) for row in rows],
+            "merchant": [merchant_key(row.merchant_text) for row in rows],  # folds, not a feature
         }
     )
 
 
-def _pipeline() -> Pipeline:
+def _pipeline(folds: list) -> Pipeline:
     features = ColumnTransformer(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), "text"),
@@ -111,9 +117,20 @@ def _pipeline() -> Pipeline:
         ]
     )
     classifier = CalibratedClassifierCV(
-        LinearSVC(C=0.5), method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
+        LinearSVC(C=0.5, max_iter=5000), method="sigmoid", cv=folds, ensemble=False
     )
     return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def _calibration_folds(table: pd.DataFrame) -> list | None:
+    """Folds that keep each merchant on one side, so that the calibration learns how far
+    to trust the model on a merchant it has never seen (the only rows it decides alone:
+    known merchants are answered by the memory). None with fewer merchants than folds,
+    where the memory knows every merchant anyway."""
+    if table["merchant"].nunique() < CALIBRATION_FOLDS:
+        return None
+    splitter = GroupKFold(n_splits=CALIBRATION_FOLDS)
+    return list(splitter.split(table, table["category"], groups=table["merchant"]))
 
 
 def _distribution(counts: Counter) -> dict[str, float]:
@@ -128,7 +145,7 @@ class Suggester:
         self,
         *,
         memory: dict[str, Counter],
-        first_words: dict[str, Counter],
+        first_words: dict[str, set[str]],
         purchases: dict[str, tuple[datetime, Counter]],
         model: Pipeline | None,
         config: SuggesterConfig,
@@ -151,14 +168,14 @@ class Suggester:
         rows.sort(key=lambda row: (row.timestamp, row.id))
         rows = rows[-config.max_memory_rows :]
         memory: dict[str, Counter] = defaultdict(Counter)
-        first_words: dict[str, Counter] = defaultdict(Counter)
+        first_words: dict[str, set[str]] = defaultdict(set)
         purchases: dict[str, tuple[datetime, Counter]] = {}
         for row in rows:
             key = merchant_key(row.merchant_text)
             if not key:
                 continue
             memory[key][row.category] += 1
-            first_words[key.split()[0]][row.category] += 1
+            first_words[key.split()[0]].add(key)
             if not row.money_in:
                 first_seen, counts = purchases.get(key, (row.timestamp, Counter()))
                 counts[row.category] += 1
@@ -180,23 +197,52 @@ class Suggester:
         if len(learnable) < config.min_model_rows or len({r.category for r in learnable}) < 2:
             return None
         started = time.perf_counter()
-        model = _pipeline()
-        model.fit(_features(learnable), [row.category for row in learnable])
+        table = _features(learnable)
+        table["category"] = [row.category for row in learnable]
+        # Rows that look the same to the model are one example with a weight: a user with
+        # a weekly shop at one store trains on one row, not a hundred.
+        table = table.groupby(list(table.columns), sort=False).size().reset_index(name="weight")
+        folds = _calibration_folds(table)
+        if folds is None:
+            return None
+        model = _pipeline(folds)
+        with warnings.catch_warnings():
+            # A fold without some category is the point of grouping by merchant.
+            warnings.filterwarnings("ignore", message="Number of classes in training fold")
+            model.fit(
+                table, table["category"], classifier__sample_weight=table["weight"].to_numpy()
+            )
         logger.info(
-            "trained a suggestion model on %s rows in %.2f s",
+            "trained a suggestion model on %s rows (%s distinct) in %.2f s",
             len(learnable),
+            len(table),
             time.perf_counter() - started,
         )
         return model
 
     def _model_distributions(self, rows: Sequence[LedgerRow]) -> list[dict[str, float]]:
+        """Per row: each category's calibrated probability, never more than its one-vs-rest
+        calibrated probability before normalization. (Normalizing the per-category
+        probabilities to sum 1 turns 'every category unlikely' into 'the least unlikely is
+        likely': the case of a merchant the model has never seen.)"""
         if self.model is None or not rows:
             return [{} for _ in rows]
-        probabilities = self.model.predict_proba(_features(rows))
+        table = _features(rows)
+        shares = self.model.predict_proba(table)
+        calibrated = self.model[-1].calibrated_classifiers_[0]
+        scores = calibrated.estimator.decision_function(self.model[:-1].transform(table))
+        if scores.ndim == 2:  # more than two categories
+            one_vs_rest = np.column_stack(
+                [
+                    calibrator.predict(scores[:, index])
+                    for index, calibrator in enumerate(calibrated.calibrators)
+                ]
+            )
+            shares = np.minimum(shares, one_vs_rest)
         classes = self.model.classes_
         return [
-            {str(classes[index]): float(shares[index]) for index in np.flatnonzero(shares > 0.001)}
-            for shares in probabilities
+            {str(classes[index]): float(row[index]) for index in np.flatnonzero(row > 0.001)}
+            for row in shares
         ]
 
     def _memory(self, key: str) -> tuple[dict[str, float], float]:
@@ -205,13 +251,20 @@ class Suggester:
             counts = self.memory[key]
             weight = sum(counts.values()) / (sum(counts.values()) + MEMORY_PRIOR)
             return _distribution(counts), weight
+        # The same merchant with or without a second word ('STARBUCKS #123 SEATTLE' and
+        # 'STARBUCKS'), but only when that names one known merchant: 'CITY BIKES' is not
+        # 'CITY POWER'.
         first = key.split()[0] if key else ""
-        if first in self.first_words:
-            # Same first word, other details ('STARBUCKS STORE', 'STARBUCKS'): weaker evidence.
-            counts = self.first_words[first]
-            weight = sum(counts.values()) / (sum(counts.values()) + 4 * MEMORY_PRIOR)
-            return _distribution(counts), weight
-        return {}, 0.0
+        known = self.first_words.get(first, set())
+        if first in self.memory:
+            nearest = first
+        elif len(key.split()) == 1 and len(known) == 1:
+            nearest = next(iter(known))
+        else:
+            return {}, 0.0
+        counts = self.memory[nearest]
+        weight = sum(counts.values()) / (sum(counts.values()) + 4 * MEMORY_PRIOR)
+        return _distribution(counts), weight
 
     def _refund(self, row: LedgerRow, key: str) -> Suggestion | None:
         if not row.money_in or key not in self.purchases:
@@ -220,8 +273,8 @@ class Suggester:
         if first_seen > row.timestamp:
             return None
         category, count = counts.most_common(1)[0]
-        total = sum(counts.values())
-        confidence = count / total * total / (total + MEMORY_PRIOR)
+        # The share of that category among the purchases, discounted like the memory.
+        confidence = count / (sum(counts.values()) + MEMORY_PRIOR)
         return Suggestion(category, round(confidence, 4), Reason.REFUND)
 
     def rank(self, rows: Sequence[LedgerRow]) -> list[Suggestion | None]:

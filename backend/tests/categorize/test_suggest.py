@@ -182,17 +182,18 @@ def test_its_own_guesses_are_not_learnt_from(ledger):
 
 def test_training_is_bounded_to_the_newest_rows():
     book = Ledger()
+    shops = ("ALPHA SHOP", "BRAVO SHOP", "CHARLIE SHOP", "DELTA SHOP")
     for index in range(100):
-        book.add(f"OLD SHOP {index % 3}", "10.00", "Old")
+        book.add(f"OLD {shops[index % 4]}", "10.00", "Old")
     for index in range(40):
-        book.add(f"NEW SHOP {index % 3}", "10.00", "New" if index % 2 else "Newer")
+        book.add(shops[index % 4], "10.00", "New" if index % 2 else "Newer")
     config = SuggesterConfig(max_training_rows=40, max_memory_rows=60)
 
     suggester = Suggester.train(book.rows, config)
 
     assert set(suggester.model.classes_) == {"New", "Newer"}
     assert suggester.trained_rows == 60
-    assert sum(suggester.memory["old shp"].values()) == 20  # of the 100 old rows
+    assert sum(suggester.memory["old alph"].values()) == 5  # of the 25 old rows
 
 
 def test_the_cache_retrains_when_the_data_changed_but_not_more_often_than_allowed(ledger):
