@@ -10,6 +10,7 @@ so spelling variants meet ('AMAZON MKTPL*AB12C' and 'AMZN Mktp US*2K4' are both
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Payment processors and wallets that put their own name before the merchant's.
 PROCESSOR_PREFIXES = frozenset(
@@ -119,6 +120,8 @@ COUNTRY_CODES = frozenset(
 
 TOP_LEVEL_DOMAINS = frozenset("com net org co uk de nl fr es it io eu us ca au ch be at".split())
 
+_LEADING_WORDS = BOOKING_WORDS | REFUND_WORDS
+_LEADING_WORD = re.compile(r"^\s*([a-z]+)\b[\s:\-/]*")
 _MULTI_SPACE = re.compile(r"\s{2,}")
 _PROCESSOR_STAR = re.compile(r"^\s*([a-z][a-z_. ]{0,14}?)\s*\*\s*(.+)$")
 _STAR_REFERENCE = re.compile(r"\*.*$")
@@ -165,8 +168,10 @@ def _strip_domains(text: str) -> str:
     return _DOMAIN.sub(replace, text)
 
 
-def _words(text: str) -> list[str]:
-    """The words of a descriptor that can name a merchant, in order."""
+@lru_cache(maxsize=65_536)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a descriptor that can name a merchant, in order (cached: a ledger
+    repeats its descriptions, and training reads each row more than once)."""
     folded = _fold(text)
     # Fixed-width card descriptors: merchant, then the city and country in later columns.
     segments = [segment for segment in _MULTI_SPACE.split(folded.strip()) if segment]
@@ -180,7 +185,7 @@ def _words(text: str) -> list[str]:
     def has_digit(word: str) -> bool:
         return any(char.isdigit() for char in word)
 
-    while words and (has_digit(words[0]) or words[0] in BOOKING_WORDS | REFUND_WORDS):
+    while words and (has_digit(words[0]) or words[0] in _LEADING_WORDS):
         words.pop(0)
     # Card digits, store numbers, dates, times and codes like 'ab12c' hold a digit; what
     # follows the first of them is a city, a date or a reference, not the merchant.
@@ -190,14 +195,14 @@ def _words(text: str) -> list[str]:
             break
     while len(words) > 1 and words[-1] in COUNTRY_CODES:
         words.pop()
-    return words
+    return tuple(words)
 
 
 def _strip_leading_booking_words(text: str) -> str:
     """Drop 'debit', 'card payment', 'refund:' and similar words at the start."""
     while True:
-        match = re.match(r"^\s*([a-z]+)\b[\s:\-/]*", text)
-        if not match or match.group(1) not in BOOKING_WORDS | REFUND_WORDS:
+        match = _LEADING_WORD.match(text)
+        if not match or match.group(1) not in _LEADING_WORDS:
             return text.strip()
         if match.end() >= len(text):
             return text.strip()

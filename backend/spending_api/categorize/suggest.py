@@ -7,16 +7,21 @@ Two sources of evidence, blended per row:
   (merchant.py). A merchant seen n times weighs n / (n + MEMORY_PRIOR) against the model,
   so one sighting is a hint and twenty are near certainty;
 - a linear classifier (scikit-learn) over the cleaned description's words and character
-  n-grams, the amount's size and direction and the account, with Platt-calibrated
-  probabilities (LinearSVC inside CalibratedClassifierCV), for merchants it has not seen.
+  n-grams, the amount's size and direction and the account: LinearSVC with Platt-scaled
+  probabilities (CalibratedClassifierCV) fitted on folds that keep each merchant on one
+  side, so the calibration measures how far to trust the model on a merchant it has never
+  seen. A category's confidence is also capped at its one-vs-rest calibrated probability:
+  normalizing 'every category unlikely' to sum 1 would make the least unlikely look sure.
 
 The answer is (category, confidence in 0..1), or nothing below the threshold. Rows whose
 category came from the user or a rule get no suggestion; a money-in row whose merchant was
 bought from before is suggested as a refund in that purchase's category, not as income.
 
-Training is bounded: the classifier sees the newest `max_training_rows` categorized rows
-(50,000 by default, about 10 s on one core; a user with 1M rows trains in the same time),
-the memory counts the newest `max_memory_rows` (cheap counters). `SuggesterCache` keeps one
+Training is bounded: the classifier sees the newest `max_training_rows` (50,000)
+categorized rows, collapsed to the distinct (text, amount size, direction, account,
+category) rows with a weight, so repeated purchases cost nothing; the memory counts the
+newest `max_memory_rows` (200,000). A user with 1M rows therefore trains in the time of
+50,000 (see scripts/categorize_report.py for the numbers). `SuggesterCache` keeps one
 trained model per user and retrains when the user's data version moved, at most once per
 `min_retrain_seconds`, so a burst of edits costs one retraining.
 """
@@ -49,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 # The memory of a merchant seen n times weighs n / (n + MEMORY_PRIOR) against the model.
 MEMORY_PRIOR = 1.0
-# Calibration folds; a category needs this many rows to be learnt by the classifier.
+# Calibration folds (by merchant); a category needs this many rows for the classifier.
 CALIBRATION_FOLDS = 3
 
 
@@ -63,17 +68,21 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True)
 class SuggesterConfig:
+    """The threshold was chosen on the demo measurement (scripts/categorize_report.py)."""
+
     threshold: float = 0.8
     max_training_rows: int = 50_000
-    max_memory_rows: int = 500_000
+    max_memory_rows: int = 200_000
     min_model_rows: int = 20
 
 
 @dataclass(frozen=True)
 class Suggestion:
+    """The API's `suggestion`: {"category", "confidence"}, plus why (for the dashboard)."""
+
     category: str
     confidence: float
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
