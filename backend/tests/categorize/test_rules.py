@@ -6,6 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spending_api.categorize.ledger import CategorySource, LedgerRow
 from spending_api.categorize.rules import (
@@ -267,3 +269,63 @@ def test_a_catastrophic_pattern_finishes():
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+RULE_POOL = [
+    categorize(1, "Groceries", text("contains", "tesco")),
+    categorize(2, "Fuel", CategoryCondition({"Groceries"}), text("regex", "petrol|fuel")),
+    Rule(
+        id=3,
+        conditions=(AmountCondition(minimum=Decimal("100"), direction=Direction.MONEY_OUT),),
+        actions=RuleActions(mark_transfer=True),
+    ),
+    Rule(
+        id=4,
+        conditions=(text("starts_with", "amazon"),),
+        actions=RuleActions(set_category="Shopping", set_description="Amazon"),
+    ),
+    categorize(5, "Income", AmountCondition(direction=Direction.MONEY_IN)),
+    categorize(6, "Car", AccountCondition({2}), CategoryCondition({"Fuel", None})),
+]
+
+rows_strategy = st.lists(
+    st.builds(
+        LedgerRow,
+        id=st.integers(1, 10_000),
+        description=st.sampled_from(
+            ["TESCO PETROL", "Tesco Stores", "amazon mktpl*1", "AMAZON.DE", "Salary", None, ""]
+        ),
+        amount=st.decimals(min_value=-500, max_value=500, places=2),
+        timestamp=st.just(WHEN),
+        category=st.sampled_from([None, "Groceries", "Fuel", "Misc"]),
+        category_source=st.sampled_from(list(CategorySource)),
+        account_id=st.sampled_from([1, 2, None]),
+        is_transfer=st.booleans(),
+        description_edited=st.booleans(),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(rows=rows_strategy, rules=st.lists(st.sampled_from(RULE_POOL), max_size=6))
+def test_rules_in_order_are_the_rules_one_after_another_and_never_touch_user_choices(rows, rules):
+    together = {id(change.before): change.after for change in apply_rules(rules, rows)}
+    # The same rules applied one at a time, each to the rows the previous one left.
+    stepwise = list(rows)
+    for rule in rules:
+        changed = {id(change.before): change.after for change in apply_rules([rule], stepwise)}
+        stepwise = [changed.get(id(row), row) for row in stepwise]
+
+    for original, step in zip(rows, stepwise):
+        assert together.get(id(original), original) == step
+        if original.category_source is CategorySource.USER:
+            assert (step.category, step.category_source, step.is_transfer) == (
+                original.category,
+                CategorySource.USER,
+                original.is_transfer,
+            )
+        if original.description_edited:
+            assert step.description == original.description
+        if step.category != original.category:
+            assert step.category_source is CategorySource.RULE
