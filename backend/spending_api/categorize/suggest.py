@@ -335,6 +335,25 @@ class Suggester:
             and (row.category != answer.category or row.category_source is not _LEARNED)
         ]
 
+    def review_queue(self, rows: Sequence[LedgerRow]) -> list[tuple[LedgerRow, Suggestion | None]]:
+        """The rows a person should look at, largest amount first, each with the best
+        guess (or None): those without a category, and those whose category was learned
+        or would be suggested below the threshold."""
+        threshold = self.config.threshold
+        queue = [
+            (row, answer)
+            for row, answer in zip(rows, self.rank(rows))
+            if row.category_source in AUTO_REPLACEABLE
+            and (
+                row.category is None
+                or row.category_source is CategorySource.DEFAULT
+                or answer is None
+                or answer.confidence < threshold
+            )
+        ]
+        queue.sort(key=lambda item: (-abs(item[0].amount), item[0].id))
+        return queue
+
 
 _KEPT = frozenset({CategorySource.USER, CategorySource.RULE})
 _LEARNED = CategorySource.LEARNED

@@ -32,6 +32,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self.rows: list[LedgerRow] = []
+        self.opened = 0
 
     def add(self, description, amount, category=None, source=CategorySource.BANK, **fields):
         row = LedgerRow(
@@ -47,9 +48,10 @@ class Ledger:
         return row
 
     def open(self, description, amount, **fields) -> LedgerRow:
-        """A row after the history, without a category."""
+        """A row after the history, without a category (unless given)."""
+        self.opened += 1
         return LedgerRow(
-            id=10_000 + len(self.rows),
+            id=10_000 + self.opened,
             description=description,
             amount=Decimal(amount),
             timestamp=START + timedelta(days=365),
@@ -284,3 +286,20 @@ def test_a_later_correction_of_the_same_transaction_wins():
     [proposal] = propose_rules(corrections)
 
     assert proposal.actions.set_category == "Books"
+
+
+def test_the_review_queue_holds_the_open_and_unsure_rows_largest_first(ledger):
+    for index in range(6):
+        ledger.add("MEGAMART ONLINE", "40.00", "Groceries" if index % 2 else "Home")
+    suggester = Suggester.train(ledger.rows)
+    sure = ledger.open("AMZN Mktp US*2K4", "12.00", category="Shopping", category_source="learned")
+    unsure = ledger.open("MEGAMART ONLINE", "40.00", category="Home", category_source="learned")
+    small_open = ledger.open("AMZN Mktp US*2K4", "-3.00")
+    large_open = ledger.open("UNKNOWN PLACE", "250.00")
+    users = ledger.open("MEGAMART ONLINE", "900.00", category="Gifts", category_source="user")
+    bank = ledger.open("MEGAMART ONLINE", "800.00", category="Misc", category_source="bank")
+
+    queue = suggester.review_queue([sure, unsure, small_open, large_open, users, bank])
+
+    assert [row for row, _ in queue] == [large_open, unsure, small_open]
+    assert queue[2][1].category == "Shopping"  # the refund of a known purchase, to accept
