@@ -329,3 +329,17 @@ def test_rules_in_order_are_the_rules_one_after_another_and_never_touch_user_cho
             assert step.description == original.description
         if step.category != original.category:
             assert step.category_source is CategorySource.RULE
+
+
+@pytest.mark.parametrize(
+    "condition, description",
+    [
+        (text("regex", "müller|n[oó]mina"), "REWE MÜLLER KÖLN"),
+        (text("regex", "n[oó]mina"), "NÓMINA ENERO"),
+        (text("contains", "straße"), "HAUPTSTRASSE 5"),
+        (text("equals", "ÇA VA"), "ça va"),
+    ],
+)
+def test_case_is_ignored_beyond_ascii(condition, description):
+    assert condition.matches(row(1, description))
+    assert not condition.matches(row(2, "something else"))
