@@ -15,11 +15,12 @@ import random
 import statistics
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend" / "tests" / "categorize"))
 
-from descriptors import demo_rows, scaled_rows  # noqa: E402
+from descriptors import demo_rows, scaled_rows, split_by_size  # noqa: E402
 from exports import REALCSV, read_all  # noqa: E402
 
 from spending_api.categorize.defaults import DEFAULT_RULES  # noqa: E402
@@ -60,9 +61,14 @@ def demo_report() -> None:
         + " |"
     )
     print("|---|---|---|---|---|" + "---|" * len(THRESHOLDS))
+    variants = (("demo", None, False), ("card statements", 11, False), ("split by size", 11, True))
     for persona in sorted(PERSONAS):
-        for label, noise in (("demo", None), ("card statements", 11)):
+        for label, noise, split in variants:
             rows = demo_rows(persona, noise_seed=noise)
+            if split:
+                rows = split_by_size(
+                    rows, merchant="MegaMart Online", below=Decimal(30), category="Groceries"
+                )
             runs = {t: [] for t in THRESHOLDS + (threshold,)}
             for seed in SEEDS:
                 hidden = set(random.Random(seed).sample(range(len(rows)), round(len(rows) * 0.2)))

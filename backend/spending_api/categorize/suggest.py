@@ -99,6 +99,12 @@ def _amount_bucket(row: LedgerRow) -> str:
     return str(int(2 * math.log2(size + 1)))
 
 
+def _size_class(row: LedgerRow) -> str:
+    """Direction and power of two of the amount: a merchant the user files by size
+    (small orders 'Groceries', large ones 'Home') is told apart by it."""
+    return f"{'in' if row.money_in else 'out'}{int(math.log2(float(abs(row.amount)) + 1))}"
+
+
 def _features(rows: Sequence[LedgerRow]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -154,6 +160,7 @@ class Suggester:
         self,
         *,
         memory: dict[str, Counter],
+        memory_by_size: dict[tuple[str, str], Counter],
         first_words: dict[str, set[str]],
         purchases: dict[str, tuple[datetime, Counter]],
         model: Pipeline | None,
@@ -161,6 +168,7 @@ class Suggester:
         trained_rows: int,
     ) -> None:
         self.memory = memory
+        self.memory_by_size = memory_by_size
         self.first_words = first_words
         self.purchases = purchases
         self.model = model
@@ -177,6 +185,7 @@ class Suggester:
         rows.sort(key=lambda row: (row.timestamp, row.id))
         rows = rows[-config.max_memory_rows :]
         memory: dict[str, Counter] = defaultdict(Counter)
+        memory_by_size: dict[tuple[str, str], Counter] = defaultdict(Counter)
         first_words: dict[str, set[str]] = defaultdict(set)
         purchases: dict[str, tuple[datetime, Counter]] = {}
         for row in rows:
@@ -184,6 +193,7 @@ class Suggester:
             if not key:
                 continue
             memory[key][row.category] += 1
+            memory_by_size[key, _size_class(row)][row.category] += 1
             first_words[key.split()[0]].add(key)
             if not row.money_in:
                 first_seen, counts = purchases.get(key, (row.timestamp, Counter()))
@@ -192,6 +202,7 @@ class Suggester:
         model = cls._fit(rows[-config.max_training_rows :], config)
         return cls(
             memory=dict(memory),
+            memory_by_size=dict(memory_by_size),
             first_words=dict(first_words),
             purchases=purchases,
             model=model,
@@ -254,10 +265,16 @@ class Suggester:
             for row in shares
         ]
 
-    def _memory(self, key: str) -> tuple[dict[str, float], float]:
+    def _memory(self, row: LedgerRow, key: str) -> tuple[dict[str, float], float]:
         """The merchant's categories and how much they weigh (0 when never seen)."""
         if key in self.memory:
             counts = self.memory[key]
+            if len(counts) > 1:
+                # The user files this merchant under several categories: ask how they
+                # filed purchases of about this size, when they made some.
+                by_size = self.memory_by_size.get((key, _size_class(row)))
+                if by_size and sum(by_size.values()) >= 2:
+                    counts = by_size
             weight = sum(counts.values()) / (sum(counts.values()) + MEMORY_PRIOR)
             return _distribution(counts), weight
         # The same merchant with or without a second word ('STARBUCKS #123 SEATTLE' and
@@ -302,7 +319,7 @@ class Suggester:
             if refund is not None:
                 answers.append(refund)
                 continue
-            remembered, weight = self._memory(key)
+            remembered, weight = self._memory(row, key)
             blended: Counter = Counter()
             for category, share in remembered.items():
                 blended[category] += weight * share

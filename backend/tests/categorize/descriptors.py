@@ -2,10 +2,13 @@
 and bank statements write them (processor prefixes, store numbers, references, dates,
 fixed-width city and country tails, upper case, truncation)."""
 
+import dataclasses
 import random
 from datetime import date
+from decimal import Decimal
 
 from spending_api.categorize.ledger import CategorySource, LedgerRow
+from spending_api.categorize.merchant import merchant_key
 from spending_api.demo import DEMO_SEED, generate_transactions
 
 END = date(2025, 6, 30)
@@ -70,6 +73,20 @@ def demo_rows(persona: str, *, noise_seed: int | None = None) -> list[LedgerRow]
             )
         )
     return rows
+
+
+def split_by_size(rows: list[LedgerRow], *, merchant: str, below: Decimal, category: str):
+    """The rows with the merchant's purchases under `below` filed as `category` instead
+    (a user who files small orders from one shop apart: the memory alone cannot tell)."""
+    key = merchant_key(merchant)
+    return [
+        (
+            dataclasses.replace(row, category=category)
+            if merchant_key(row.description) == key and Decimal(0) < row.amount < below
+            else row
+        )
+        for row in rows
+    ]
 
 
 def scaled_rows(count: int, *, noise_seed: int = 7) -> list[LedgerRow]:

@@ -8,6 +8,7 @@ Then the real exports in ../shared/realcsv: what the default rules reach there."
 
 import dataclasses
 import random
+from decimal import Decimal
 
 import pytest
 
@@ -17,7 +18,7 @@ from spending_api.categorize.rules import apply_rules
 from spending_api.categorize.suggest import Suggester, SuggesterConfig
 from spending_api.demo import PERSONAS
 
-from .descriptors import demo_rows
+from .descriptors import demo_rows, split_by_size
 from .exports import REALCSV, read_all
 
 HIDDEN_SHARE = 0.2
@@ -45,10 +46,18 @@ def hide_and_suggest(rows: list[LedgerRow], seed: int) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("noise", [None, NOISE_SEED], ids=["demo-descriptions", "card-statements"])
+@pytest.mark.parametrize(
+    "noise, split",
+    [(None, False), (NOISE_SEED, False), (NOISE_SEED, True)],
+    ids=["demo-descriptions", "card-statements", "card-statements-split-by-size"],
+)
 @pytest.mark.parametrize("persona", sorted(PERSONAS))
-def test_precision_and_coverage_on_the_demo_personas(persona, noise):
+def test_precision_and_coverage_on_the_demo_personas(persona, noise, split):
     rows = demo_rows(persona, noise_seed=noise)
+    if split:
+        rows = split_by_size(
+            rows, merchant="MegaMart Online", below=Decimal(30), category="Groceries"
+        )
     threshold = SuggesterConfig().threshold
 
     for seed in SEEDS:

@@ -116,6 +116,22 @@ def test_a_merchant_the_user_splits_between_categories_is_not_answered(ledger):
     assert suggester.suggest([ledger.open("MEGAMART ONLINE *X1", "40.00")]) == [None]
 
 
+def test_a_merchant_the_user_splits_by_size_is_answered_by_size(ledger):
+    for index in range(8):
+        ledger.add(
+            "MEGAMART ONLINE",
+            "12.00" if index % 2 else "400.00",
+            "Groceries" if index % 2 else "Home",
+        )
+    suggester = Suggester.train(ledger.rows)
+
+    small, large = suggester.suggest(
+        [ledger.open("MEGAMART ONLINE *X1", "9.50"), ledger.open("MEGAMART ONLINE", "350.00")]
+    )
+
+    assert (small.category, large.category) == ("Groceries", "Home")
+
+
 def test_rows_the_user_or_a_rule_categorized_get_no_suggestion(ledger):
     suggester = Suggester.train(ledger.rows)
     kept = [
