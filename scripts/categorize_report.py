@@ -164,8 +164,8 @@ def realcsv_report() -> None:
 
 def timing_report() -> None:
     print("\n## Training and prediction time (this machine, shared 2 cores)\n")
-    print("| rows | trained on | train s | predict 1,000 rows s | per row ms |")
-    print("|---|---|---|---|---|")
+    print("| rows | trained on | train s (CPU s) | predict 1,000 rows s (CPU s) |")
+    print("|---|---|---|---|")
     for count in (10_000, 100_000):
         rows = scaled_rows(count)
         questions = [

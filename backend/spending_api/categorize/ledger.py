@@ -16,6 +16,8 @@ class CategorySource(StrEnum):
     DEFAULT = "default"
 
 
+# Categories a person or a rule chose: no suggestion is offered or applied over them.
+NEVER_SUGGESTED = frozenset({CategorySource.USER, CategorySource.RULE})
 # Sources a learned suggestion may replace without asking; `bank` is what the file said.
 AUTO_REPLACEABLE = frozenset({CategorySource.DEFAULT, CategorySource.LEARNED})
 # Sources whose categories the classifier learns from (never its own guesses).

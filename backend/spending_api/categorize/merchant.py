@@ -122,6 +122,8 @@ TOP_LEVEL_DOMAINS = frozenset("com net org co uk de nl fr es it io eu us ca au c
 
 _LEADING_WORDS = BOOKING_WORDS | REFUND_WORDS
 _LEADING_WORD = re.compile(r"^\s*([a-z]+)\b[\s:\-/]*")
+_PROCESSOR_WORD = re.compile(r"^(?:paypal|pypl|sumup|zettle|izettle|twint)[ :]")
+_DIGIT = re.compile(r"\d")
 _MULTI_SPACE = re.compile(r"\s{2,}")
 _PROCESSOR_STAR = re.compile(r"^\s*([a-z][a-z_. ]{0,14}?)\s*\*\s*(.+)$")
 _STAR_REFERENCE = re.compile(r"\*.*$")
@@ -137,6 +139,8 @@ KEY_WORD_LENGTH = 4
 
 def _fold(text: str) -> str:
     """Lower case without accents ('Devolución' -> 'devolucion')."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -147,11 +151,8 @@ def _strip_processor(text: str) -> str:
     if match and match.group(1).strip(" _.") in PROCESSOR_PREFIXES:
         text = match.group(2)
     else:
-        for prefix in ("paypal", "pypl", "sumup", "zettle", "izettle", "twint"):
-            # 'PAYPAL NETFLIX', 'Debit TWINT: Test Merchant' (no star)
-            if text.startswith(prefix + " ") or text.startswith(prefix + ":"):
-                text = text[len(prefix) + 1 :]
-                break
+        # 'PAYPAL NETFLIX', 'Debit TWINT: Test Merchant' (no star)
+        text = _PROCESSOR_WORD.sub("", text, count=1)
     # What follows a star is the merchant's own order or reference number.
     return _STAR_REFERENCE.sub("", text)
 
@@ -183,7 +184,7 @@ def _words(text: str) -> tuple[str, ...]:
     words = [_APOSTROPHE.sub("", word) for word in _WORD.findall(folded)]
 
     def has_digit(word: str) -> bool:
-        return any(char.isdigit() for char in word)
+        return _DIGIT.search(word) is not None
 
     while words and (has_digit(words[0]) or words[0] in _LEADING_WORDS):
         words.pop(0)
@@ -216,6 +217,7 @@ def clean_description(text: str | None) -> str:
     return " ".join(_words(text))
 
 
+@lru_cache(maxsize=65_536)
 def _skeleton(word: str) -> str:
     """First letter, then consonants without repeats, cut short: 'amazon' -> 'amzn'."""
     skeleton = _REPEATS.sub(r"\1", _VOWELS_AFTER_FIRST.sub("", word))
@@ -224,6 +226,7 @@ def _skeleton(word: str) -> str:
     return skeleton[:KEY_WORD_LENGTH]
 
 
+@lru_cache(maxsize=65_536)
 def merchant_key(text: str | None) -> str:
     """A stable key for the merchant of a description; '' when nothing names one."""
     words = _words(text or "")

@@ -46,7 +46,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
-from spending_api.categorize.ledger import AUTO_REPLACEABLE, TRUSTED, CategorySource, LedgerRow
+from spending_api.categorize.ledger import (
+    AUTO_REPLACEABLE,
+    NEVER_SUGGESTED,
+    TRUSTED,
+    CategorySource,
+    LedgerRow,
+)
 from spending_api.categorize.merchant import clean_description, merchant_key
 from spending_api.categorize.rules import Rule, RuleActions, TextCondition, TextField, TextOperator
 
@@ -306,11 +312,11 @@ class Suggester:
     def rank(self, rows: Sequence[LedgerRow]) -> list[Suggestion | None]:
         """The best category for each row with its confidence, whatever the threshold;
         None for rows the user or a rule categorized, or when nothing is known."""
-        open_rows = [row for row in rows if row.category_source not in _KEPT]
+        open_rows = [row for row in rows if row.category_source not in NEVER_SUGGESTED]
         models = iter(self._model_distributions(open_rows))
         answers: list[Suggestion | None] = []
         for row in rows:
-            if row.category_source in _KEPT:
+            if row.category_source in NEVER_SUGGESTED:
                 answers.append(None)
                 continue
             from_model = next(models)
@@ -349,7 +355,9 @@ class Suggester:
             for row, answer in zip(rows, self.suggest(rows))
             if answer is not None
             and row.category_source in AUTO_REPLACEABLE
-            and (row.category != answer.category or row.category_source is not _LEARNED)
+            and (
+                row.category != answer.category or row.category_source is not CategorySource.LEARNED
+            )
         ]
 
     def review_queue(self, rows: Sequence[LedgerRow]) -> list[tuple[LedgerRow, Suggestion | None]]:
@@ -370,10 +378,6 @@ class Suggester:
         ]
         queue.sort(key=lambda item: (-abs(item[0].amount), item[0].id))
         return queue
-
-
-_KEPT = frozenset({CategorySource.USER, CategorySource.RULE})
-_LEARNED = CategorySource.LEARNED
 
 
 class SuggesterCache:
