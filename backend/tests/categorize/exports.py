@@ -1,0 +1,69 @@
+"""Test data: the real bank exports in ../shared/realcsv, read by the project's importer.
+
+The importer only writes to the database, so its insert step is swapped for a collector
+here; the options are tried in turn because some files need a date format or a sign."""
+
+import itertools
+from pathlib import Path
+
+from spending_api.categorize.ledger import CategorySource, LedgerRow
+from spending_api.transactions import importer
+from spending_api.transactions.repository import InsertCounts
+
+REALCSV = Path(__file__).resolve().parents[4] / "shared" / "realcsv"
+SIGNS = (None, "spend_negative", "spend_positive")
+DATE_FORMATS = (None, "%d/%m/%Y", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y")
+UNCATEGORIZED = "Uncategorized"
+
+
+class _NoSession:
+    def rollback(self) -> None:
+        pass
+
+
+def _parse(path: Path, options: importer.ImportOptions) -> list | None:
+    collected: list = []
+
+    def collect(session, *, user_id, rows):
+        collected.extend(rows)
+        return InsertCounts(inserted=len(collected), total=len(collected))
+
+    original = importer.insert_transactions
+    importer.insert_transactions = collect
+    try:
+        with path.open("rb") as stream:
+            importer.import_csv(_NoSession(), user_id=0, stream=stream, options=options)
+    except importer.ImportFailed:
+        return None
+    finally:
+        importer.insert_transactions = original
+    return collected
+
+
+def read_export(path: Path) -> list[LedgerRow] | None:
+    """The file's rows as LedgerRows (the file's category as `bank`), or None if refused."""
+    for sign, date_format in itertools.product(SIGNS, DATE_FORMATS):
+        parsed = _parse(path, importer.ImportOptions(date_format=date_format, amount_sign=sign))
+        if parsed is not None:
+            break
+    else:
+        return None
+    return [
+        LedgerRow(
+            id=index + 1,
+            description=row.description,
+            amount=row.amount,
+            timestamp=row.timestamp,
+            category=None if row.category == UNCATEGORIZED else row.category,
+            category_source=(
+                CategorySource.DEFAULT if row.category == UNCATEGORIZED else CategorySource.BANK
+            ),
+            account_id=1,
+        )
+        for index, row in enumerate(parsed)
+    ]
+
+
+def read_all() -> dict[str, list[LedgerRow] | None]:
+    """Every export by file name (None for the files the importer refuses)."""
+    return {path.name: read_export(path) for path in sorted(REALCSV.glob("*.csv"))}
