@@ -63,7 +63,14 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 def cmd_seed_demo(args: argparse.Namespace) -> None:
     from spending_api.demo import seed_demo_users
 
-    database = Database.from_settings(get_settings())
+    settings = get_settings()
+    if settings.environment == "production":
+        # demo / demo, alex / alex, sam / sam are public knowledge.
+        raise CommandError(
+            "Demo users are refused with ENVIRONMENT=production (their passwords are public); "
+            "create real users with `spending-admin create-user NAME`."
+        )
+    database = Database.from_settings(settings)
     try:
         with database.session() as session:
             if args.if_empty and users.any_user_exists(session):

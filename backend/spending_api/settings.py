@@ -1,18 +1,58 @@
 """The one settings object, read from the environment and the `.env` file."""
 
+import math
+import os
+import secrets
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE_PATH = REPO_ROOT / "data" / "spending.db"
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+DEFAULT_SQLITE_PATH = DEFAULT_DATA_DIR / "spending.db"
 
-# The value committed in `.env`: good enough on a laptop, refused in production.
+# Once committed in `.env`, so known to everyone: refused in production.
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0000"
+# The database password committed in `.env` for Docker Compose: refused in production.
+DEV_POSTGRES_PASSWORD = "spending-dev-password"
 MIN_SECRET_KEY_BYTES = 32
+# A key's length times the Shannon entropy of its characters: 'a' * 32 has 0 bits, a
+# `secrets.token_urlsafe(32)` about 200. A cheap check for keys typed by hand.
+MIN_SECRET_KEY_ENTROPY_BITS = 96
+SECRET_KEY_FILE_NAME = "secret_key"
+
+
+def estimated_entropy_bits(key: str) -> float:
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """The install's own signing key: generated on first start, then read by every process.
+
+    The file is written under a temporary name and hard-linked into place, so when several
+    workers start at once exactly one key wins and every process reads that one.
+    """
+    path = data_dir / SECRET_KEY_FILE_NAME
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{SECRET_KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 class Settings(BaseSettings):
@@ -23,7 +63,12 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["local", "test", "production"] = "local"
-    secret_key: str = DEV_SECRET_KEY
+    # Empty: the key generated into `data_dir` on first start (see load_or_create_secret_key).
+    secret_key: str = ""
+    # Where the install keeps what it generates for itself (the signing key).
+    data_dir: Path = DEFAULT_DATA_DIR
+    # Only read by the production guard: the Docker Compose database password.
+    postgres_password: str | None = None
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
@@ -47,17 +92,31 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_secrets(self) -> "Settings":
-        if self.environment == "production":
-            if self.secret_key == DEV_SECRET_KEY:
-                raise ValueError(
-                    "SECRET_KEY is the committed development value; "
-                    "set a secret of your own to run with ENVIRONMENT=production"
-                )
-            if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
-                raise ValueError(
-                    f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
-                    "with ENVIRONMENT=production"
-                )
+        if not self.secret_key:
+            self.secret_key = load_or_create_secret_key(self.data_dir)
+        if self.environment != "production":
+            return self
+        if self.secret_key == DEV_SECRET_KEY:
+            raise ValueError(
+                "SECRET_KEY is the once-committed development value; unset it (a key is "
+                "generated per install) or set a secret of your own"
+            )
+        if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
+                "with ENVIRONMENT=production"
+            )
+        if estimated_entropy_bits(self.secret_key) < MIN_SECRET_KEY_ENTROPY_BITS:
+            raise ValueError(
+                "SECRET_KEY is too predictable (repeated characters); generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        database_password = make_url(self.database_url).password
+        if DEV_POSTGRES_PASSWORD in (self.postgres_password, database_password):
+            raise ValueError(
+                "POSTGRES_PASSWORD is the committed development value; "
+                "set a password of your own with ENVIRONMENT=production"
+            )
         return self
 
     @property
