@@ -69,7 +69,10 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     # Only read by the production guard: the Docker Compose database password.
     postgres_password: str | None = None
-    access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    # Short on purpose: the dashboard renews its token with POST /refresh while in use.
+    access_token_expire_minutes: int = Field(default=15, ge=1, le=60 * 24 * 30)
+    # However often it is refreshed, a session ends this long after its password check.
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 90)
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     # Optional read replica for GET endpoints; writes always go to `database_url`.
@@ -84,9 +87,24 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = ["http://localhost:8501", "http://127.0.0.1:8501"]
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    # All request headers together (431 above it); the API itself needs well under 1 KiB.
+    max_header_bytes: int = Field(default=8 * 1024, ge=1024)
+    # A request body that pauses this long gets 408: slow clients cannot hold a worker.
+    body_idle_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Failures per (username, client address) within the window before that pair is locked.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
+    # Failures of one name from all addresses before it is locked for everyone; from
+    # login_max_failures on, each failure doubles the wait for the next try (up to the max).
+    login_max_failures_per_username: int = Field(default=100, ge=1)
+    login_delay_max_seconds: int = Field(default=60, ge=1)
+    # Failures from one address over all names (password spraying) before it is locked.
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Addresses or networks of reverse proxies whose X-Forwarded-For names the client;
+    # from anyone else the header is ignored and the socket peer is the client. Loopback:
+    # the dashboard of `make run`, which forwards its browser's address on login.
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
 
     log_level: str = "INFO"
 
