@@ -106,3 +106,11 @@ class RequestLimits:
             {"detail": detail}, status_code=code, headers={"Connection": "close"}
         )
         await response(scope, receive, send)
+
+
+def body_responses(limit: int | None) -> dict[int, dict[str, str]]:
+    """The OpenAPI `responses` of a route that reads a request body."""
+    documented = {408: {"description": "The request body stalled (BODY_IDLE_TIMEOUT_SECONDS)"}}
+    if limit is not None:
+        documented[413] = {"description": f"Request body over {limit} bytes"}
+    return documented

@@ -202,7 +202,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         logger.warning("database unavailable on %s: %s", request.url.path, exc)
         return _unavailable()
 
-    @app.get("/health", tags=["health"], responses={503: {"description": "Database down"}})
+    headers_too_large = {
+        431: {"model": ErrorDetail, "description": "Request headers over MAX_HEADER_BYTES"}
+    }
+
+    @app.get(
+        "/health",
+        tags=["health"],
+        responses={503: {"description": "Database down"}, **headers_too_large},
+    )
     def health(database: DatabaseDep) -> JSONResponse:
         try:
             with database.engine.connect() as connection:
@@ -217,7 +225,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Every route that reads the database can answer 503; every route behind a token, 401.
     unavailable = {503: {"model": ErrorDetail, "description": errors.DATABASE_UNAVAILABLE}}
     unauthorized = {401: {"model": ErrorDetail, "description": errors.INVALID_TOKEN}}
-    app.include_router(auth_router, responses=unavailable)
-    app.include_router(transactions_router, responses={**unauthorized, **unavailable})
-    app.include_router(metrics_router, responses={**unauthorized, **unavailable})
+    common = {**unavailable, **headers_too_large}
+    app.include_router(auth_router, responses=common)
+    app.include_router(transactions_router, responses={**unauthorized, **common})
+    app.include_router(metrics_router, responses={**unauthorized, **common})
     return app

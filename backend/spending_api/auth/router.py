@@ -12,6 +12,7 @@ from spending_api.auth.schemas import LoginRequest, PasswordChange, Token, UserP
 from spending_api.auth.security import create_access_token, hash_password, new_session_id
 from spending_api.auth.service import LoginLocked, authenticate
 from spending_api.deps import ClientAddressDep, CurrentUser, LoginDep, SessionDep, SettingsDep
+from spending_api.limits import JSON_BODY_BYTES, LOGIN_BODY_BYTES, body_responses
 from spending_api.settings import Settings
 
 router = APIRouter(tags=["auth"])
@@ -104,6 +105,7 @@ _TOO_MANY = {429: {"description": errors.TOO_MANY_ATTEMPTS}}
         415: {"description": "Neither JSON nor a form"},
         422: {"description": "Missing or malformed username or password"},
         **_TOO_MANY,
+        **body_responses(LOGIN_BODY_BYTES),
     },
 )
 def login(
@@ -187,6 +189,7 @@ def logout(login: LoginDep, session: SessionDep, settings: SettingsDep) -> Respo
         403: {"description": errors.INCORRECT_CURRENT_PASSWORD},
         422: {"description": "Missing current password, or a new one under 8 characters"},
         **_TOO_MANY,
+        **body_responses(JSON_BODY_BYTES),
     },
 )
 def change_password(

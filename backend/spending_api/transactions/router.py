@@ -20,6 +20,7 @@ from spending_api.deps import (
     get_current_login,
     oauth2_scheme,
 )
+from spending_api.limits import body_responses
 from spending_api.transactions import repository
 from spending_api.transactions.exporter import csv_chunks
 from spending_api.transactions.filters import FiltersDep, TransactionFilters
@@ -187,6 +188,7 @@ router.add_api_route(
     route_class_override=UploadLimitRoute,
     responses={
         400: {"description": "The multipart body cannot be parsed"},
+        **body_responses(None),
         413: {"description": errors.UPLOAD_TOO_LARGE},
         422: {"model": ImportErrorOut, "description": "The file or some rows are invalid"},
     },
