@@ -182,3 +182,22 @@ def test_set_password_from_the_cli_ends_every_session(
         get_settings.cache_clear()
     _assert_refused_everywhere(client, token)
     assert _login(client, NEW_PASSWORD)
+
+
+def test_session_routes_act_on_the_callers_own_account(client, make_user):
+    """Bob's logout, refresh and password change touch nothing of Alice's."""
+    make_user("alice", password=PASSWORD)
+    make_user("bob", password=PASSWORD)
+
+    def login(name):
+        response = client.post("/login", json={"username": name, "password": PASSWORD})
+        return response.json()["access_token"]
+
+    alice, bob = login("alice"), login("bob")
+    refreshed = client.post("/refresh", headers=_bearer(bob)).json()["access_token"]
+    assert client.get("/me", headers=_bearer(refreshed)).json()["username"] == "bob"
+    change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert client.post("/me/password", headers=_bearer(bob), json=change).status_code == 200
+    assert client.post("/logout", headers=_bearer(refreshed)).status_code == 401  # ended
+    assert client.get("/me", headers=_bearer(alice)).json()["username"] == "alice"
+    assert login("alice")
