@@ -186,6 +186,7 @@ def logout(login: LoginDep, session: SessionDep, settings: SettingsDep) -> Respo
     response_model=Token,
     responses={
         **_UNAUTHORIZED,
+        400: {"description": "The body cannot be decoded (not UTF-8)"},
         403: {"description": errors.INCORRECT_CURRENT_PASSWORD},
         422: {"description": "Missing current password, or a new one under 8 characters"},
         **_TOO_MANY,
