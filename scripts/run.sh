@@ -19,7 +19,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-$BIN/uvicorn spending_api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" &
+$BIN/uvicorn spending_api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" \
+  --no-proxy-headers &
 pids+=($!)
 if [[ -f frontend/spending_ui/app.py ]]; then
   $BIN/panel serve frontend/spending_ui/app.py --address 127.0.0.1 --port "$UI_PORT" \

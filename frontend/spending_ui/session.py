@@ -16,6 +16,7 @@ from spending_ui.store import DashboardStore
 from spending_ui.theme import ACCENT
 from spending_ui.views.dashboard import DashboardView
 from spending_ui.views.login import LoginView
+from spending_ui.views.password import PasswordView
 from spending_ui.views.sidebar import DataPanel, FiltersPanel
 
 logger = logging.getLogger("spending_ui")
@@ -35,6 +36,13 @@ def initial_query() -> dict[str, list[str]]:
     }
 
 
+def browser_address() -> str:
+    """The browser's address as this server sees it, forwarded to the API at login."""
+    context = pn.state.curdoc.session_context if pn.state.curdoc else None
+    request = getattr(context, "request", None)
+    return str(getattr(request, "remote_ip", "") or "")
+
+
 def is_small_screen() -> bool:
     """Phones start with the sidebar folded away (the menu button opens it)."""
     agent = (pn.state.headers or {}).get("User-Agent", "")
@@ -46,7 +54,7 @@ class DashboardApp:
 
     def __init__(self, backend_url: str):
         self.api = ApiClient(backend_url)
-        self.auth = AuthState(self.api)
+        self.auth = AuthState(self.api, client_address=browser_address())
         filters = Filters()
         filters.apply_query(initial_query())
         self.store = DashboardStore(self.auth, filters=filters)
@@ -69,7 +77,7 @@ class DashboardApp:
         self.logout_button = pn.widgets.Button(
             name="Log out", button_type="light", width=100, margin=(10, 10), visible=False
         )
-        self.logout_button.on_click(lambda _: self.logout())
+        self.logout_button.on_click(self._logout_clicked)
 
         self.storage.param.watch(self._storage_loaded, "loaded")
         self.auth.param.watch(self._status_changed, "status")
@@ -143,8 +151,8 @@ class DashboardApp:
         elif event.new == "logged_out":
             self._show_logged_out()
 
-    def logout(self) -> None:
-        self.auth.logout()
+    async def _logout_clicked(self, _event) -> None:
+        await self.auth.sign_out()
 
     def _show_logged_out(self) -> None:
         self.store.param.update(metrics=None, previous=None, page=None, categories=[], error="")
@@ -171,7 +179,11 @@ class DashboardApp:
         if self._dashboard_views is None:
             # Built once per session and reused after a re-login: views watch the store.
             self._dashboard_views = (
-                [FiltersPanel(store=self.store), DataPanel(store=self.store)],
+                [
+                    FiltersPanel(store=self.store),
+                    DataPanel(store=self.store),
+                    PasswordView(auth=self.auth),
+                ],
                 [DashboardView(store=self.store, compact=is_small_screen())],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
