@@ -240,6 +240,7 @@ class ApiClient:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         # Told about every token this client gets by itself (a refresh), e.g. to store it.
         self.on_new_token: Callable[[Token], None] | None = None
+        self._unrenewable: str | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
         )
@@ -312,10 +313,13 @@ class ApiClient:
         now_ts = self.clock().timestamp()
         if now_ts >= expires or expires - now_ts > (expires - issued) * REFRESH_WHEN_LEFT:
             return
+        if self.token == self._unrenewable:
+            return
         try:
             await self.refresh()
         except AuthExpired:
-            pass  # e.g. the session's maximum age: the request itself gets the 401
+            # The session's maximum age: use the token while it lasts, without asking again.
+            self._unrenewable = self.token
 
     def _new_token(self, response: httpx.Response) -> Token:
         data = self._json(response)

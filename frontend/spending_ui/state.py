@@ -359,8 +359,12 @@ class AuthState(param.Parameterized):
             self.api.token = None
             self.param.update(token="", status="logged_out", message=exc.message)
             return False
+        # The client may have renewed the token on the way (a tab reloaded late in its life).
         self.param.update(
-            token=token, username=user.username, expires_at=expiry, status="logged_in"
+            token=self.api.token,
+            username=user.username,
+            expires_at=token_expiry(self.api.token),
+            status="logged_in",
         )
         return True
 
