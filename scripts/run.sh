@@ -20,7 +20,7 @@ stop() {
 trap stop INT TERM EXIT
 
 $BIN/uvicorn spending_api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" \
-  --no-proxy-headers &
+  --no-proxy-headers --http spending_api.server:GuardedHttpToolsProtocol &
 pids+=($!)
 if [[ -f frontend/spending_ui/app.py ]]; then
   $BIN/panel serve frontend/spending_ui/app.py --address 127.0.0.1 --port "$UI_PORT" \

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=8 * 1024, ge=1024)
     # A request body that pauses this long gets 408: slow clients cannot hold a worker.
     body_idle_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The whole request head (line and headers) must arrive within this (408), see server.py.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Failures per (username, client address) within the window before that pair is locked.
     login_max_failures: int = Field(default=5, ge=1)

@@ -20,6 +20,8 @@ STREAMED_BYTES = 200 * MB
 # What a worker may grow by while refusing the body (allocator noise, one chunk in flight).
 FLAT_RSS_BYTES = 25 * MB
 SOCKET_TIMEOUT = 15  # a bound for a hang, not a speed assertion
+# The HTTP protocol of the start scripts (header deadline and size bound).
+GUARDED = {"UVICORN_HTTP": "spending_api.server:GuardedHttpToolsProtocol"}
 
 
 @pytest.fixture(autouse=True)
@@ -119,8 +121,8 @@ def _rss(server) -> int:
 def test_worker_memory_stays_flat_while_200_mb_stream_at_login(api_server, database_url):
     """The attack of the issue (the worker grew by 580 MB): a JSON password of 200 MB, sent
     chunked, so no Content-Length gives it away. The worker answers 413 early and its RSS,
-    sampled after every MiB sent, stays flat."""
-    server = api_server(database_url=database_url)
+    sampled after every MiB sent, stays flat. Served as the start scripts serve it."""
+    server = api_server(database_url=database_url, extra_env=GUARDED)
     with _connect(server) as warm_up:  # lazy imports and first-request allocations
         warm_up.sendall(
             _request_head("/login", {"Content-Type": "application/json", "Content-Length": "2"})
@@ -186,7 +188,7 @@ def test_declared_oversized_body_is_refused_before_it_is_sent(api_server, databa
 
 def test_upload_without_a_valid_token_is_401_before_its_body_is_read(api_server, database_url):
     """The body is announced as 50 MB and never sent: the answer can only come before it."""
-    server = api_server(database_url=database_url)
+    server = api_server(database_url=database_url, extra_env=GUARDED)
     for auth in ({}, {"Authorization": "Bearer not-a-token"}):
         with _connect(server) as sock:
             head = {
@@ -212,3 +214,45 @@ def test_a_stalled_body_gets_408(api_server, database_url):
         "detail": "Request body not received in time; send it without pauses of 1 s or more"
     }
     assert time.monotonic() - started < SOCKET_TIMEOUT
+
+
+def test_slow_request_headers_get_408(api_server, database_url):
+    """Slowloris: a request head that never ends holds no connection beyond the deadline."""
+    server = api_server(
+        database_url=database_url, extra_env={**GUARDED, "HEADER_TIMEOUT_SECONDS": "1"}
+    )
+    with _connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        status, headers, body = _read_response(sock)
+        assert sock.recv(1) == b""  # and the connection is closed
+    assert status == 408, body
+    assert json.loads(body) == {
+        "detail": "Request headers not received in time; send them within 1 s"
+    }
+    # Ordinary requests on the same server are unaffected.
+    with _connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert _read_response(sock)[0] == 200
+
+
+def test_endless_request_headers_get_431_without_growing_the_worker(api_server, database_url):
+    server = api_server(database_url=database_url, extra_env=GUARDED)
+    baseline = _rss(server)
+    with _connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        answer = None
+        for n in range(100_000):  # up to 100 MB of headers, if nobody stops them
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                answer = _read_response(sock)
+                break
+            try:
+                sock.sendall(b"X-Filler-%d: %s\r\n" % (n, b"y" * 1000))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        if answer is None:
+            answer = _read_response(sock)
+    status, _, body = answer
+    assert status == 431, body
+    assert json.loads(body)["detail"].startswith("Request headers too large")
+    assert _rss(server) - baseline < FLAT_RSS_BYTES
