@@ -67,8 +67,6 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # Where the install keeps what it generates for itself (the signing key).
     data_dir: Path = DEFAULT_DATA_DIR
-    # Only read by the production guard: the Docker Compose database password.
-    postgres_password: str | None = None
     # Short on purpose: the dashboard renews its token with POST /refresh while in use.
     access_token_expire_minutes: int = Field(default=15, ge=1, le=60 * 24 * 30)
     # However often it is refreshed, a session ends this long after its password check.
@@ -131,10 +129,10 @@ class Settings(BaseSettings):
                 "SECRET_KEY is too predictable (repeated characters); generate one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
-        database_password = make_url(self.database_url).password
-        if DEV_POSTGRES_PASSWORD in (self.postgres_password, database_password):
+        # The credential in use: Docker Compose builds DATABASE_URL from POSTGRES_PASSWORD.
+        if make_url(self.database_url).password == DEV_POSTGRES_PASSWORD:
             raise ValueError(
-                "POSTGRES_PASSWORD is the committed development value; "
+                "POSTGRES_PASSWORD (in DATABASE_URL) is the committed development value; "
                 "set a password of your own with ENVIRONMENT=production"
             )
         return self

@@ -63,7 +63,6 @@ def test_the_committed_env_file_holds_no_usable_key(tmp_path, monkeypatch):
         ({"secret_key": "a" * 32}, "too predictable"),
         ({"secret_key": "ab" * 40}, "too predictable"),
         ({"secret_key": DEV_SECRET_KEY}, "once-committed development value"),
-        ({"postgres_password": DEV_POSTGRES_PASSWORD}, "POSTGRES_PASSWORD"),
         (
             {"database_url": f"postgresql+psycopg://spending:{DEV_POSTGRES_PASSWORD}@db/spending"},
             "POSTGRES_PASSWORD",
@@ -102,7 +101,6 @@ def _production_env(postgresql_url: str, tmp_path: Path) -> dict[str, str]:
         "ENVIRONMENT": "production",
         "DATABASE_URL": postgresql_url,
         "DATA_DIR": str(tmp_path),
-        "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
     }
 
 

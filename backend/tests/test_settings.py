@@ -24,15 +24,21 @@ def test_production_accepts_a_real_secret():
     assert settings.environment == "production"
 
 
-def test_app_refuses_to_start_in_production_with_the_env_file(monkeypatch, tmp_path):
-    """The committed .env's POSTGRES_PASSWORD is a development value."""
-    from spending_api.main import create_app
+def test_app_refuses_to_start_in_production_with_the_committed_database_password(
+    monkeypatch, tmp_path
+):
+    """Docker Compose builds the backend's DATABASE_URL from .env's POSTGRES_PASSWORD."""
+    from dotenv import dotenv_values
 
+    from spending_api.main import create_app
+    from spending_api.settings import REPO_ROOT
+
+    committed = dotenv_values(REPO_ROOT / ".env")["POSTGRES_PASSWORD"]
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://spending:{committed}@db/spending")
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("POSTGRES_PASSWORD", raising=False)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="POSTGRES_PASSWORD"):
         create_app(Settings())
 
 
