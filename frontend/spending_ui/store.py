@@ -46,6 +46,7 @@ class DashboardStore(param.Parameterized):
         super().__init__(**params)
         self.auth = auth
         self._generation = 0
+        self._chart_generation = 0
         self._table_generation = 0
 
     @property
@@ -84,9 +85,13 @@ class DashboardStore(param.Parameterized):
         All requests run at once, and all results land in one held update, so the browser
         gets one batch of changes instead of a trickle of patches.
         """
+        # A full refresh supersedes every request in flight; a later chart-only or table-only
+        # request supersedes just its own part of it, so no gesture leaves a view half-updated.
         self._generation += 1
+        self._chart_generation += 1
         self._table_generation += 1
-        generation, table_generation = self._generation, self._table_generation
+        generation = self._generation
+        chart_generation, table_generation = self._chart_generation, self._table_generation
         filters = self.filters
         params = filters.to_params()
         previous_params = filters.previous_params()
@@ -107,37 +112,35 @@ class DashboardStore(param.Parameterized):
             spinners.cancel()
         if generation != self._generation:
             return
-        updates = dict(
-            categories=[c.category for c in categories],
-            metrics=metrics,
-            previous=previous,
-            error="",
-            loading=False,
-        )
-        if table_generation == self._table_generation:
+        updates = dict(categories=[c.category for c in categories], previous=previous, error="")
+        if chart_generation == self._chart_generation:
+            updates.update(metrics=metrics, loading=False)
+        table_current = table_generation == self._table_generation
+        if table_current:
             updates.update(page=page, table_loading=False)
         with pn.io.hold():
-            with param.parameterized.discard_events(self):
-                # Back to the first page without the watcher fetching it a second time.
-                self.page_index = 0
+            if table_current:
+                with param.parameterized.discard_events(self):
+                    # Back to the first page without the watcher fetching it a second time.
+                    self.page_index = 0
             self.param.update(**updates)
 
     async def refresh_chart(self) -> None:
         """Only the time series changed (the day/week/month switch)."""
-        self._generation += 1
-        generation = self._generation
+        self._chart_generation += 1
+        generation = self._chart_generation
         spinners = self._loading_later("loading")
         try:
             metrics = await self._call(
                 self.api.metrics(self.filters.to_params(), self.filters.granularity)
             )
         except ApiError:
-            if generation == self._generation:
+            if generation == self._chart_generation:
                 self.loading = False
             return
         finally:
             spinners.cancel()
-        if generation == self._generation:
+        if generation == self._chart_generation:
             self.param.update(metrics=metrics, error="", loading=False)
 
     async def refresh_table(self) -> None:
@@ -182,7 +185,14 @@ class DashboardStore(param.Parameterized):
         else:
             await self.refresh()
 
-    @param.depends("sort", "page_index", watch=True)
+    @param.depends("sort", watch=True)
+    async def _sort_changed(self) -> None:
+        # A new order starts at its first page, fetched once.
+        with param.parameterized.discard_events(self):
+            self.page_index = 0
+        await self.refresh_table()
+
+    @param.depends("page_index", watch=True)
     async def _page_changed(self) -> None:
         await self.refresh_table()
 

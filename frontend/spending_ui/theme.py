@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 ACCENT = "#2f6fdf"
+REFUND_COLOUR = "#2a9d5c"  # money in: the colour of a fall in spending
 # Tableau 10 then its lighter companions: distinct in light and dark themes.
 PALETTE = (
     "#4e79a7",
@@ -57,7 +58,7 @@ CSS = """
   overflow: hidden; text-overflow: ellipsis; }
 .kpi-delta { font-size: 13px; }
 .kpi-delta.up { color: #d1495b; } .kpi-delta.down { color: #2a9d5c; }
-.kpi-delta.flat, .kpi-delta.none { opacity: .7; }
+.kpi-delta.flat, .kpi-delta.none, .kpi-delta.new { opacity: .7; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px;
   margin-right: 8px; vertical-align: middle; }
 table.tx { width: 100%; border-collapse: collapse; font-size: 14px; }
@@ -66,6 +67,9 @@ table.tx th { text-align: left; font-weight: 600; padding: 8px 10px; opacity: .8
 table.tx td { padding: 7px 10px; border-bottom: 1px solid rgba(128,128,128,.15); }
 table.tx td.amount, table.tx th.amount { text-align: right; font-variant-numeric: tabular-nums; }
 table.tx tr:hover td { background: rgba(128,128,128,.08); }
+.money-in { color: #2a9d5c; }
+.donut-notes ul { margin: 4px 0 8px; padding-left: 18px; font-size: 13px; }
+.donut-notes li { list-style: none; margin-left: -18px; }
 .empty { text-align: center; padding: 36px 12px; opacity: .85; }
 .empty h3 { margin: 0 0 6px; }
 .login-title { text-align: center; margin: 0; }
