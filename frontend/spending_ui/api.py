@@ -199,7 +199,9 @@ def _detail_text(detail: Any) -> str:
         for item in detail:
             if isinstance(item, dict):
                 where = ".".join(str(p) for p in item.get("loc", []) if p not in ("query", "body"))
-                parts.append(f"{where}: {item.get('msg', '')}".strip(": "))
+                # Pydantic prefixes a validator's own sentence with "Value error, ".
+                message = str(item.get("msg", "")).removeprefix("Value error, ")
+                parts.append(f"{where}: {message}".strip(": "))
         return "; ".join(parts) or "The request was not valid"
     if isinstance(detail, dict) and "message" in detail:
         return str(detail["message"])

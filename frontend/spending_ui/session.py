@@ -13,7 +13,7 @@ from spending_ui.api import ApiClient
 from spending_ui.browser import TabTokenStore
 from spending_ui.state import AuthState, Filters
 from spending_ui.store import DashboardStore
-from spending_ui.theme import ACCENT
+from spending_ui.theme import ACCENT, SYSTEM_FONTS, use_system_fonts
 from spending_ui.views.dashboard import DashboardView
 from spending_ui.views.login import LoginView
 from spending_ui.views.sidebar import DataPanel, FiltersPanel
@@ -85,6 +85,7 @@ class DashboardApp:
         return pn.indicators.LoadingSpinner(value=True, size=40, name="Loading…", margin=40)
 
     def template(self) -> pn.template.FastListTemplate:
+        use_system_fonts()
         template = pn.template.FastListTemplate(
             title="Spending",
             sidebar=[self.sidebar],
@@ -104,7 +105,7 @@ class DashboardApp:
             # Phones lay the page out at their own width instead of a zoomed-out 980 px.
             meta_viewport="width=device-width, initial-scale=1",
             main_layout=None,
-            font="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            font=SYSTEM_FONTS,
             font_url="",
         )
         pn.state.add_periodic_callback(self._storage_fallback, period=STORAGE_WAIT_MS, count=1)

@@ -153,10 +153,20 @@ class Filters(param.Parameterized):
 
     @param.depends("start", "end", watch=True)
     def _dates_changed(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            # From after To: the user means the range between them, never an invalid one.
+            self.param.update(start=self.end, end=self.start)
+            return
         if self._applying_preset:
             return
         if (self.start, self.end) != preset_range(self.preset, self.today):
             self.preset = "custom"
+
+    @param.depends("min_amount", "max_amount", watch=True)
+    def _amounts_changed(self) -> None:
+        low, high = self.min_amount, self.max_amount
+        if low is not None and high is not None and low > high:
+            self.param.update(min_amount=high, max_amount=low)
 
     def set_range(self, start: date | None, end: date | None) -> None:
         """A custom range, e.g. from the date picker or a click on a bar."""
@@ -313,6 +323,28 @@ def _iso_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def parse_amount(text: str) -> float | None:
+    """An amount typed by a person: "1,000", "1 000.50", "-12"; None for an empty box.
+
+    Raises ValueError with a sentence to show when it is not a number.
+    """
+    cleaned = text.strip().replace(",", "").replace(" ", "").replace("\u00a0", "")
+    if not cleaned:
+        return None
+    number = _decimal(cleaned)
+    if number is None:
+        raise ValueError(f"“{text.strip()[:20]}” is not an amount: type a number like 1,000.50")
+    return float(number)
+
+
+def amount_text(value: float | None) -> str:
+    """How an amount filter reads in its box (empty for none, never "NaN")."""
+    if value is None or value != value:
+        return ""
+    text = f"{Decimal(str(value)):,.2f}"
+    return text[:-3] if text.endswith(".00") else text
 
 
 def _number_text(value: float) -> str:

@@ -8,7 +8,7 @@ import logging
 import panel as pn
 import param
 
-from spending_ui.api import ApiError, ImportResult, Metrics, TransactionPage
+from spending_ui.api import ApiError, ImportResult, InvalidRequest, Metrics, TransactionPage
 from spending_ui.state import AuthState, Filters
 from spending_ui.theme import category_colours
 
@@ -104,9 +104,13 @@ class DashboardStore(param.Parameterized):
                 self.api.transactions(params, sort=self.sort, limit=self.page_size, offset=0),
             ]
             categories, metrics, previous, page = await self._call(asyncio.gather(*requests))
-        except ApiError:
+        except ApiError as exc:
             if generation == self._generation:
-                self.loading = self.table_loading = False
+                updates = dict(loading=False, table_loading=False)
+                if isinstance(exc, InvalidRequest):
+                    # The old numbers do not belong to the filters now shown above them.
+                    updates.update(metrics=None, previous=None, page=None)
+                self.param.update(**updates)
             return
         finally:
             spinners.cancel()

@@ -91,9 +91,7 @@ def reference_metrics(
     return {
         "total_spend": float(total),
         "transaction_count": len(matching),
-        "average_monthly_spend": money(
-            Decimal(total) * months.denominator / months.numerator
-        ),
+        "average_monthly_spend": money(Decimal(total) * months.denominator / months.numerator),
         "average_transaction": money(total / len(matching)),
         "first_transaction": first.isoformat(),
         "last_transaction": last.isoformat(),

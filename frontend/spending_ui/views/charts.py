@@ -60,9 +60,7 @@ def spending_slices(metrics) -> tuple[list, list]:
         shown, rest = positive, []
     slices = [(item.category, item.total, item.count) for item in shown]
     if rest:
-        slices.append(
-            (OTHER, sum((i.total for i in rest), Decimal(0)), sum(i.count for i in rest))
-        )
+        slices.append((OTHER, sum((i.total for i in rest), Decimal(0)), sum(i.count for i in rest)))
     return [(name, total, count, total / spent) for name, total, count in slices], rest
 
 
@@ -196,20 +194,19 @@ class CategoryDonut(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.source = ColumnDataSource(donut_data(self.store), name="category-source")
-        # A fixed square frame: the ring stays round and whole at every screen width.
-        side = 240 if self.compact else 260
         fig = figure(
-            frame_width=side,
-            frame_height=side,
-            sizing_mode="fixed",
+            height=470 if self.compact else 330,
+            sizing_mode="stretch_width",
             tools="tap",
             toolbar_location=None,
-            x_range=Range1d(-1.02, 1.02),
-            y_range=Range1d(-1.02, 1.02),
-            min_border=4,
+            # Data ranges, so that match_aspect keeps the ring round and whole at every width
+            # (fixed ranges would stretch it); an invisible square gives them their bounds
+            # even before the first answer (no "could not set initial ranges").
+            match_aspect=True,
             name="category-figure",
         )
-        fig.annular_wedge(
+        fig.rect(x=0, y=0, width=2.04, height=2.04, fill_alpha=0, line_alpha=0)
+        wedges = fig.annular_wedge(
             x=0,
             y=0,
             inner_radius=0.52,
@@ -232,10 +229,11 @@ class CategoryDonut(Viewer):
                     ("Spent", "@total_text"),
                     ("Share", "@share_text"),
                     ("Items", "@count"),
-                ]
+                ],
+                renderers=[wedges],
             )
         )
-        fig.select_one(TapTool).behavior = "select"
+        fig.select_one(TapTool).update(behavior="select", renderers=[wedges])
         fig.axis.visible = False
         fig.grid.visible = False
         fig.legend.border_line_alpha = 0
@@ -251,7 +249,7 @@ class CategoryDonut(Viewer):
         self.figure = fig
         self.source.selected.on_change("indices", self._on_tap)
         self.store.param.watch(self._update, ["metrics", "categories"])
-        self._pane = pn.pane.Bokeh(fig, sizing_mode="fixed", margin=0)
+        self._pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
         self._notes = pn.pane.HTML(
             pn.bind(
                 lambda *_: donut_notes_html(self.store, self.show_other),
@@ -285,7 +283,7 @@ class CategoryDonut(Viewer):
 
     def __panel__(self):
         return pn.Column(
-            pn.Row(pn.HSpacer(), self._pane, pn.HSpacer(), sizing_mode="stretch_width"),
+            self._pane,
             self._notes,
             sizing_mode="stretch_width",
         )
@@ -376,6 +374,4 @@ def _tick_formatter(granularity: str) -> DatetimeTickFormatter:
     """Every tick sits on a bar, so every scale uses that bar's own label format."""
     fmt = TICK_FORMAT[granularity]
     scales = ("milliseconds", "seconds", "minsec", "minutes", "hourmin", "hours", "days")
-    return DatetimeTickFormatter(
-        **dict.fromkeys(scales, fmt), months=fmt, years=fmt, context=None
-    )
+    return DatetimeTickFormatter(**dict.fromkeys(scales, fmt), months=fmt, years=fmt, context=None)

@@ -11,15 +11,22 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.api import ApiError, ImportRejected
-from spending_ui.state import PRESETS
+from spending_ui.state import MAX_Q_LENGTH, PRESETS, amount_text, parse_amount
 from spending_ui.store import DashboardStore
 
 logger = logging.getLogger(__name__)
 MAX_ROW_ERRORS_SHOWN = 8
 
 
+SEARCH_PAUSE_MS = 400  # the description search applies this long after the last keystroke
+
+
 class FiltersPanel(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    # The amount boxes hold text ("1,000"), read into the filters' numbers.
+    min_text = param.String(default="")
+    max_text = param.String(default="")
+    amount_error = param.String(default="")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -43,17 +50,28 @@ class FiltersPanel(Viewer):
             placeholder="All categories",
             sizing_mode="stretch_width",
         )
-        self._min = pn.widgets.FloatInput.from_param(
-            filters.param.min_amount,
+        self._show_amounts()
+        self._min = pn.widgets.TextInput.from_param(
+            self.param.min_text,
             name="Min amount",
             placeholder="Any",
             sizing_mode="stretch_width",
+            css_classes=["min-amount"],
         )
-        self._max = pn.widgets.FloatInput.from_param(
-            filters.param.max_amount,
+        self._max = pn.widgets.TextInput.from_param(
+            self.param.max_text,
             name="Max amount",
             placeholder="Any",
             sizing_mode="stretch_width",
+            css_classes=["max-amount"],
+        )
+        self._amount_error = pn.pane.HTML(
+            pn.bind(
+                lambda text: f"<div class='muted'>{escape(text)}</div>", self.param.amount_error
+            ),
+            visible=self.param.amount_error.rx.bool(),
+            css_classes=["amount-error"],
+            margin=(0, 10),
         )
         self._q = pn.widgets.TextInput.from_param(
             filters.param.q,
@@ -61,14 +79,59 @@ class FiltersPanel(Viewer):
             placeholder="e.g. coffee",
             sizing_mode="stretch_width",
         )
+        self._search_timer = None
+        self._q.param.watch(self._typing, "value_input")
         self._reset = pn.widgets.Button(
             name="Reset filters", button_type="light", sizing_mode="stretch_width"
         )
         self._reset.on_click(lambda _: filters.reset())
         self.store.param.watch(self._options, "categories")
+        # Each date box cannot go past the other: From after To is not offered.
+        filters.param.watch(self._date_bounds, ["start", "end"])
+        filters.param.watch(self._show_amounts, ["min_amount", "max_amount"])
+        self._date_bounds()
 
     def _options(self, event):
         self._categories.options = sorted({*event.new, *self.store.filters.categories})
+
+    def _date_bounds(self, *_):
+        filters = self.store.filters
+        with pn.io.hold():
+            self._start.end = filters.end
+            self._end.start = filters.start
+
+    def _show_amounts(self, *_):
+        filters = self.store.filters
+        self.param.update(
+            min_text=amount_text(filters.min_amount),
+            max_text=amount_text(filters.max_amount),
+            amount_error="",
+        )
+
+    @param.depends("min_text", "max_text", watch=True)
+    def _read_amounts(self):
+        try:
+            low, high = parse_amount(self.min_text), parse_amount(self.max_text)
+        except ValueError as exc:
+            self.amount_error = str(exc)
+            return
+        self.amount_error = ""
+        self.store.filters.param.update(min_amount=low, max_amount=high)
+
+    def _typing(self, event):
+        """Apply the search after a short pause in typing (Enter and leaving the box too)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+            return
+        text = event.new
+
+        def apply():
+            self._search_timer = None
+            if self._q.value_input == text:
+                self.store.filters.q = text[:MAX_Q_LENGTH]
+
+        self._search_timer = pn.state.add_periodic_callback(apply, period=SEARCH_PAUSE_MS, count=1)
 
     def __panel__(self):
         return pn.Column(
@@ -77,6 +140,7 @@ class FiltersPanel(Viewer):
             pn.Row(self._start, self._end, sizing_mode="stretch_width"),
             self._categories,
             pn.Row(self._min, self._max, sizing_mode="stretch_width"),
+            self._amount_error,
             self._q,
             self._reset,
             sizing_mode="stretch_width",

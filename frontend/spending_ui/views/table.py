@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from html import escape
 
 import panel as pn
@@ -9,11 +10,35 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.api import TransactionPage
-from spending_ui.store import SORTS, DashboardStore
+from spending_ui.store import DashboardStore
 from spending_ui.theme import CSS, money
 
+# The columns the API can order by, and the sort keys of their two directions.
+SORT_COLUMNS = {"date": ("-timestamp", "timestamp"), "amount": ("-amount", "amount")}
 
-def table_html(page: TransactionPage | None, colours: dict[str, str]) -> str:
+
+def when_text(timestamp) -> str:
+    """The day, and the time only when the bank gave one (imports without a time are 00:00)."""
+    if timestamp.time() == time.min:
+        return f"{timestamp:%d %b %Y}"
+    return f"{timestamp:%d %b %Y} <span class='time'>{timestamp:%H:%M}</span>"
+
+
+def amount_html(amount) -> str:
+    """Spending as a plain amount; money in (a refund, a payment) says so."""
+    if amount < 0:
+        return f"<span class='money-in'>+{money(-amount)} in</span>"
+    return money(amount)
+
+
+def header_label(column: str, title: str, sort: str) -> str:
+    """A column header, with ▼/▲ when the table is ordered by that column."""
+    descending, ascending = SORT_COLUMNS[column]
+    arrow = {descending: " ▼", ascending: " ▲"}.get(sort, "")
+    return f"{title}{arrow}"
+
+
+def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str = "") -> str:
     if page is None:
         return "<div class='muted'>Loading transactions…</div>"
     if not page.items:
@@ -23,17 +48,36 @@ def table_html(page: TransactionPage | None, colours: dict[str, str]) -> str:
         colour = colours.get(item.category, "#888")
         rows.append(
             f"<tr data-id='{item.id}'>"
-            f"<td>{item.timestamp:%d %b %Y %H:%M}</td>"
+            f"<td class='when'>{when_text(item.timestamp)}</td>"
             f"<td>{escape(item.description or '')}</td>"
             f"<td><span class='swatch' style='background:{colour}'></span>"
             f"{escape(item.category)}</td>"
-            f"<td class='amount' data-amount='{item.amount:.2f}'>{money(item.amount)}</td></tr>"
+            f"<td class='amount' data-amount='{item.amount:.2f}'>{amount_html(item.amount)}</td>"
+            "</tr>"
         )
     return (
-        f"<table class='tx' data-total='{page.total}'><thead><tr><th>Date</th><th>Description"
-        "</th><th>Category</th><th class='amount'>Amount</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<table class='tx' data-total='{page.total}' data-sort='{sort}'><thead><tr>"
+        f"<th class='when'>{header_label('date', 'Date', sort)}</th><th>Description</th>"
+        f"<th>Category</th><th class='amount'>{header_label('amount', 'Amount', sort)}</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def total_html(page: TransactionPage | None, metrics) -> str:
+    """The filtered rows' count and sum (all pages: /metrics has the same filters)."""
+    if page is None or metrics is None or not page.total:
+        return ""
+    return (
+        f"<div class='tx-total' data-total-amount='{metrics.total_spend:.2f}'>"
+        f"{page.total:,} transaction{'s' if page.total != 1 else ''} · total "
+        f"<b>{money(metrics.total_spend)}</b></div>"
+    )
+
+
+def next_sort(column: str, sort: str) -> str:
+    """A click on a column's header: by that column, newest/largest first, then reversed."""
+    descending, ascending = SORT_COLUMNS[column]
+    return ascending if sort == descending else descending
 
 
 class TransactionsTable(Viewer):
@@ -42,12 +86,18 @@ class TransactionsTable(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         store = self.store
-        self._sort = pn.widgets.Select.from_param(
-            store.param.sort,
-            options={label: key for key, label in SORTS.items()},
-            name="",
-            width=180,
-        )
+        # The sortable column headers: each click orders the API's rows by that column.
+        self._headers = {
+            column: pn.widgets.Button(
+                name=pn.bind(header_label, column, title, store.param.sort),
+                button_type="light",
+                css_classes=[f"sort-{column}"],
+                margin=(4, 4),
+            )
+            for column, title in (("date", "Date"), ("amount", "Amount"))
+        }
+        for column, button in self._headers.items():
+            button.on_click(lambda _, column=column: self._sort_by(column))
         self._prev = pn.widgets.Button(name="‹ Previous", width=110, css_classes=["pager-prev"])
         self._next = pn.widgets.Button(name="Next ›", width=110, css_classes=["pager-next"])
         self._info = pn.pane.HTML("", css_classes=["pager-info"], margin=(12, 10))
@@ -57,11 +107,17 @@ class TransactionsTable(Viewer):
             css_classes=["transactions"],
             stylesheets=[CSS],
         )
+        self._total = pn.pane.HTML(
+            "", css_classes=["transactions-total"], stylesheets=[CSS], margin=(4, 10)
+        )
         self._prev.on_click(lambda _: self._move(-1))
         self._next.on_click(lambda _: self._move(1))
-        store.param.watch(self._update, ["page", "categories"])
+        store.param.watch(self._update, ["page", "categories", "metrics"])
         store.param.watch(self._loading, "table_loading")
         self._update()
+
+    def _sort_by(self, column: str) -> None:
+        self.store.sort = next_sort(column, self.store.sort)
 
     def _move(self, step: int) -> None:
         target = self.store.page_index + step
@@ -74,22 +130,25 @@ class TransactionsTable(Viewer):
     def _update(self, *_):
         store = self.store
         page = store.page
-        self._table.object = table_html(page, store.colours)
         total = page.total if page else 0
         first = store.page_index * store.page_size + 1 if total else 0
         last = min(total, (store.page_index + 1) * store.page_size)
-        self._info.object = (
-            f"<span data-total='{total}'>{first:,}–{last:,} of {total:,}</span>"
-            f" · page {store.page_index + 1} of {store.page_count}"
-        )
-        self._prev.disabled = store.page_index == 0
-        self._next.disabled = store.page_index + 1 >= store.page_count
+        with pn.io.hold():
+            self._table.object = table_html(page, store.colours, store.sort)
+            self._total.object = total_html(page, store.metrics)
+            self._info.object = (
+                f"<span data-total='{total}'>{first:,}–{last:,} of {total:,}</span>"
+                f" · page {store.page_index + 1} of {store.page_count}"
+            )
+            self._prev.disabled = store.page_index == 0
+            self._next.disabled = store.page_index + 1 >= store.page_count
 
     def __panel__(self):
         return pn.Column(
             # Wraps on a phone instead of pushing the pager off the screen.
             pn.FlexBox(
-                self._sort,
+                pn.pane.HTML("<span class='muted'>Sort by</span>", margin=(12, 4, 12, 10)),
+                *self._headers.values(),
                 pn.Spacer(styles={"flex": "1 1 0"}, height=0, margin=0),
                 self._info,
                 self._prev,
@@ -99,5 +158,6 @@ class TransactionsTable(Viewer):
                 sizing_mode="stretch_width",
             ),
             self._table,
+            self._total,
             sizing_mode="stretch_width",
         )
