@@ -33,3 +33,38 @@ class TabTokenStore(JSComponent):
       return document.createElement("span")
     }
     """
+
+
+class PageBridge(JSComponent):
+    """The page's own facts and gestures the server cannot see: is the viewport narrow (a
+    phone, a tablet, a narrow window: the user agent does not say), and Back/Forward.
+
+    On a narrow viewport the sidebar menu starts closed, and closes again when `menu_closes`
+    is bumped (after a choice in it); `history_search` is the URL's query after Back/Forward.
+    """
+
+    narrow = param.Boolean(default=False)
+    loaded = param.Boolean(default=False)
+    history_search = param.String(default="")
+    menu_closes = param.Integer(default=0)
+
+    _esm = """
+    const NARROW_PX = 900
+
+    function closeMenu() {
+      if (window.innerWidth < NARROW_PX && typeof window.closeNav === "function") {
+        window.closeNav()
+      }
+    }
+
+    export function render({ model }) {
+      closeMenu()
+      model.history_search = window.location.search
+      model.narrow = window.innerWidth < NARROW_PX
+      model.loaded = true
+      window.addEventListener("resize", () => { model.narrow = window.innerWidth < NARROW_PX })
+      window.addEventListener("popstate", () => { model.history_search = window.location.search })
+      model.on("menu_closes", closeMenu)
+      return document.createElement("span")
+    }
+    """

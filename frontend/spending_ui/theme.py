@@ -94,6 +94,15 @@ table.tx tr:hover td { background: rgba(128,128,128,.08); }
 .first-run-files { text-align: left; max-width: 640px; margin: 12px auto 0; font-size: 14px; }
 .login-title { text-align: center; margin: 0; }
 .muted { opacity: .7; font-size: 13px; }
+@media (max-width: 899px) {
+  /* A narrow viewport (phone, tablet, narrow window): the menu lies over the page instead of
+     squeezing it, and PageBridge closes it at the start and after each choice. */
+  #content { position: relative; }
+  #sidebar { position: absolute; top: 0; left: 0; z-index: 50; max-width: min(320px, 88vw);
+    min-width: min(320px, 88vw); background: var(--background-color, #fff);
+    box-shadow: 2px 0 14px rgba(0, 0, 0, .3); }
+  #sidebar.hidden { box-shadow: none; min-width: 0; max-width: 0; }
+}
 @media (max-width: 600px) {
   /* The template's header: title, log out, theme switch and busy spinner in one line. */
   #header .app-header .title { font-size: 20px; }

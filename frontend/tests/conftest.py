@@ -354,6 +354,17 @@ def browser(chromium_path):
 
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# The one message the page cannot avoid yet: Bokeh's MultiChoice builds Choices.js without
+# its `allowHTML` option (no way to pass it), so Choices.js warns once per widget. The
+# categories widget is issue #11's (escaping its labels); replacing or patching it there
+# removes this line.
+CHOICES_JS_WARNING = "Deprecation warning: allowHTML will default to false in a future release"
+
+
+def console_problem(message) -> str | None:
+    if message.type not in ("error", "warning") or message.text.startswith(CHOICES_JS_WARNING):
+        return None
+    return f"{message.type}: {message.text}"
 
 
 @pytest.fixture
@@ -379,9 +390,7 @@ def new_page(browser) -> Iterator[Callable]:
         page.on(
             "console",
             lambda m: (
-                page.console_errors.append(f"{m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None
+                page.console_errors.append(console_problem(m)) if console_problem(m) else None
             ),
         )
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))

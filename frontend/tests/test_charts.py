@@ -136,3 +136,41 @@ def test_new_spending_is_not_styled_as_a_rise():
     card = kpi_html("total_spend", now, before, {})
     assert "New: nothing in the previous period" in card
     assert "kpi-delta up" not in card
+
+
+def test_the_table_shows_no_fake_time_and_money_in_as_such():
+    from spending_ui.views.table import amount_html, when_text
+
+    assert when_text(datetime(2026, 3, 1)) == "01 Mar 2026"
+    assert when_text(datetime(2026, 3, 1, 9, 5)) == "01 Mar 2026 <span class='time'>09:05</span>"
+    assert amount_html(Decimal("-40.00")) == "<span class='money-in'>+40.00 in</span>"
+    assert amount_html(Decimal("1234.50")) == "1,234.50"
+
+
+def test_import_messages_name_lines_without_python_quoting_or_zero_counts():
+    from spending_ui.api import ImportRejected, RowError
+    from spending_ui.views.sidebar import rejection_html
+
+    rejected = ImportRejected(
+        "Some rows could not be read.",
+        error_count=2,
+        errors=[
+            RowError(line=3, column="amount", value="12,3,4", reason="not an amount"),
+            RowError(line=None, column=None, value=None, reason="no date column"),
+        ],
+    )
+    html = rejection_html(rejected)
+    assert "Line 3, column amount: not an amount (“12,3,4”)" in html
+    assert "The file: no date column" in html
+    assert "'12,3,4'" not in html and "Line ?" not in html and html.count("(2 problems)") == 1
+    whole_file = rejection_html(ImportRejected("The file is empty.", error_count=0, errors=[]))
+    assert "(0 problems)" not in whole_file and "<ul>" not in whole_file
+
+
+def test_the_value_axis_holds_zero_and_every_bar():
+    from spending_ui.views.charts import value_range
+
+    assert value_range({"total": []}) == (0.0, 1.0)
+    low, high = value_range({"total": [10.0, -5.0]})
+    assert low < -5.0 and high > 10.0
+    assert value_range({"total": [3.0]})[0] == 0.0

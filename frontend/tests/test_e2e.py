@@ -482,3 +482,251 @@ def test_a_reload_resumes_and_an_expired_token_returns_to_login(new_page, stack)
     page.get_by_role("button", name="Week").click()
     expect(page.locator(".login-message")).to_contain_text("session has expired")
     expect(kpi(page, "total_spend")).to_have_count(0)
+
+
+# -- issue 15: every gesture leaves every view right ------------------------------------------
+
+
+def amount_box(page, which: str):
+    return page.locator(f".{which}-amount input")
+
+
+def test_amount_boxes_take_thousands_and_reset_to_empty(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana")
+    amount_box(page, "min").fill("1,000")
+    amount_box(page, "min").press("Enter")
+    start, end = default_range(stack.today)
+    params = [("start", start.isoformat()), ("end", end.isoformat()), ("min_amount", "1000.00")]
+    expect_kpis(page, metrics_for(stack, "ana", params))
+    page.locator("#sidebar").get_by_role("button", name="Reset filters").click()
+    expect(amount_box(page, "min")).to_have_value("")
+    expect(amount_box(page, "max")).to_have_value("")
+    expect_kpis(page, metrics_for(stack, "ana", params[:2]))
+    # Typing after a reset works (no NaN left in the box).
+    amount_box(page, "max").fill("20")
+    amount_box(page, "max").press("Enter")
+    expect_kpis(page, metrics_for(stack, "ana", [*params[:2], ("max_amount", "20.00")]))
+    amount_box(page, "min").fill("abc")
+    amount_box(page, "min").press("Enter")
+    expect(page.locator(".amount-error")).to_contain_text("not an amount")
+
+
+def test_crossed_ranges_are_swapped_and_never_show_stale_numbers(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana", query="?preset=all")
+    amount_box(page, "min").fill("50")
+    amount_box(page, "min").press("Enter")
+    amount_box(page, "max").fill("20")
+    amount_box(page, "max").press("Enter")
+    # Min above Max: the range between them, never a rejected filter with old numbers.
+    expect(amount_box(page, "min")).to_have_value("20")
+    expect(amount_box(page, "max")).to_have_value("50")
+    params = [("min_amount", "20.00"), ("max_amount", "50.00")]
+    expect_kpis(page, metrics_for(stack, "ana", params))
+    expect(page.locator(".dashboard-error")).to_be_hidden()
+    # From after To, from a shared link: swapped as well.
+    a, b = stack.today - timedelta(days=40), stack.today - timedelta(days=10)
+    page.goto(f"{stack.ui_url}?start={b}&end={a}")
+    expect_kpis(page, metrics_for(stack, "ana", [("start", a.isoformat()), ("end", b.isoformat())]))
+    expect(page.locator(".dashboard-error")).to_be_hidden()
+
+
+def test_sort_by_header_goes_to_the_first_page_and_shows_the_direction(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana")
+    page.locator(".pager-next button").click()
+    page.locator(".pager-next button").click()
+    expect(page.locator(".pager-info")).to_contain_text("page 3 of")
+    page.locator(".sort-amount button").click()
+    start, end = default_range(stack.today)
+    params = [("start", start.isoformat()), ("end", end.isoformat())]
+    rows, _ = transactions_for(stack, "ana", params, sort="-amount", limit=25)
+    expect(page.locator(".pager-info")).to_contain_text("1–25 of")
+    expect(page.locator("table.tx")).to_have_attribute("data-sort", "-amount")
+    expect(page.locator(".sort-amount button")).to_have_text("Amount ▼")
+    expect(page.locator("table.tx th.amount")).to_have_text("Amount ▼")
+    amounts = page.locator("table.tx td.amount").evaluate_all(
+        "cells => cells.map(c => c.dataset.amount)"
+    )
+    assert amounts == [f"{Decimal(str(r['amount'])):.2f}" for r in rows]
+    page.locator(".sort-amount button").click()
+    expect(page.locator(".sort-amount button")).to_have_text("Amount ▲")
+    expect(page.locator("table.tx")).to_have_attribute("data-sort", "amount")
+    assert parse_qs(urlparse(page.url).query)["sort"] == ["amount"]
+
+
+DONUT_BOX = """() => {
+  function find(view) {
+    if (view.model && view.model.name === 'category-figure') return view
+    for (const child of view.children()) { const found = find(child); if (found) return found }
+    return null
+  }
+  for (const root of Bokeh.index) {
+    const view = find(root)
+    if (view) {
+      const box = view.el.getBoundingClientRect()
+      const [xs, ys] = [view.frame.x_scale, view.frame.y_scale]
+      const frame = view.frame.bbox
+      return {
+        cx: box.left + xs.compute(0), cy: box.top + ys.compute(0),
+        rx: Math.abs(xs.compute(0.98) - xs.compute(0)),
+        ry: Math.abs(ys.compute(0.98) - ys.compute(0)),
+        left: box.left + frame.left, right: box.left + frame.right,
+        top: box.top + frame.top, bottom: box.top + frame.bottom,
+      }
+    }
+  }
+  return null
+}"""
+
+
+@pytest.mark.parametrize(
+    ("viewport", "options"),
+    [((1920, 1080), {}), ((2560, 1440), {}), ((390, 844), "phone")],
+)
+def test_the_donut_is_round_and_whole_at_every_width(new_page, stack, viewport, options):
+    page = new_page(viewport=viewport, **(PHONE if options == "phone" else {}))
+    login(page, stack, "ana")
+    page.wait_for_function(f"() => ({SOURCE_DATA})('category-source')?.category?.length > 1")
+    page.wait_for_function(f"() => ({DONUT_BOX})()?.rx > 20")
+    box = page.evaluate(DONUT_BOX)
+    assert math.isclose(box["rx"], box["ry"], rel_tol=0.02), box
+    assert box["cx"] - box["rx"] >= box["left"] - 1 and box["cx"] + box["rx"] <= box["right"] + 1
+    assert box["cy"] - box["ry"] >= box["top"] - 1 and box["cy"] + box["ry"] <= box["bottom"] + 1
+    assert box["cx"] + box["rx"] <= viewport[0]
+
+
+def test_a_narrow_window_and_a_tablet_open_with_the_menu_closed(new_page, stack):
+    ipad = {
+        "has_touch": True,
+        "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.0 Safari/605.1.15",
+    }
+    for viewport, options in (((390, 844), {}), ((820, 1180), ipad)):
+        page = new_page(viewport=viewport, **options)
+        page.goto(stack.ui_url)
+        username = page.get_by_placeholder("Your username")
+        expect(username).to_be_visible()
+        expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
+        box = username.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport[0]
+
+
+def test_on_a_phone_the_menu_lies_over_the_page_and_closes_after_a_choice(new_page, stack):
+    page = new_page(viewport=(390, 844), **PHONE)
+    login(page, stack, "ana")
+    main_width = page.locator("#main").bounding_box()["width"]
+    page.locator("#sidebar-button").click()
+    expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
+    # Open, it covers the page; the dashboard keeps its width (no 30 px strip).
+    assert page.locator("#main").bounding_box()["width"] >= main_width - 1 >= 300
+    page.locator("select").first.select_option(label="Last 3 months")
+    expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
+    start, end = months_back(stack.today, 3) + timedelta(days=1), stack.today
+    expect_kpis(
+        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
+
+
+def choose_category(page, name: str) -> None:
+    choices = page.get_by_placeholder("All categories")
+    choices.click()
+    choices.fill(name[:4])
+    page.locator(".choices__item--choice", has_text=name).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_logout_forgets_the_filters_for_the_next_user(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana")
+    choose_category(page, "Dining")
+    page.wait_for_function("() => window.location.search.includes('category=Dining')")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_placeholder("Your username")).to_be_visible()
+    assert "category" not in page.url
+    login(page, stack, "ben")
+    start, end = default_range(stack.today)
+    expect_kpis(
+        page, metrics_for(stack, "ben", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
+    expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(0)
+    assert "category" not in page.url
+
+
+def test_theme_sort_and_page_live_in_the_url_and_back_restores_the_view(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana", query="?theme=dark")
+    page.locator("select").first.select_option(label="Last 3 months")
+    page.wait_for_function("() => window.location.search.includes('preset=last_3_months')")
+    assert "theme=dark" in page.url  # a filter change keeps the dark theme
+    page.locator(".sort-amount button").click()
+    page.wait_for_function("() => window.location.search.includes('sort=-amount')")
+    page.locator(".pager-next button").click()
+    page.wait_for_function("() => window.location.search.includes('page=2')")
+    query = parse_qs(urlparse(page.url).query)
+    assert query["theme"] == ["dark"] and query["sort"] == ["-amount"]
+    # Back: the previous URL and its view (page 1 of "Largest amount").
+    page.go_back()
+    page.wait_for_function("() => !window.location.search.includes('page=2')")
+    expect(page.locator(".pager-info")).to_contain_text("page 1 of")
+    expect(page.locator("table.tx")).to_have_attribute("data-sort", "-amount")
+    page.go_back()
+    page.wait_for_function("() => !window.location.search.includes('sort=')")
+    expect(page.locator("table.tx")).to_have_attribute("data-sort", "-timestamp")
+    start, end = months_back(stack.today, 3) + timedelta(days=1), stack.today
+    expect_kpis(
+        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
+    page.go_back()
+    page.wait_for_function("() => !window.location.search.includes('preset=')")
+    start, end = default_range(stack.today)
+    expect_kpis(
+        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
+    # A reload of a URL with sort and page shows that page in that order.
+    page.goto(f"{stack.ui_url}?sort=amount&page=2")
+    expect(page.locator(".pager-info")).to_contain_text("26–50 of")
+    expect(page.locator("table.tx")).to_have_attribute("data-sort", "amount")
+
+
+def test_the_description_search_applies_after_a_pause_in_typing(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana", query="?preset=all")
+    page.get_by_placeholder("e.g. coffee").press_sequentially("rent", delay=30)
+    # No Enter, no leaving the box: the search applies by itself.
+    expect(kpi(page, "top_category")).to_have_attribute("data-value", "Rent")
+    expect_kpis(page, metrics_for(stack, "ana", [("q", "rent")]))
+    assert parse_qs(urlparse(page.url).query)["q"] == ["rent"]
+
+
+def test_a_new_account_sees_how_to_import(new_page, stack):
+    page = new_page()
+    login(page, stack, "eve")
+    expect(page.locator("[data-first-run]")).to_be_visible()
+    expect(page.locator("[data-first-run]")).to_contain_text("Import CSV")
+    expect(page.get_by_text("Widen the period")).to_be_hidden()
+    # Someone with data but nothing matching still gets the "widen" advice.
+    page.get_by_role("button", name="Log out").click()
+    login(page, stack, "ben", query="?q=no-such-purchase")
+    expect(page.get_by_text("No data for these filters")).to_be_visible()
+    expect(page.locator("[data-first-run]")).to_be_hidden()
+
+
+def test_the_table_totals_the_rows_and_shows_money_in_and_dates_plainly(new_page, stack):
+    page = new_page(viewport=(390, 844), **PHONE)
+    login(page, stack, "dee", query="?preset=last_30_days")
+    start, end = stack.today - timedelta(days=29), stack.today
+    params = [("start", start.isoformat()), ("end", end.isoformat())]
+    total = stack.users["dee"].total(start, end)
+    expect(page.locator(".tx-total")).to_have_attribute("data-total-amount", f"{total:.2f}")
+    refund = page.locator("table.tx tr", has_text="Dee refund")
+    expect(refund.locator("td.amount")).to_have_text("+65.00 in")
+    expect(refund.locator("td.amount")).to_have_attribute("data-amount", "-65.00")
+    # Seeded at noon: the time shows; each date stays on one line on a phone.
+    cells = page.locator("table.tx td.when")
+    heights = cells.evaluate_all("cells => cells.map(c => c.getBoundingClientRect().height)")
+    assert heights and max(heights) < 40, heights
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    rows, _ = transactions_for(stack, "dee", params, limit=25)
+    assert len(rows) == cells.count()

@@ -136,6 +136,15 @@ def timeline_range(store: DashboardStore) -> tuple[float, float] | None:
     )
 
 
+def value_range(data: dict) -> tuple[float, float]:
+    """The y range: zero and every bar (a refund goes below zero), with room above."""
+    low, high = min([0.0, *data["total"]]), max([0.0, *data["total"]])
+    if low == high:
+        return 0.0, 1.0
+    pad = (high - low) * 0.06
+    return (low - pad if low < 0 else 0.0), high + pad
+
+
 def period_floor(day: date, granularity: str) -> date:
     if granularity == "week":
         return day - timedelta(days=day.weekday())
@@ -301,7 +310,10 @@ class SpendOverTime(Viewer):
             height=330,
             sizing_mode="stretch_width",
             x_axis_type="datetime",
+            # Explicit ranges: the selected period, and the bars' values (data ranges would
+            # warn "could not set initial ranges" while there are no bars yet).
             x_range=Range1d(*(timeline_range(self.store) or (0, DAY_MS))),
+            y_range=Range1d(*value_range(data)),
             tools="tap",
             toolbar_location=None,
             name="time-figure",
@@ -328,7 +340,6 @@ class SpendOverTime(Viewer):
         fig.xaxis.ticker = FixedTicker(ticks=timeline_ticks(data, self.compact))
         fig.xaxis.formatter = _tick_formatter(self.store.filters.granularity)
         fig.xgrid.visible = False
-        # No fixed start at 0: a refund period's bar goes below the axis.
         _style(fig)
         self.figure = fig
         self.source.selected.on_change("indices", self._on_tap)
@@ -349,11 +360,13 @@ class SpendOverTime(Viewer):
         granularity = store.filters.granularity
         x_range = timeline_range(store)
         ticks = timeline_ticks(data, self.compact)
+        y_range = value_range(data)
 
         def apply():
             self.source.data = data
             if x_range:
                 self.figure.x_range.update(start=x_range[0], end=x_range[1])
+            self.figure.y_range.update(start=y_range[0], end=y_range[1])
             self.figure.xaxis.ticker.ticks = ticks
             self.figure.xaxis.formatter = _tick_formatter(granularity)
 

@@ -102,11 +102,20 @@ class FiltersPanel(Viewer):
 
     def _show_amounts(self, *_):
         filters = self.store.filters
-        self.param.update(
-            min_text=amount_text(filters.min_amount),
-            max_text=amount_text(filters.max_amount),
-            amount_error="",
-        )
+
+        def show():
+            self.param.update(
+                min_text=amount_text(filters.min_amount),
+                max_text=amount_text(filters.max_amount),
+                amount_error="",
+            )
+
+        # On the next tick: a box being edited is not updated by its own change (a swap).
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(show)
+        else:
+            show()
 
     @param.depends("min_text", "max_text", watch=True)
     def _read_amounts(self):
@@ -155,19 +164,28 @@ def import_message(result) -> str:
     )
 
 
+def row_error_text(error) -> str:
+    """One problem, for a person: where (line, column), what, and the value as typed."""
+    where = f"Line {error.line:,}" if error.line is not None else "The file"
+    if error.column:
+        where += f", column {error.column}"
+    value = f" (“{error.value}”)" if error.value else ""
+    return f"{where}: {error.reason}{value}"
+
+
 def rejection_html(exc: ImportRejected) -> str:
     items = "".join(
-        f"<li>Line {e.line if e.line is not None else '?'}"
-        f"{', ' + escape(e.column) if e.column else ''}: {escape(e.reason)}"
-        f"{' (' + escape(repr(e.value)) + ')' if e.value else ''}</li>"
-        for e in exc.errors[:MAX_ROW_ERRORS_SHOWN]
+        f"<li>{escape(row_error_text(e))}</li>" for e in exc.errors[:MAX_ROW_ERRORS_SHOWN]
     )
     more = exc.error_count - min(len(exc.errors), MAX_ROW_ERRORS_SHOWN)
     tail = f"<li>… and {more:,} more</li>" if more > 0 else ""
-    return (
-        f"<b>Nothing was imported.</b> {escape(exc.message)} "
-        f"({exc.error_count:,} problem{'s' if exc.error_count != 1 else ''})<ul>{items}{tail}</ul>"
+    count = (
+        f" ({exc.error_count:,} problem{'s' if exc.error_count != 1 else ''})"
+        if exc.error_count
+        else ""
     )
+    listing = f"<ul>{items}{tail}</ul>" if items or tail else ""
+    return f"<b>Nothing was imported.</b> {escape(exc.message)}{count}{listing}"
 
 
 class DataPanel(Viewer):
