@@ -37,7 +37,8 @@ class TabTokenStore(JSComponent):
 
 class PageBridge(JSComponent):
     """The page's own facts and gestures the server cannot see: is the viewport narrow (a
-    phone, a tablet, a narrow window: the user agent does not say), and Back/Forward.
+    phone, a tablet, a narrow window: the user agent does not say), and Back/Forward; and
+    date boxes that take typing and start their weeks on Monday.
 
     On a narrow viewport the sidebar menu starts closed, and closes again when `menu_closes`
     is bumped (after a choice in it); `history_search` is the URL's query after Back/Forward.
@@ -57,7 +58,29 @@ class PageBridge(JSComponent):
       }
     }
 
+    // The date boxes: typing a date is allowed, and the calendar's weeks start on Monday like
+    // the week bars. Bokeh's DatePicker offers neither option, so its flatpickr options get
+    // both, for every picker rendered after this (the dashboard's come after the login).
+    function typeableMondayDatePickers() {
+      const picker = window.Bokeh && window.Bokeh.Models.get("DatePicker")
+      const View = picker && picker.prototype.default_view
+      if (!View || View.prototype.__typeable_monday) return
+      let proto = View.prototype, base = null
+      while (proto && !(base = Object.getOwnPropertyDescriptor(proto, "flatpickr_options"))) {
+        proto = Object.getPrototypeOf(proto)
+      }
+      if (!base) return
+      Object.defineProperty(View.prototype, "flatpickr_options", {
+        configurable: true,
+        get() {
+          return { ...base.get.call(this), allowInput: true, locale: { firstDayOfWeek: 1 } }
+        },
+      })
+      View.prototype.__typeable_monday = true
+    }
+
     export function render({ model }) {
+      typeableMondayDatePickers()
       closeMenu()
       model.history_search = window.location.search
       model.narrow = window.innerWidth < NARROW_PX

@@ -464,7 +464,8 @@ def test_backend_outage_shows_a_banner_and_recovers(new_page, stack):
 def test_a_reload_resumes_and_an_expired_token_returns_to_login(new_page, stack):
     with stack.api("ana") as client:
         user_id = client.get("/me").json()["id"]
-    expires = datetime.now(timezone.utc) + timedelta(seconds=4)
+    # Long enough to resume on a busy machine (the page, the websocket, /me and /metrics).
+    expires = datetime.now(timezone.utc) + timedelta(seconds=30)
     token = jwt.encode(
         {"sub": str(user_id), "iat": datetime.now(timezone.utc), "exp": expires},
         stack.secret_key,
@@ -478,7 +479,9 @@ def test_a_reload_resumes_and_an_expired_token_returns_to_login(new_page, stack)
         "data-value", f"{stack.users['ana'].total():.2f}"
     )
     # Once the token has expired, the next request sends the user back with a message.
-    page.wait_for_function(f"() => Date.now() > {int(expires.timestamp() * 1000) + 500}")
+    page.wait_for_function(
+        f"() => Date.now() > {int(expires.timestamp() * 1000) + 500}", timeout=60_000
+    )
     page.get_by_role("button", name="Week").click()
     expect(page.locator(".login-message")).to_contain_text("session has expired")
     expect(kpi(page, "total_spend")).to_have_count(0)
@@ -730,3 +733,18 @@ def test_the_table_totals_the_rows_and_shows_money_in_and_dates_plainly(new_page
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     rows, _ = transactions_for(stack, "dee", params, limit=25)
     assert len(rows) == cells.count()
+
+
+def test_a_date_can_be_typed_and_weeks_start_on_monday(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana")
+    first = stack.today - timedelta(days=20)
+    box = page.locator(".from-date input.bk-input:visible")
+    box.fill(first.isoformat())
+    box.press("Enter")
+    page.wait_for_function(f"() => window.location.search.includes('start={first}')")
+    params = [("start", first.isoformat()), ("end", stack.today.isoformat())]
+    expect_kpis(page, metrics_for(stack, "ana", params))
+    page.locator(".to-date input.bk-input:visible").click()
+    weekdays = page.locator(".flatpickr-calendar.open .flatpickr-weekday")
+    expect(weekdays.first).to_have_text(re.compile(r"^\s*Mon\s*$"))

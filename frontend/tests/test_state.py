@@ -471,3 +471,63 @@ def test_a_new_sort_starts_at_the_first_page():
     assert len(transactions) == 1  # fetched once, at the new order's first page
     assert transactions[0]["offset"] == "0" and transactions[0]["sort"] == "amount"
     assert store.page_index == 0 and store.page.items[0].id == 1
+
+
+def test_amount_boxes_read_thousands_and_show_empty_after_a_reset():
+    from spending_ui.views.sidebar import FiltersPanel
+
+    store = store_with(api_handler([]))
+    panel = FiltersPanel(store=store)
+    panel.min_text = "1,000"
+    assert store.filters.min_amount == 1000.0 and panel.amount_error == ""
+    panel.max_text = "abc"
+    assert "not an amount" in panel.amount_error and store.filters.max_amount is None
+    store.filters.reset()
+    assert (panel.min_text, panel.max_text, panel.amount_error) == ("", "", "")
+    assert panel._min.value == "" and panel._max.value == ""
+
+
+def test_crossed_ranges_are_swapped_and_the_pickers_bound_each_other():
+    from spending_ui.views.sidebar import FiltersPanel
+
+    store = store_with(api_handler([]))
+    panel = FiltersPanel(store=store)
+    filters = store.filters
+    filters.param.update(min_amount=50.0, max_amount=20.0)
+    assert (filters.min_amount, filters.max_amount) == (20.0, 50.0)
+    assert (panel.min_text, panel.max_text) == ("20", "50")
+    filters.param.update(start=date(2026, 3, 20), end=date(2026, 3, 10))
+    assert (filters.start, filters.end) == (date(2026, 3, 10), date(2026, 3, 20))
+    assert panel._start.end == date(2026, 3, 20) and panel._end.start == date(2026, 3, 10)
+
+
+def test_a_url_view_is_restored_in_one_refresh_and_a_logout_clears_it():
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests))
+        store.watch_filters()
+        store.apply_query(
+            {"preset": ["last_3_months"], "category": ["Food"], "sort": ["amount"], "page": ["3"]}
+        )
+        await settle(store)
+        restored = (store.filters.preset, store.filters.categories, store.sort, store.page_index)
+        count = len(requests)
+        store.auth.logout()
+        store.clear_view()
+        await settle(store)
+        return store, requests, count, restored
+
+    store, requests, count, restored = run(scenario())
+    assert restored == ("last_3_months", ["Food"], "amount", 2)
+    assert sorted(path for path, _ in requests[:count]) == [
+        "/categories",
+        "/metrics",
+        "/metrics",
+        "/transactions",
+    ]
+    page_request = dict(next(p for path, p in requests if path == "/transactions"))
+    assert page_request["offset"] == "50" and page_request["sort"] == "amount"
+    # The logout: the default view, and nothing fetched for nobody.
+    assert len(requests) == count
+    assert store.filters.is_default and store.sort == "-timestamp" and store.page_index == 0
+    assert store.metrics is None and store.page is None

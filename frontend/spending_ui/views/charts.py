@@ -36,7 +36,7 @@ OTHER = "Other"
 DAY_MS = 86_400_000
 LABEL_FORMAT = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%B %Y"}
 TICK_FORMAT = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
-MAX_TICKS = {False: 8, True: 4}  # by `compact`: labels that fit side by side
+MAX_TICKS = {False: 6, True: 3}  # by `compact`: labels that fit side by side
 
 
 def _run_locked(callback) -> None:

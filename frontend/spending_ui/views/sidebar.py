@@ -38,10 +38,10 @@ class FiltersPanel(Viewer):
             sizing_mode="stretch_width",
         )
         self._start = pn.widgets.DatePicker.from_param(
-            filters.param.start, name="From", sizing_mode="stretch_width"
+            filters.param.start, name="From", sizing_mode="stretch_width", css_classes=["from-date"]
         )
         self._end = pn.widgets.DatePicker.from_param(
-            filters.param.end, name="To", sizing_mode="stretch_width"
+            filters.param.end, name="To", sizing_mode="stretch_width", css_classes=["to-date"]
         )
         self._categories = pn.widgets.MultiChoice.from_param(
             filters.param.categories,
