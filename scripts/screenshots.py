@@ -103,6 +103,7 @@ def add_refund_week(api_url: str) -> tuple[date, date]:
 
 def shoot(api_url: str, ui_url: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=30_000)  # conditions, with room for a busy machine
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -144,7 +145,7 @@ def shoot(api_url: str, ui_url: str) -> None:
             wait_for_dashboard(page)
             page.screenshot(path=OUT / "phone.png")
             logger.info("wrote %s", OUT / "phone.png")
-            page.locator("#sidebar-button").click()
+            page.locator("#sidebar-button").tap()  # a tap: no hover tooltip in the picture
             expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
             page.wait_for_timeout(400)  # the menu's slide-in animation, for the picture only
             page.screenshot(path=OUT / "phone-menu.png")
