@@ -41,13 +41,15 @@ class PageBridge(JSComponent):
     date boxes that take typing and start their weeks on Monday.
 
     On a narrow viewport the sidebar menu starts closed, and closes again when `menu_closes`
-    is bumped (after a choice in it); `history_search` is the URL's query after Back/Forward.
+    is bumped (after a choice in it); `history_search` is the URL's query after Back/Forward;
+    `sort_click` names the table column whose header was clicked.
     """
 
     narrow = param.Boolean(default=False)
     loaded = param.Boolean(default=False)
     history_search = param.String(default="")
     menu_closes = param.Integer(default=0)
+    sort_click = param.String(default="", doc="'<column>#<n>': a click on a table header")
 
     _esm = """
     const NARROW_PX = 900
@@ -88,6 +90,13 @@ class PageBridge(JSComponent):
       window.addEventListener("resize", () => { model.narrow = window.innerWidth < NARROW_PX })
       window.addEventListener("popstate", () => { model.history_search = window.location.search })
       model.on("menu_closes", closeMenu)
+      // Clicks on a sortable table header (a button in a view's shadow DOM: composed events
+      // reach the window); the counter makes each click a change.
+      let clicks = 0
+      window.addEventListener("click", (event) => {
+        const button = event.composedPath().find((el) => el.dataset && el.dataset.sortColumn)
+        if (button) { model.sort_click = `${button.dataset.sortColumn}#${++clicks}` }
+      })
       return document.createElement("span")
     }
     """

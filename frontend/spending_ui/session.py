@@ -99,6 +99,7 @@ class DashboardApp:
         filters.param.watch(self._close_menu, list(filters.param))
         self.store.param.watch(self._sync_url, ["sort", "page_index"])
         self.page.param.watch(self._history_moved, "history_search")
+        self.page.param.watch(self._header_clicked, "sort_click")
         self.store.watch_filters()
         self._show_logged_out()
 
@@ -244,6 +245,9 @@ class DashboardApp:
     def _close_menu(self, *_) -> None:
         if self.page.narrow:
             self.page.menu_closes += 1
+
+    def _header_clicked(self, event) -> None:
+        self.store.sort_by(event.new.partition("#")[0])
 
     def _history_moved(self, event) -> None:
         """Back/Forward: the view of that URL, in one change (one refresh)."""

@@ -23,6 +23,8 @@ SORTS = {
     "-amount": "Largest amount",
     "amount": "Smallest amount",
 }
+# The table's columns the API can order by, and the sort keys of their two directions.
+SORT_COLUMNS = {"date": ("-timestamp", "timestamp"), "amount": ("-amount", "amount")}
 FILTER_PARAMS = ["start", "end", "categories", "min_amount", "max_amount", "q"]
 # Spinners appear only when an update takes longer than this: a fast one would flash
 # them, and each view's spinner is a round of browser patches that delays the data.
@@ -186,6 +188,13 @@ class DashboardStore(param.Parameterized):
         result = await self.api.import_csv(filename, content)
         await self.refresh()
         return result
+
+    def sort_by(self, column: str) -> None:
+        """A click on a column's header: by that column, newest/largest first, then reversed."""
+        if column not in SORT_COLUMNS:
+            return
+        descending, ascending = SORT_COLUMNS[column]
+        self.sort = ascending if self.sort == descending else descending
 
     # -- the URL and the session ----------------------------------------------------------
 

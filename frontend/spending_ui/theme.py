@@ -78,6 +78,9 @@ table.tx th { text-align: left; font-weight: 600; padding: 8px 10px; opacity: .8
 table.tx td { padding: 7px 10px; border-bottom: 1px solid rgba(128,128,128,.15); }
 table.tx td.amount, table.tx th.amount { text-align: right; font-variant-numeric: tabular-nums; }
 table.tx td.when, table.tx th.when { white-space: nowrap; }
+table.tx th button.sort { font: inherit; color: inherit; background: none; border: 0;
+  padding: 0; cursor: pointer; text-align: inherit; }
+table.tx th button.sort:hover, table.tx th button.sort:focus-visible { text-decoration: underline; }
 table.tx td.when .time { opacity: .6; font-size: 12px; }
 .tx-total { text-align: right; font-size: 14px; padding: 4px 0; }
 @media (max-width: 600px) {

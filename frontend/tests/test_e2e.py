@@ -538,25 +538,34 @@ def test_crossed_ranges_are_swapped_and_never_show_stale_numbers(new_page, stack
 def test_sort_by_header_goes_to_the_first_page_and_shows_the_direction(new_page, stack):
     page = new_page()
     login(page, stack, "ana")
+    date_header = page.locator("table.tx th.when")
+    expect(date_header).to_have_attribute("aria-sort", "descending")
+    expect(date_header).to_have_text("Date ▼")
     page.locator(".pager-next button").click()
     page.locator(".pager-next button").click()
     expect(page.locator(".pager-info")).to_contain_text("page 3 of")
-    page.locator(".sort-amount button").click()
+    amount_header = page.locator("table.tx th.amount")
+    amount_header.locator("button").click()
     start, end = default_range(stack.today)
     params = [("start", start.isoformat()), ("end", end.isoformat())]
     rows, _ = transactions_for(stack, "ana", params, sort="-amount", limit=25)
     expect(page.locator(".pager-info")).to_contain_text("1–25 of")
     expect(page.locator("table.tx")).to_have_attribute("data-sort", "-amount")
-    expect(page.locator(".sort-amount button")).to_have_text("Amount ▼")
-    expect(page.locator("table.tx th.amount")).to_have_text("Amount ▼")
+    expect(amount_header).to_have_text("Amount ▼")
+    expect(amount_header).to_have_attribute("aria-sort", "descending")
+    expect(date_header).to_have_text("Date")
     amounts = page.locator("table.tx td.amount").evaluate_all(
         "cells => cells.map(c => c.dataset.amount)"
     )
     assert amounts == [f"{Decimal(str(r['amount'])):.2f}" for r in rows]
-    page.locator(".sort-amount button").click()
-    expect(page.locator(".sort-amount button")).to_have_text("Amount ▲")
+    amount_header.locator("button").click()
+    expect(amount_header).to_have_text("Amount ▲")
     expect(page.locator("table.tx")).to_have_attribute("data-sort", "amount")
     assert parse_qs(urlparse(page.url).query)["sort"] == ["amount"]
+    # The keyboard works too: the header is a button.
+    date_header.locator("button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("table.tx")).to_have_attribute("data-sort", "-timestamp")
 
 
 DONUT_BOX = """() => {
@@ -663,7 +672,7 @@ def test_theme_sort_and_page_live_in_the_url_and_back_restores_the_view(new_page
     page.locator("select").first.select_option(label="Last 3 months")
     page.wait_for_function("() => window.location.search.includes('preset=last_3_months')")
     assert "theme=dark" in page.url  # a filter change keeps the dark theme
-    page.locator(".sort-amount button").click()
+    page.locator("table.tx th.amount button").click()
     page.wait_for_function("() => window.location.search.includes('sort=-amount')")
     page.locator(".pager-next button").click()
     page.wait_for_function("() => window.location.search.includes('page=2')")

@@ -531,3 +531,17 @@ def test_a_url_view_is_restored_in_one_refresh_and_a_logout_clears_it():
     assert len(requests) == count
     assert store.filters.is_default and store.sort == "-timestamp" and store.page_index == 0
     assert store.metrics is None and store.page is None
+
+
+def test_a_header_click_orders_by_its_column_then_reverses():
+    store = store_with(api_handler([]))
+    store.sort_by("amount")
+    assert store.sort == "-amount"
+    store.sort_by("amount")
+    assert store.sort == "amount"
+    store.sort_by("date")
+    assert store.sort == "-timestamp"
+    store.sort_by("date")
+    assert store.sort == "timestamp"
+    store.sort_by("description")  # the API cannot order by it: nothing changes
+    assert store.sort == "timestamp"

@@ -50,7 +50,9 @@ class FiltersPanel(Viewer):
             placeholder="All categories",
             sizing_mode="stretch_width",
         )
-        self._show_amounts()
+        self.param.update(
+            min_text=amount_text(filters.min_amount), max_text=amount_text(filters.max_amount)
+        )
         self._min = pn.widgets.TextInput.from_param(
             self.param.min_text,
             name="Min amount",
@@ -104,11 +106,11 @@ class FiltersPanel(Viewer):
         filters = self.store.filters
 
         def show():
-            self.param.update(
-                min_text=amount_text(filters.min_amount),
-                max_text=amount_text(filters.max_amount),
-                amount_error="",
-            )
+            low, high = amount_text(filters.min_amount), amount_text(filters.max_amount)
+            self.param.update(min_text=low, max_text=high, amount_error="")
+            with pn.io.hold():  # what the boxes display, also while one is being edited
+                self._min.value_input = low
+                self._max.value_input = high
 
         # On the next tick: a box being edited is not updated by its own change (a swap).
         doc = pn.state.curdoc

@@ -10,11 +10,8 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.api import TransactionPage
-from spending_ui.store import DashboardStore
+from spending_ui.store import SORT_COLUMNS, DashboardStore
 from spending_ui.theme import CSS, money
-
-# The columns the API can order by, and the sort keys of their two directions.
-SORT_COLUMNS = {"date": ("-timestamp", "timestamp"), "amount": ("-amount", "amount")}
 
 
 def when_text(timestamp) -> str:
@@ -31,11 +28,18 @@ def amount_html(amount) -> str:
     return money(amount)
 
 
-def header_label(column: str, title: str, sort: str) -> str:
-    """A column header, with ▼/▲ when the table is ordered by that column."""
+def header_html(column: str, title: str, sort: str) -> str:
+    """A sortable column's header: a button (PageBridge reports its clicks), the direction
+    shown as ▼/▲ and as aria-sort when the table is ordered by that column."""
     descending, ascending = SORT_COLUMNS[column]
-    arrow = {descending: " ▼", ascending: " ▲"}.get(sort, "")
-    return f"{title}{arrow}"
+    arrow, state = {descending: (" ▼", "descending"), ascending: (" ▲", "ascending")}.get(
+        sort, ("", "none")
+    )
+    return (
+        f"<th class='{'when' if column == 'date' else 'amount'}' aria-sort='{state}'>"
+        f"<button type='button' class='sort' data-sort-column='{column}'>{title}{arrow}</button>"
+        "</th>"
+    )
 
 
 def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str = "") -> str:
@@ -57,9 +61,9 @@ def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str 
         )
     return (
         f"<table class='tx' data-total='{page.total}' data-sort='{sort}'><thead><tr>"
-        f"<th class='when'>{header_label('date', 'Date', sort)}</th><th>Description</th>"
-        f"<th>Category</th><th class='amount'>{header_label('amount', 'Amount', sort)}</th>"
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"{header_html('date', 'Date', sort)}<th>Description</th><th>Category</th>"
+        f"{header_html('amount', 'Amount', sort)}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table>"
     )
 
 
@@ -74,30 +78,12 @@ def total_html(page: TransactionPage | None, metrics) -> str:
     )
 
 
-def next_sort(column: str, sort: str) -> str:
-    """A click on a column's header: by that column, newest/largest first, then reversed."""
-    descending, ascending = SORT_COLUMNS[column]
-    return ascending if sort == descending else descending
-
-
 class TransactionsTable(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
 
     def __init__(self, **params):
         super().__init__(**params)
         store = self.store
-        # The sortable column headers: each click orders the API's rows by that column.
-        self._headers = {
-            column: pn.widgets.Button(
-                name=pn.bind(header_label, column, title, store.param.sort),
-                button_type="light",
-                css_classes=[f"sort-{column}"],
-                margin=(4, 4),
-            )
-            for column, title in (("date", "Date"), ("amount", "Amount"))
-        }
-        for column, button in self._headers.items():
-            button.on_click(lambda _, column=column: self._sort_by(column))
         self._prev = pn.widgets.Button(name="‹ Previous", width=110, css_classes=["pager-prev"])
         self._next = pn.widgets.Button(name="Next ›", width=110, css_classes=["pager-next"])
         self._info = pn.pane.HTML("", css_classes=["pager-info"], margin=(12, 10))
@@ -115,9 +101,6 @@ class TransactionsTable(Viewer):
         store.param.watch(self._update, ["page", "categories", "metrics"])
         store.param.watch(self._loading, "table_loading")
         self._update()
-
-    def _sort_by(self, column: str) -> None:
-        self.store.sort = next_sort(column, self.store.sort)
 
     def _move(self, step: int) -> None:
         target = self.store.page_index + step
@@ -147,8 +130,6 @@ class TransactionsTable(Viewer):
         return pn.Column(
             # Wraps on a phone instead of pushing the pager off the screen.
             pn.FlexBox(
-                pn.pane.HTML("<span class='muted'>Sort by</span>", margin=(12, 4, 12, 10)),
-                *self._headers.values(),
                 pn.Spacer(styles={"flex": "1 1 0"}, height=0, margin=0),
                 self._info,
                 self._prev,
