@@ -656,6 +656,7 @@ def test_logout_forgets_the_filters_for_the_next_user(new_page, stack):
     page.wait_for_function("() => window.location.search.includes('category=Dining')")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_placeholder("Your username")).to_be_visible()
+    page.wait_for_function("() => !sessionStorage.getItem('spending-dashboard.token')")
     assert "category" not in page.url
     login(page, stack, "ben")
     start, end = default_range(stack.today)
@@ -720,6 +721,7 @@ def test_a_new_account_sees_how_to_import(new_page, stack):
     expect(page.get_by_text("Widen the period")).to_be_hidden()
     # Someone with data but nothing matching still gets the "widen" advice.
     page.get_by_role("button", name="Log out").click()
+    page.wait_for_function("() => !sessionStorage.getItem('spending-dashboard.token')")
     login(page, stack, "ben", query="?q=no-such-purchase")
     expect(page.get_by_text("No data for these filters")).to_be_visible()
     expect(page.locator("[data-first-run]")).to_be_hidden()
