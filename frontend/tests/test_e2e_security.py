@@ -97,6 +97,17 @@ def test_bokeh_absolute_url_cannot_inject_a_script(new_page, stack):
     page.goto(stack.ui_url)
     expect(page.get_by_placeholder("Your username")).to_be_visible()
     assert dialogs == []
+    # The refused page's own 400 is the one console line this test expects.
+    _expect_console(page, ["status of 400 (Bad Request)"])
+
+
+def _expect_console(page, expected: list[str]) -> None:
+    """Checks that the page logged exactly these problems (the attack's traces) and takes them
+    off the list that new_page fails the test on."""
+    assert len(page.console_errors) == len(expected), page.console_errors
+    for error, part in zip(page.console_errors, expected):
+        assert part in error, (part, page.console_errors)
+    page.console_errors.clear()
 
 
 def test_markup_that_gets_into_the_page_cannot_read_the_token(new_page, stack):
@@ -120,6 +131,10 @@ def test_markup_that_gets_into_the_page_cannot_read_the_token(new_page, stack):
     )
     assert stolen is None
     page.wait_for_function("window.__violations.includes('script-src-attr')")
+    # What the attack leaves in the console: the CSP's refusal and the probe's broken image.
+    _expect_console(
+        page, ["violates the following Content Security Policy", "status of 404 (Not Found)"]
+    )
 
 
 def test_hostile_names_are_shown_as_text_and_stay_in_their_box(new_page, stack, mallory):
