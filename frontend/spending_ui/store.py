@@ -22,9 +22,19 @@ SORTS = {
     "timestamp": "Oldest first",
     "-amount": "Largest amount",
     "amount": "Smallest amount",
+    "description": "Description A–Z",
+    "-description": "Description Z–A",
+    "category": "Category A–Z",
+    "-category": "Category Z–A",
 }
-# The table's columns the API can order by, and the sort keys of their two directions.
-SORT_COLUMNS = {"date": ("-timestamp", "timestamp"), "amount": ("-amount", "amount")}
+# The table's columns the API can order by: the sort key of a first click, then of the next
+# (dates and amounts start with the newest/largest, text with A–Z).
+SORT_COLUMNS = {
+    "date": ("-timestamp", "timestamp"),
+    "description": ("description", "-description"),
+    "category": ("category", "-category"),
+    "amount": ("-amount", "amount"),
+}
 FILTER_PARAMS = ["start", "end", "categories", "min_amount", "max_amount", "q"]
 # Spinners appear only when an update takes longer than this: a fast one would flash
 # them, and each view's spinner is a round of browser patches that delays the data.
@@ -190,11 +200,12 @@ class DashboardStore(param.Parameterized):
         return result
 
     def sort_by(self, column: str) -> None:
-        """A click on a column's header: by that column, newest/largest first, then reversed."""
+        """A click on a column's header: by that column (newest, largest or A–Z first), then
+        reversed."""
         if column not in SORT_COLUMNS:
             return
-        descending, ascending = SORT_COLUMNS[column]
-        self.sort = ascending if self.sort == descending else descending
+        first, second = SORT_COLUMNS[column]
+        self.sort = second if self.sort == first else first
 
     # -- the URL and the session ----------------------------------------------------------
 

@@ -583,6 +583,39 @@ def test_sort_by_header_goes_to_the_first_page_and_shows_the_direction(new_page,
     expect(page.locator("table.tx")).to_have_attribute("data-sort", "-timestamp")
 
 
+def test_description_and_category_headers_sort_like_date_and_amount(new_page, stack):
+    page = new_page()
+    login(page, stack, "ana")
+    start, end = default_range(stack.today)
+    params = [("start", start.isoformat()), ("end", end.isoformat())]
+    table = page.locator("table.tx")
+    headers = {name: page.locator(f"table.tx th.{name}") for name in ("description", "category")}
+    expect(headers["description"]).to_have_attribute("aria-sort", "none")
+    expect(headers["description"]).to_have_text("Description")
+    page.locator(".pager-next button").click()
+    expect(page.locator(".pager-info")).to_contain_text("page 2 of")
+
+    for column, title in (("description", "Description"), ("category", "Category")):
+        for sort, arrow, state in ((column, "▲", "ascending"), (f"-{column}", "▼", "descending")):
+            headers[column].locator("button").click()
+            expect(table).to_have_attribute("data-sort", sort)
+            expect(page.locator(".pager-info")).to_contain_text("1–25 of")
+            expect(headers[column]).to_have_text(f"{title} {arrow}")
+            expect(headers[column]).to_have_attribute("aria-sort", state)
+            rows, _ = transactions_for(stack, "ana", params, sort=sort, limit=25)
+            texts = [(row[column] or "").lower() for row in rows if row[column] is not None]
+            assert texts == sorted(texts, reverse=sort.startswith("-"))
+            shown = table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.id)")
+            assert shown == [str(row["id"]) for row in rows]
+            assert parse_qs(urlparse(page.url).query)["sort"] == [sort]
+    # The last order (Z–A) starts with the user's last category, whatever its case.
+    with stack.api("ana") as client:
+        names = [row["category"] for row in client.get("/categories").json()]
+    assert rows[0]["category"].lower() == max(name.lower() for name in names)
+    expect(headers["description"]).to_have_attribute("aria-sort", "none")
+    expect(page.locator("table.tx th.when")).to_have_text("Date")
+
+
 DONUT_BOX = """() => {
   function find(view) {
     if (view.model && view.model.name === 'category-figure') return view

@@ -543,5 +543,13 @@ def test_a_header_click_orders_by_its_column_then_reverses():
     assert store.sort == "-timestamp"
     store.sort_by("date")
     assert store.sort == "timestamp"
-    store.sort_by("description")  # the API cannot order by it: nothing changes
-    assert store.sort == "timestamp"
+    store.sort_by("description")  # text starts with A–Z
+    assert store.sort == "description"
+    store.sort_by("description")
+    assert store.sort == "-description"
+    store.sort_by("category")
+    assert store.sort == "category"
+    store.sort_by("category")
+    assert store.sort == "-category"
+    store.sort_by("merchant")  # no such column: nothing changes
+    assert store.sort == "-category"

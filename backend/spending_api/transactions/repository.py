@@ -21,13 +21,30 @@ from spending_api.db import run_postgresql_async
 from spending_api.models import Transaction
 from spending_api.transactions.filters import TransactionFilters
 
-SortKey = Literal["timestamp", "-timestamp", "amount", "-amount"]
+SortKey = Literal[
+    "timestamp",
+    "-timestamp",
+    "amount",
+    "-amount",
+    "description",
+    "-description",
+    "category",
+    "-category",
+]
 
+# Text sorts ignore case and compare code points (COLLATE "C"), so the order does not
+# depend on the server's locale; rows without a description come last either way. Ties
+# fall back to newest first, then id, so paging is deterministic.
+_NEWEST_FIRST = '"timestamp" DESC, id DESC'
 _SORT = {
     "timestamp": '"timestamp" ASC, id ASC',
-    "-timestamp": '"timestamp" DESC, id DESC',
+    "-timestamp": _NEWEST_FIRST,
     "amount": "amount ASC, id ASC",
     "-amount": "amount DESC, id DESC",
+    "description": f'lower(description) COLLATE "C" ASC NULLS LAST, {_NEWEST_FIRST}',
+    "-description": f'lower(description) COLLATE "C" DESC NULLS LAST, {_NEWEST_FIRST}',
+    "category": f'lower(category) COLLATE "C" ASC, {_NEWEST_FIRST}',
+    "-category": f'lower(category) COLLATE "C" DESC, {_NEWEST_FIRST}',
 }
 _LISTED = 'id, amount, category, "timestamp", description'
 

@@ -31,12 +31,12 @@ def amount_html(amount) -> str:
 def header_html(column: str, title: str, sort: str) -> str:
     """A sortable column's header: a button (PageBridge reports its clicks), the direction
     shown as ▼/▲ and as aria-sort when the table is ordered by that column."""
-    descending, ascending = SORT_COLUMNS[column]
-    arrow, state = {descending: (" ▼", "descending"), ascending: (" ▲", "ascending")}.get(
-        sort, ("", "none")
-    )
+    arrow, state = ("", "none")
+    if sort in SORT_COLUMNS[column]:
+        arrow, state = (" ▼", "descending") if sort.startswith("-") else (" ▲", "ascending")
+    css_class = {"date": "when"}.get(column, column)
     return (
-        f"<th class='{'when' if column == 'date' else 'amount'}' aria-sort='{state}'>"
+        f"<th class='{css_class}' aria-sort='{state}'>"
         f"<button type='button' class='sort' data-sort-column='{column}'>{title}{arrow}</button>"
         "</th>"
     )
@@ -61,8 +61,9 @@ def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str 
         )
     return (
         f"<table class='tx' data-total='{page.total}' data-sort='{sort}'><thead><tr>"
-        f"{header_html('date', 'Date', sort)}<th>Description</th><th>Category</th>"
-        f"{header_html('amount', 'Amount', sort)}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        f"{header_html('date', 'Date', sort)}{header_html('description', 'Description', sort)}"
+        f"{header_html('category', 'Category', sort)}{header_html('amount', 'Amount', sort)}"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody>"
         "</table>"
     )
 
