@@ -7,3 +7,7 @@ INVALID_TOKEN = "Could not validate credentials"
 DATABASE_UNAVAILABLE = "Database unavailable"
 TRANSACTION_NOT_FOUND = "Transaction not found"
 UPLOAD_TOO_LARGE = "Upload too large"
+BAD_MAPPING = (
+    "mapping must be a JSON object of role -> header text or 0-based column index "
+    '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
+)
