@@ -8,7 +8,8 @@ sign is spending); then the rows are read once more and yielded one by one.
 import csv
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
@@ -20,6 +21,7 @@ from spending_api.ingest.amounts import (
     currency_of,
     direction_of,
     parse_amount,
+    plain_matcher,
 )
 from spending_api.ingest.dates import (
     DateEvidence,
@@ -56,6 +58,7 @@ SIGN_MAJORITY = 2 / 3
 # Words vote on the sign from a sample; a running balance and a D/C column from all rows.
 TEXT_VOTE_ROWS = 2000
 SCAN_SAMPLE_ROWS = 100_000
+OWN_FORMAT_SAMPLE_ROWS = 1000
 
 _MONEY_IN_TEXT = re.compile(
     r"\b(?:received|recu|recibid[ao]|recebid[ao]|ricevut[ao]|ontvangen|gutschrift|deposit"
@@ -76,6 +79,11 @@ SUMMARY_ROW = re.compile(r"^(?:total|totals|totaal|summe|gesamt|totale|subtotal)
 _NOT_A_TRANSACTION = re.compile(f"(?:{BALANCE_ROW.pattern})|(?:{SUMMARY_ROW.pattern})")
 PENDING_STATUS = {"pending", "vorgemerkt", "umsatz vorgemerkt", "en attente", "pendiente"}
 PENDING_STATUS |= {"pendente", "in behandeling", "in sospeso", "not booked", "authorised"}
+
+
+@lru_cache(maxsize=8192)  # a large file repeats few distinct descriptions
+def _is_balance_or_summary(text: str) -> bool:
+    return _NOT_A_TRANSACTION.match(fold(text)) is not None
 
 
 def _is_own_format(layout: Layout) -> bool:
@@ -158,6 +166,8 @@ class _Reader:
         self.descriptions = layout.indexes("description")
         self.notes = layout.indexes("notes")
         self.money = [i for i in (self.amount, self.debit, self.credit) if i is not None]
+        # Set once the decimal separator and sign are decided (no direction column to ask).
+        self.plain: Callable[[str], object] | None = None
 
     # -- evidence ---------------------------------------------------------------------
 
@@ -198,7 +208,7 @@ class _Reader:
     # -- rows -------------------------------------------------------------------------
 
     def _pad(self, row: list[str]) -> list[str] | None:
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():  # one C call instead of a strip per cell
             return None
         if len(row) < self.layout.width:
             row = row + [""] * (self.layout.width - len(row))
@@ -207,7 +217,12 @@ class _Reader:
     def _pending(self, row: list[str]) -> bool:
         if self.status is not None and fold(row[self.status].strip()) in PENDING_STATUS:
             return True
-        return self.date is not None and is_pending_word(row[self.date])
+        # A date cell starts with a digit: only a word can be 'Pending'.
+        return (
+            self.date is not None
+            and row[self.date][:1].isalpha()
+            and is_pending_word(row[self.date])
+        )
 
     def problem(self, line: int, index: int | None, value: str, reason: str) -> None:
         self.problem_count += 1
@@ -220,14 +235,20 @@ class _Reader:
         found = []
         for index in indexes:
             value = row[index].strip()
-            if value.startswith("'"):
-                value = restore(value)
-            if value and value not in found:
-                found.append(value)
+            if value:
+                if value[0] == "'":
+                    value = restore(value)
+                if value and value not in found:
+                    found.append(value)
         return found
 
     def _money(self, row: list[str], line: int) -> tuple[Decimal | None, str]:
         """(amount, money cells as written): positive is money out; None after a problem."""
+        if self.plain is not None:
+            raw = row[self.amount].strip()
+            if self.plain(raw):  # '-12.34': most rows of most files, no parser needed
+                value = Decimal(raw if self.decimal == "." else raw.replace(",", "."))
+                return (-value if self.negate else value), raw
         if self.amount is not None:
             raw = row[self.amount].strip()
             if not raw:
@@ -276,11 +297,10 @@ class _Reader:
             self.skips.add(line, "pending transaction")
             return None
         raw_date = row[self.date].strip()
-        money_cells = [row[i].strip() for i in self.money if row[i].strip()]
         payee = self._text(row, self.payees)
         described = self._text(row, self.descriptions)
         noted = self._text(row, self.notes)
-        if not raw_date and not money_cells and (payee or described or noted):
+        if not raw_date and not self._money_cells(row) and (payee or described or noted):
             return " ".join(dict.fromkeys(payee + described + noted))
         try:
             timestamp, has_time = self.date_format.parse(raw_date)
@@ -294,7 +314,7 @@ class _Reader:
             if SUMMARY_ROW.match(fold(raw_date)) or BALANCE_ROW.match(fold(raw_date)):
                 self.skips.add(line, f"balance or summary row: {raw_date[:80]!r}")
                 return None
-            if not money_cells:
+            if not self._money_cells(row):
                 shown = next((cell.strip() for cell in row if cell.strip()), "")[:80]
                 self.skips.add(line, f"not a transaction (notice or summary line): {shown!r}")
                 return None
@@ -310,7 +330,7 @@ class _Reader:
         bank_type = row[self.type].strip() if self.type is not None else ""
         chosen = (payee or described or noted or [bank_type])[0]
         rest = [text for text in described + noted if text != chosen]
-        if chosen[:1].isalpha() and _NOT_A_TRANSACTION.match(fold(chosen)):
+        if chosen[:1].isalpha() and _is_balance_or_summary(chosen):
             self.skips.add(line, f"balance or summary row: {chosen[:80]!r}")
             return None
         if amount == 0:
@@ -352,6 +372,9 @@ class _Reader:
             external_id=external_id or None,
             kind_hint=hint,
         )
+
+    def _money_cells(self, row: list[str]) -> list[str]:
+        return [row[i].strip() for i in self.money if row[i].strip()]
 
     def _text_problems(self, row: list[str], line: int, category: str, chosen: str) -> None:
         text_columns = self.payees + self.descriptions + self.notes
@@ -446,6 +469,8 @@ def read_csv(
     evidence = _Evidence()
     rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
     for count, row in enumerate(rows, start=1):
+        if reader.own_format and count > OWN_FORMAT_SAMPLE_ROWS and evidence.dates.settled:
+            break  # its sign and decimal point are fixed: only the dates needed a look
         if count > SCAN_SAMPLE_ROWS:
             # Separators and signs are settled by a large sample; only a day/month order
             # that no value has settled yet needs the rest of the date column.
@@ -467,6 +492,8 @@ def read_csv(
             undecided.append(unsure)
     reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     reader.negate, sign_name, unsure = _sign(evidence, reader, options)
+    if reader.amount is not None and reader.direction is None:
+        reader.plain = plain_matcher(reader.decimal)
     if unsure:
         undecided.append(unsure)
     detection = Detection(

@@ -115,7 +115,7 @@ def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -
     return result.rowcount > 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs a setattr per field per row
 class NewTransaction:
     """One parsed row on its way in; `line_no` orders identical rows. `external_id` is the
     bank's own id for the row (the duplicate key when given); `kind_hint` ('income',
