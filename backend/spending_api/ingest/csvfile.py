@@ -353,6 +353,7 @@ class _Reader:
         currency = currency or self.layout.currency or None
         notes = " | ".join(rest) or None
         external_id = row[self.id].strip() if self.id is not None else ""
+        # An amount cell written with two decimals ('12.30') is already in cents.
         hint = kind_hint(
             category=category or None,
             bank_type=bank_type or None,
@@ -363,7 +364,7 @@ class _Reader:
             line=line,
             timestamp=timestamp,
             has_time=has_time,
-            amount=amount.quantize(CENT),
+            amount=amount if self.plain and written[-3:-2] == "." else amount.quantize(CENT),
             description=chosen,
             notes=notes,
             bank_category=category or None,

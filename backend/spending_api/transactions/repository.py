@@ -144,13 +144,18 @@ class InsertCounts:
 EXTERNAL_KEY_PREFIX = "id:"
 
 
+@lru_cache(maxsize=65536)  # a large file repeats few distinct descriptions
+def _comparable(description: str) -> str:
+    return " ".join(description.split()).casefold()
+
+
 def dedup_base(row: NewTransaction) -> str:
     """What makes two rows the same purchase: the bank's id for it when the file gives
     one, else when, how much, and for what."""
     if row.external_id:
         digest = hashlib.md5(row.external_id.encode(), usedforsecurity=False).hexdigest()
         return EXTERNAL_KEY_PREFIX + digest
-    description = " ".join((row.description or "").split()).casefold()
+    description = _comparable(row.description or "")
     fingerprint = f"{row.timestamp.isoformat()}|{row.amount}|{description}"
     return hashlib.md5(fingerprint.encode(), usedforsecurity=False).hexdigest()
 
