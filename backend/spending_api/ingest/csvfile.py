@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from operator import itemgetter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
@@ -59,6 +60,7 @@ SIGN_MAJORITY = 2 / 3
 TEXT_VOTE_ROWS = 2000
 SCAN_SAMPLE_ROWS = 100_000
 OWN_FORMAT_SAMPLE_ROWS = 1000
+TEXT_CACHE_SIZE = 50_000
 
 _MONEY_IN_TEXT = re.compile(
     r"\b(?:received|recu|recibid[ao]|recebid[ao]|ricevut[ao]|ontvangen|gutschrift|deposit"
@@ -136,6 +138,20 @@ class _Evidence:
     rows: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """A row's text cells read: the description chosen, notes, category and type, whether
+    it is a balance or summary line, or invalid, and its text as a continuation line."""
+
+    chosen: str
+    notes: str | None
+    category: str
+    bank_type: str
+    summary: bool
+    invalid: bool
+    continuation: str | None
+
+
 class _Reader:
     """Turns the file's records into ParsedRow values; collects problems and skips."""
 
@@ -166,6 +182,12 @@ class _Reader:
         self.descriptions = layout.indexes("description")
         self.notes = layout.indexes("notes")
         self.money = [i for i in (self.amount, self.debit, self.credit) if i is not None]
+        text_columns = [*self.payees, *self.descriptions, *self.notes]
+        text_columns += [i for i in (self.category, self.type) if i is not None]
+        self.text_key: Callable[[list[str]], object] = (
+            itemgetter(*text_columns) if text_columns else lambda row: None
+        )
+        self.text_cache: dict[object, _Texts] = {}
         # Set once the decimal separator and sign are decided (no direction column to ask).
         self.plain: Callable[[str], object] | None = None
 
@@ -297,11 +319,9 @@ class _Reader:
             self.skips.add(line, "pending transaction")
             return None
         raw_date = row[self.date].strip()
-        payee = self._text(row, self.payees)
-        described = self._text(row, self.descriptions)
-        noted = self._text(row, self.notes)
-        if not raw_date and not self._money_cells(row) and (payee or described or noted):
-            return " ".join(dict.fromkeys(payee + described + noted))
+        texts = self._texts(row)
+        if not raw_date and texts.continuation is not None and not self._money_cells(row):
+            return texts.continuation
         try:
             timestamp, has_time = self.date_format.parse(raw_date)
             if self.time is not None and row[self.time].strip():
@@ -327,39 +347,29 @@ class _Reader:
         amount, written = self._money(row, line)
         if amount is None:
             return None
-        bank_type = row[self.type].strip() if self.type is not None else ""
-        chosen = (payee or described or noted or [bank_type])[0]
-        rest = [text for text in described + noted if text != chosen]
-        if chosen[:1].isalpha() and _is_balance_or_summary(chosen):
+        chosen, category, bank_type = texts.chosen, texts.category, texts.bank_type
+        if texts.summary:
             self.skips.add(line, f"balance or summary row: {chosen[:80]!r}")
             return None
         if amount == 0:
             self.skips.add(line, f"zero amount ({written})")
             return None
-        category = row[self.category].strip() if self.category is not None else ""
-        if category.startswith("'"):
-            category = restore(category)
-        if (
-            len(category) > MAX_CATEGORY_LENGTH
-            or len(chosen) > MAX_DESCRIPTION_LENGTH
-            or "\x00" in category
-            or "\x00" in chosen
-        ):
+        if texts.invalid:
             self._text_problems(row, line, category, chosen)
             return None
         currency = row[self.currency].strip().upper() if self.currency is not None else ""
         if not currency and not self.layout.currency and not written.isascii():
             currency = currency_of(written)  # '£1.50', '€ 3,00'
         currency = currency or self.layout.currency or None
-        notes = " | ".join(rest) or None
+        notes = texts.notes
         external_id = row[self.id].strip() if self.id is not None else ""
-        # An amount cell written with two decimals ('12.30') is already in cents.
         hint = kind_hint(
             category=category or None,
             bank_type=bank_type or None,
             texts=(chosen, notes),
             money_in=amount < 0,
         )  # cached: a large file asks about few distinct texts
+        # An amount cell written with two decimals ('12.30') is already in cents.
         return ParsedRow(
             line=line,
             timestamp=timestamp,
@@ -372,6 +382,42 @@ class _Reader:
             currency=currency,
             external_id=external_id or None,
             kind_hint=hint,
+        )
+
+    def _texts(self, row: list[str]) -> _Texts:
+        """What the row's text cells say, from a cache: a large file repeats few texts."""
+        key = self.text_key(row)
+        found = self.text_cache.get(key)
+        if found is None:
+            if len(self.text_cache) >= TEXT_CACHE_SIZE:
+                self.text_cache.clear()
+            found = self.text_cache[key] = self._read_texts(row)
+        return found
+
+    def _read_texts(self, row: list[str]) -> _Texts:
+        payee = self._text(row, self.payees)
+        described = self._text(row, self.descriptions)
+        noted = self._text(row, self.notes)
+        bank_type = row[self.type].strip() if self.type is not None else ""
+        chosen = (payee or described or noted or [bank_type])[0]
+        rest = [text for text in described + noted if text != chosen]
+        category = row[self.category].strip() if self.category is not None else ""
+        if category.startswith("'"):
+            category = restore(category)
+        any_text = payee or described or noted
+        return _Texts(
+            chosen=chosen,
+            notes=" | ".join(rest) or None,
+            category=category,
+            bank_type=bank_type,
+            summary=bool(chosen[:1].isalpha() and _is_balance_or_summary(chosen)),
+            invalid=(
+                len(category) > MAX_CATEGORY_LENGTH
+                or len(chosen) > MAX_DESCRIPTION_LENGTH
+                or "\x00" in category
+                or "\x00" in chosen
+            ),
+            continuation=" ".join(dict.fromkeys(payee + described + noted)) if any_text else None,
         )
 
     def _money_cells(self, row: list[str]) -> list[str]:
