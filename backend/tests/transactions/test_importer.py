@@ -517,3 +517,28 @@ def test_cli_import_reports_row_errors(tmp_path, settings, make_user, stored, mo
     assert status == 1
     assert "line 3, date '2025-02-30'" in capsys.readouterr().err
     assert stored(user) == []
+
+
+def test_cli_import_takes_the_mapping_and_header_options(
+    tmp_path, settings, make_user, stored, monkeypatch, capsys
+):
+    user = make_user()
+    headerless = tmp_path / "card.csv"
+    headerless.write_text("2025-02-03,GROCERY STORE,54.20\n2025-02-05,COFFEE BAR,0.00\n")
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    mapping = '{"date": 0, "description": 1, "amount": 2}'
+
+    unconfirmed = cli.main(["import-csv", user.username, str(headerless)])
+    refused_mapping = cli.main(["import-csv", user.username, str(headerless), "--mapping", "[0]"])
+    status = cli.main(
+        ["import-csv", user.username, str(headerless), "--mapping", mapping, "--no-has-header"]
+    )
+    captured = capsys.readouterr()
+
+    assert (unconfirmed, refused_mapping, status) == (1, 1, 0)
+    assert "mapping must be a JSON object" in captured.err
+    assert "1 inserted, 0 skipped" in captured.out
+    assert "line 2 left out: zero amount (0.00)" in captured.out
+    assert stored(user) == [
+        (datetime(2025, 2, 3), Decimal("54.20"), "Uncategorized", "GROCERY STORE")
+    ]
