@@ -99,7 +99,12 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_import_csv(args: argparse.Namespace) -> None:
-    from spending_api.transactions.importer import ImportFailed, ImportOptions, import_csv
+    from spending_api.transactions.importer import (
+        ImportFailed,
+        ImportOptions,
+        import_csv,
+        mapping_from_json,
+    )
 
     path = Path(args.file)
     if not path.is_file():
@@ -110,10 +115,26 @@ def cmd_import_csv(args: argparse.Namespace) -> None:
             user = users.get_user_by_username(session, username=args.username)
             if user is None:
                 raise CommandError(f"No user named {args.username!r}.")
-            options = ImportOptions(date_format=args.date_format, amount_sign=args.amount_sign)
+            try:
+                mapping = mapping_from_json(args.mapping)
+            except ImportFailed as failed:
+                raise CommandError(failed.describe()) from None
+            options = ImportOptions(
+                mapping=mapping,
+                has_header=args.has_header,
+                date_format=args.date_format,
+                amount_sign=args.amount_sign,
+                encoding=args.encoding,
+            )
             with path.open("rb") as stream:
                 try:
-                    result = import_csv(session, user_id=user.id, stream=stream, options=options)
+                    result = import_csv(
+                        session,
+                        user_id=user.id,
+                        stream=stream,
+                        options=options,
+                        filename=path.name,
+                    )
                 except ImportFailed as failed:
                     raise CommandError(failed.describe()) from None
             session.commit()
@@ -121,6 +142,8 @@ def cmd_import_csv(args: argparse.Namespace) -> None:
                 f"Imported {path.name}: {result.inserted} inserted, "
                 f"{result.skipped_duplicates} skipped as duplicates."
             )
+            for skipped in result.skipped_rows:
+                _out(f"  line {skipped.line} left out: {skipped.reason}")
     finally:
         database.dispose()
 
@@ -181,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.set_defaults(handler=cmd_seed_demo)
 
-    importer = commands.add_parser("import-csv", help="import a bank CSV export")
+    importer = commands.add_parser(
+        "import-csv", help="import a bank export (CSV, OFX, QIF, CAMT.053)"
+    )
     importer.add_argument("username")
     importer.add_argument("file")
     importer.add_argument("--date-format", default=None, help="e.g. %%d/%%m/%%Y")
@@ -191,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="how the file writes money spent (default: detected from the file)",
     )
+    importer.add_argument(
+        "--mapping", default=None, help='JSON role -> column, e.g. \'{"date": 0, "amount": 2}\''
+    )
+    importer.add_argument(
+        "--has-header",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether the file has a header row (default: detected)",
+    )
+    importer.add_argument("--encoding", default=None, help="e.g. cp1252 (default: detected)")
     importer.set_defaults(handler=cmd_import_csv)
 
     legacy = commands.add_parser(

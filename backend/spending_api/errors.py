@@ -9,3 +9,7 @@ TRANSACTION_NOT_FOUND = "Transaction not found"
 UPLOAD_TOO_LARGE = "Upload too large"
 INCORRECT_CURRENT_PASSWORD = "The current password is incorrect"
 SESSION_TOO_OLD = "The session is too old to refresh; log in again"
+BAD_MAPPING = (
+    "mapping must be a JSON object of role -> header text or 0-based column index "
+    '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
+)

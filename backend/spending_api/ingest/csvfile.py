@@ -8,7 +8,9 @@ sign is spending); then the rows are read once more and yielded one by one.
 import csv
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from operator import itemgetter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
@@ -20,6 +22,7 @@ from spending_api.ingest.amounts import (
     currency_of,
     direction_of,
     parse_amount,
+    plain_matcher,
 )
 from spending_api.ingest.dates import (
     DateEvidence,
@@ -56,6 +59,8 @@ SIGN_MAJORITY = 2 / 3
 # Words vote on the sign from a sample; a running balance and a D/C column from all rows.
 TEXT_VOTE_ROWS = 2000
 SCAN_SAMPLE_ROWS = 100_000
+OWN_FORMAT_SAMPLE_ROWS = 1000
+TEXT_CACHE_SIZE = 50_000
 
 _MONEY_IN_TEXT = re.compile(
     r"\b(?:received|recu|recibid[ao]|recebid[ao]|ricevut[ao]|ontvangen|gutschrift|deposit"
@@ -76,6 +81,11 @@ SUMMARY_ROW = re.compile(r"^(?:total|totals|totaal|summe|gesamt|totale|subtotal)
 _NOT_A_TRANSACTION = re.compile(f"(?:{BALANCE_ROW.pattern})|(?:{SUMMARY_ROW.pattern})")
 PENDING_STATUS = {"pending", "vorgemerkt", "umsatz vorgemerkt", "en attente", "pendiente"}
 PENDING_STATUS |= {"pendente", "in behandeling", "in sospeso", "not booked", "authorised"}
+
+
+@lru_cache(maxsize=8192)  # a large file repeats few distinct descriptions
+def _is_balance_or_summary(text: str) -> bool:
+    return _NOT_A_TRANSACTION.match(fold(text)) is not None
 
 
 def _is_own_format(layout: Layout) -> bool:
@@ -128,6 +138,20 @@ class _Evidence:
     rows: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """A row's text cells read: the description chosen, notes, category and type, whether
+    it is a balance or summary line, or invalid, and its text as a continuation line."""
+
+    chosen: str
+    notes: str | None
+    category: str
+    bank_type: str
+    summary: bool
+    invalid: bool
+    continuation: str | None
+
+
 class _Reader:
     """Turns the file's records into ParsedRow values; collects problems and skips."""
 
@@ -158,6 +182,14 @@ class _Reader:
         self.descriptions = layout.indexes("description")
         self.notes = layout.indexes("notes")
         self.money = [i for i in (self.amount, self.debit, self.credit) if i is not None]
+        text_columns = [*self.payees, *self.descriptions, *self.notes]
+        text_columns += [i for i in (self.category, self.type) if i is not None]
+        self.text_key: Callable[[list[str]], object] = (
+            itemgetter(*text_columns) if text_columns else lambda row: None
+        )
+        self.text_cache: dict[object, _Texts] = {}
+        # Set once the decimal separator and sign are decided (no direction column to ask).
+        self.plain: Callable[[str], object] | None = None
 
     # -- evidence ---------------------------------------------------------------------
 
@@ -198,7 +230,7 @@ class _Reader:
     # -- rows -------------------------------------------------------------------------
 
     def _pad(self, row: list[str]) -> list[str] | None:
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():  # one C call instead of a strip per cell
             return None
         if len(row) < self.layout.width:
             row = row + [""] * (self.layout.width - len(row))
@@ -207,7 +239,12 @@ class _Reader:
     def _pending(self, row: list[str]) -> bool:
         if self.status is not None and fold(row[self.status].strip()) in PENDING_STATUS:
             return True
-        return self.date is not None and is_pending_word(row[self.date])
+        # A date cell starts with a digit: only a word can be 'Pending'.
+        return (
+            self.date is not None
+            and row[self.date][:1].isalpha()
+            and is_pending_word(row[self.date])
+        )
 
     def problem(self, line: int, index: int | None, value: str, reason: str) -> None:
         self.problem_count += 1
@@ -220,14 +257,20 @@ class _Reader:
         found = []
         for index in indexes:
             value = row[index].strip()
-            if value.startswith("'"):
-                value = restore(value)
-            if value and value not in found:
-                found.append(value)
+            if value:
+                if value[0] == "'":
+                    value = restore(value)
+                if value and value not in found:
+                    found.append(value)
         return found
 
     def _money(self, row: list[str], line: int) -> tuple[Decimal | None, str]:
         """(amount, money cells as written): positive is money out; None after a problem."""
+        if self.plain is not None:
+            raw = row[self.amount].strip()
+            if self.plain(raw):  # '-12.34': most rows of most files, no parser needed
+                value = Decimal(raw if self.decimal == "." else raw.replace(",", "."))
+                return (-value if self.negate else value), raw
         if self.amount is not None:
             raw = row[self.amount].strip()
             if not raw:
@@ -276,12 +319,9 @@ class _Reader:
             self.skips.add(line, "pending transaction")
             return None
         raw_date = row[self.date].strip()
-        money_cells = [row[i].strip() for i in self.money if row[i].strip()]
-        payee = self._text(row, self.payees)
-        described = self._text(row, self.descriptions)
-        noted = self._text(row, self.notes)
-        if not raw_date and not money_cells and (payee or described or noted):
-            return " ".join(dict.fromkeys(payee + described + noted))
+        texts = self._texts(row)
+        if not raw_date and texts.continuation is not None and not self._money_cells(row):
+            return texts.continuation
         try:
             timestamp, has_time = self.date_format.parse(raw_date)
             if self.time is not None and row[self.time].strip():
@@ -294,7 +334,7 @@ class _Reader:
             if SUMMARY_ROW.match(fold(raw_date)) or BALANCE_ROW.match(fold(raw_date)):
                 self.skips.add(line, f"balance or summary row: {raw_date[:80]!r}")
                 return None
-            if not money_cells:
+            if not self._money_cells(row):
                 shown = next((cell.strip() for cell in row if cell.strip()), "")[:80]
                 self.skips.add(line, f"not a transaction (notice or summary line): {shown!r}")
                 return None
@@ -307,31 +347,21 @@ class _Reader:
         amount, written = self._money(row, line)
         if amount is None:
             return None
-        bank_type = row[self.type].strip() if self.type is not None else ""
-        chosen = (payee or described or noted or [bank_type])[0]
-        rest = [text for text in described + noted if text != chosen]
-        if chosen[:1].isalpha() and _NOT_A_TRANSACTION.match(fold(chosen)):
+        chosen, category, bank_type = texts.chosen, texts.category, texts.bank_type
+        if texts.summary:
             self.skips.add(line, f"balance or summary row: {chosen[:80]!r}")
             return None
         if amount == 0:
             self.skips.add(line, f"zero amount ({written})")
             return None
-        category = row[self.category].strip() if self.category is not None else ""
-        if category.startswith("'"):
-            category = restore(category)
-        if (
-            len(category) > MAX_CATEGORY_LENGTH
-            or len(chosen) > MAX_DESCRIPTION_LENGTH
-            or "\x00" in category
-            or "\x00" in chosen
-        ):
+        if texts.invalid:
             self._text_problems(row, line, category, chosen)
             return None
         currency = row[self.currency].strip().upper() if self.currency is not None else ""
         if not currency and not self.layout.currency and not written.isascii():
             currency = currency_of(written)  # '£1.50', '€ 3,00'
         currency = currency or self.layout.currency or None
-        notes = " | ".join(rest) or None
+        notes = texts.notes
         external_id = row[self.id].strip() if self.id is not None else ""
         hint = kind_hint(
             category=category or None,
@@ -339,11 +369,12 @@ class _Reader:
             texts=(chosen, notes),
             money_in=amount < 0,
         )  # cached: a large file asks about few distinct texts
+        # An amount cell written with two decimals ('12.30') is already in cents.
         return ParsedRow(
             line=line,
             timestamp=timestamp,
             has_time=has_time,
-            amount=amount.quantize(CENT),
+            amount=amount if self.plain and written[-3:-2] == "." else amount.quantize(CENT),
             description=chosen,
             notes=notes,
             bank_category=category or None,
@@ -352,6 +383,45 @@ class _Reader:
             external_id=external_id or None,
             kind_hint=hint,
         )
+
+    def _texts(self, row: list[str]) -> _Texts:
+        """What the row's text cells say, from a cache: a large file repeats few texts."""
+        key = self.text_key(row)
+        found = self.text_cache.get(key)
+        if found is None:
+            if len(self.text_cache) >= TEXT_CACHE_SIZE:
+                self.text_cache.clear()
+            found = self.text_cache[key] = self._read_texts(row)
+        return found
+
+    def _read_texts(self, row: list[str]) -> _Texts:
+        payee = self._text(row, self.payees)
+        described = self._text(row, self.descriptions)
+        noted = self._text(row, self.notes)
+        bank_type = row[self.type].strip() if self.type is not None else ""
+        chosen = (payee or described or noted or [bank_type])[0]
+        rest = [text for text in described + noted if text != chosen]
+        category = row[self.category].strip() if self.category is not None else ""
+        if category.startswith("'"):
+            category = restore(category)
+        any_text = payee or described or noted
+        return _Texts(
+            chosen=chosen,
+            notes=" | ".join(rest) or None,
+            category=category,
+            bank_type=bank_type,
+            summary=bool(chosen[:1].isalpha() and _is_balance_or_summary(chosen)),
+            invalid=(
+                len(category) > MAX_CATEGORY_LENGTH
+                or len(chosen) > MAX_DESCRIPTION_LENGTH
+                or "\x00" in category
+                or "\x00" in chosen
+            ),
+            continuation=" ".join(dict.fromkeys(payee + described + noted)) if any_text else None,
+        )
+
+    def _money_cells(self, row: list[str]) -> list[str]:
+        return [row[i].strip() for i in self.money if row[i].strip()]
 
     def _text_problems(self, row: list[str], line: int, category: str, chosen: str) -> None:
         text_columns = self.payees + self.descriptions + self.notes
@@ -446,6 +516,8 @@ def read_csv(
     evidence = _Evidence()
     rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
     for count, row in enumerate(rows, start=1):
+        if reader.own_format and count > OWN_FORMAT_SAMPLE_ROWS and evidence.dates.settled:
+            break  # its sign and decimal point are fixed: only the dates needed a look
         if count > SCAN_SAMPLE_ROWS:
             # Separators and signs are settled by a large sample; only a day/month order
             # that no value has settled yet needs the rest of the date column.
@@ -467,6 +539,8 @@ def read_csv(
             undecided.append(unsure)
     reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     reader.negate, sign_name, unsure = _sign(evidence, reader, options)
+    if reader.amount is not None and reader.direction is None:
+        reader.plain = plain_matcher(reader.decimal)
     if unsure:
         undecided.append(unsure)
     detection = Detection(

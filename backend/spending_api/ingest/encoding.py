@@ -48,8 +48,9 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
     """The encoding of a file that starts with `head`."""
     if declared:
         try:
+            "a".encode(declared)  # refuses codecs that are not text encodings (base64, rot13)
             return codecs.lookup(declared).name
-        except LookupError:
+        except (LookupError, UnicodeError):
             raise ParseFailed(
                 f"Unknown encoding {declared!r}; give a name such as utf-8, utf-16 or cp1252."
             ) from None

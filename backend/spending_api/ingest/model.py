@@ -161,7 +161,7 @@ class ParsedFile:
         return self._skips.count
 
     def rows(self) -> Iterator[ParsedRow]:
-        yield from self._rows
+        return self._rows  # the reader's own generator: no extra layer per row
 
     def require_decided(self) -> None:
         """Refuse a file whose reading rests on a guess the user has not confirmed."""

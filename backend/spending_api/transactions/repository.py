@@ -132,15 +132,20 @@ def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -
     return result.rowcount > 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs a setattr per field per row
 class NewTransaction:
-    """One parsed row on its way in; `line_no` orders identical rows."""
+    """One parsed row on its way in; `line_no` orders identical rows. `external_id` is the
+    bank's own id for the row (the duplicate key when given); `kind_hint` ('income',
+    'transfer', 'card_payment') is what the file said about the row's kind, not stored
+    until transactions have kinds."""
 
     timestamp: datetime
     amount: Decimal
     category: str
     description: str | None
     line_no: int
+    external_id: str | None = None
+    kind_hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,9 +158,21 @@ class InsertCounts:
         return self.total - self.inserted
 
 
+EXTERNAL_KEY_PREFIX = "id:"
+
+
+@lru_cache(maxsize=65536)  # a large file repeats few distinct descriptions
+def _comparable(description: str) -> str:
+    return " ".join(description.split()).casefold()
+
+
 def dedup_base(row: NewTransaction) -> str:
-    """What makes two rows the same purchase: when, how much, and for what."""
-    description = " ".join((row.description or "").split()).casefold()
+    """What makes two rows the same purchase: the bank's id for it when the file gives
+    one, else when, how much, and for what."""
+    if row.external_id:
+        digest = hashlib.md5(row.external_id.encode(), usedforsecurity=False).hexdigest()
+        return EXTERNAL_KEY_PREFIX + digest
+    description = _comparable(row.description or "")
     fingerprint = f"{row.timestamp.isoformat()}|{row.amount}|{description}"
     return hashlib.md5(fingerprint.encode(), usedforsecurity=False).hexdigest()
 
@@ -164,14 +181,17 @@ _STAGING_COLUMNS = "line_no, ts, amount, category, description, key_base"
 
 # The n-th identical row of a file gets key "<fingerprint>:<n>", so a re-import
 # of the same rows collides with what is stored, while two identical purchases
-# within one file stay two. Rows go in (key_base, line_no) order: the order the
-# window already sorted them in (no second sort), and a fixed order of the keys,
-# so concurrent imports of overlapping files take their locks in the same order.
+# within one file stay two. A row with the bank's id is keyed by that id alone: the
+# same id twice is the same transaction, in one file or across imports. Rows go in
+# (key_base, line_no) order: the order the window already sorted them in (no second
+# sort), and a fixed order of the keys, so concurrent imports of overlapping files
+# take their locks in the same order.
 _INSERT_FROM_STAGING = """
 INSERT INTO transactions (user_id, amount, category, "timestamp", description, dedup_key)
 SELECT :user_id, amount, category, ts, description,
-       key_base || ':' || CAST(row_number() OVER (
-           PARTITION BY key_base ORDER BY line_no) AS TEXT) AS dedup_key
+       CASE WHEN starts_with(key_base, 'id:') THEN key_base
+            ELSE key_base || ':' || CAST(row_number() OVER (
+                PARTITION BY key_base ORDER BY line_no) AS TEXT) END AS dedup_key
 FROM import_staging
 WHERE true
 ORDER BY key_base, line_no

@@ -1,10 +1,21 @@
-"""GET /transactions, GET /categories, DELETE /transactions/{id}, CSV import and export."""
+"""GET /transactions, GET /categories, DELETE /transactions/{id}, import (and its preview),
+export."""
 
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
@@ -24,16 +35,19 @@ from spending_api.limits import body_responses
 from spending_api.transactions import repository
 from spending_api.transactions.exporter import csv_chunks
 from spending_api.transactions.filters import FiltersDep, TransactionFilters
+from spending_api.ingest import ParseOptions
+from spending_api.ingest.model import ROLES, AmountSign
 from spending_api.transactions.importer import (
-    AmountSign,
     ImportFailed,
-    ImportOptions,
     import_csv,
+    mapping_from_json,
+    preview_import,
 )
 from spending_api.transactions.repository import SortKey
 from spending_api.transactions.schemas import (
     CategoryCount,
     ImportErrorOut,
+    ImportPreview,
     ImportResult,
     TransactionOut,
 )
@@ -145,11 +159,7 @@ def _too_large(limit: int) -> HTTPException:
     )
 
 
-def import_transactions(
-    settings: SettingsDep,
-    session: SessionDep,
-    user: CurrentUser,
-    file: UploadFile,
+def import_options(
     date_format: Annotated[
         str | None,
         Query(min_length=2, max_length=64, description="strftime pattern, e.g. %d/%m/%Y"),
@@ -158,31 +168,100 @@ def import_transactions(
         AmountSign | None,
         Query(description="How the file writes money spent (default: detected)"),
     ] = None,
-) -> ImportResult:
-    """Import a CSV bank export or the project's own format: all rows or none."""
-    if file.size is not None and file.size > settings.max_upload_bytes:
-        raise _too_large(settings.max_upload_bytes)
-    options = ImportOptions(date_format=date_format, amount_sign=amount_sign)
+    mapping: Annotated[
+        str | None,
+        Query(
+            max_length=4000,
+            description="JSON object role -> header text or 0-based column index, e.g. "
+            '{"date": "Booking date", "amount": 3}; roles: ' + ", ".join(ROLES),
+        ),
+    ] = None,
+    has_header: Annotated[
+        bool | None, Query(description="Whether the file has a header row (default: detected)")
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        Query(min_length=2, max_length=40, description="e.g. utf-8, cp1252 (default: detected)"),
+    ] = None,
+) -> ParseOptions:
+    """The import's options, shared by the import and its preview."""
     try:
-        result = import_csv(session, user_id=user.id, stream=file.file, options=options)
+        parsed_mapping = mapping_from_json(mapping)
+    except ImportFailed as failed:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
+    return ParseOptions(
+        mapping=parsed_mapping,
+        has_header=has_header,
+        date_format=date_format,
+        amount_sign=amount_sign,
+        encoding=encoding,
+    )
+
+
+ImportOptionsDep = Annotated[ParseOptions, Depends(import_options)]
+
+
+def _check_size(file: UploadFile, limit: int) -> None:
+    if file.size is not None and file.size > limit:
+        raise _too_large(limit)
+
+
+def import_transactions(
+    settings: SettingsDep,
+    session: SessionDep,
+    user: CurrentUser,
+    file: UploadFile,
+    options: ImportOptionsDep,
+) -> ImportResult:
+    """Import a bank export (CSV, OFX/QFX, QIF, CAMT.053) or the project's own format:
+    all rows or none; the answer lists the rows skipped on purpose."""
+    _check_size(file, settings.max_upload_bytes)
+    try:
+        result = import_csv(
+            session, user_id=user.id, stream=file.file, options=options, filename=file.filename
+        )
     except ImportFailed as failed:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
     session.commit()
     return result
 
 
+def preview_transactions_import(
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: UploadFile,
+    options: ImportOptionsDep,
+) -> ImportPreview:
+    """What importing the file would do, storing nothing: the detected format and
+    layout, the first 20 rows, the rows it would skip and the problems."""
+    _check_size(file, settings.max_upload_bytes)
+    try:
+        return preview_import(file.file, options=options, filename=file.filename)
+    except ImportFailed as failed:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
+
+
+_UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The multipart body cannot be parsed"},
+    **body_responses(None),
+    413: {"description": errors.UPLOAD_TOO_LARGE},
+    422: {"model": ImportErrorOut, "description": "The file, some rows or an option are invalid"},
+}
 router.add_api_route(
     "/transactions/import",
     import_transactions,
     methods=["POST"],
     response_model=ImportResult,
     route_class_override=UploadLimitRoute,
-    responses={
-        400: {"description": "The multipart body cannot be parsed"},
-        **body_responses(None),
-        413: {"description": errors.UPLOAD_TOO_LARGE},
-        422: {"model": ImportErrorOut, "description": "The file or some rows are invalid"},
-    },
+    responses=_UPLOAD_RESPONSES,
+)
+router.add_api_route(
+    "/transactions/import/preview",
+    preview_transactions_import,
+    methods=["POST"],
+    response_model=ImportPreview,
+    route_class_override=UploadLimitRoute,
+    responses=_UPLOAD_RESPONSES,
 )
 
 

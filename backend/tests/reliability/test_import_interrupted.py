@@ -90,7 +90,13 @@ def test_connection_killed_mid_copy(
     monkeypatch.setattr(importer, "insert_transactions", real_insert)
     again = _upload(client, auth_headers(user), _csv())
     assert again.status_code == 200, again.text
-    assert again.json() == {"inserted": ROWS, "skipped_duplicates": 0, "total_rows": ROWS}
+    assert again.json() == {
+        "inserted": ROWS,
+        "skipped_duplicates": 0,
+        "total_rows": ROWS,
+        "skipped_rows": [],
+        "skipped_row_count": 0,
+    }
     assert _stored(database, user.id) == (ROWS, ROWS)
 
 

@@ -31,6 +31,7 @@ DEDICATED = {
     ("POST", "/logout"),
     ("POST", "/refresh"),
     ("POST", "/me/password"),
+    ("POST", "/transactions/import/preview"),
 }
 
 
@@ -183,9 +184,42 @@ def test_import_of_another_users_rows_reveals_nothing(
         headers=auth_headers(bob),
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"inserted": 2, "skipped_duplicates": 0, "total_rows": 2}
+    assert response.json() == {
+        "inserted": 2,
+        "skipped_duplicates": 0,
+        "total_rows": 2,
+        "skipped_rows": [],
+        "skipped_row_count": 0,
+    }
     assert _ids_of(database, alice.id) == alices
     assert len(_ids_of(database, bob.id)) == 4
+
+
+def test_preview_of_another_users_rows_reveals_nothing_and_stores_nothing(
+    app, client, alice_and_bob, auth_headers, database
+):
+    """Bob previewing exactly Alice's rows gets the same answer whether or not Alice has
+    them, and nothing is stored for anyone."""
+    _require_route(app, "POST", "/transactions/import/preview")
+    alice, bob = alice_and_bob
+    alices, bobs = _ids_of(database, alice.id), _ids_of(database, bob.id)
+
+    def preview() -> tuple[int, bytes]:
+        response = client.post(
+            "/transactions/import/preview",
+            files={"file": ("alice.csv", io.BytesIO(_alice_rows_as_csv()), "text/csv")},
+            headers=auth_headers(bob),
+        )
+        return response.status_code, response.content
+
+    with_alices_data = preview()
+    assert (_ids_of(database, alice.id), _ids_of(database, bob.id)) == (alices, bobs)
+    _delete_all_of(database, alice.id)
+    without = preview()
+
+    assert with_alices_data[0] == 200, with_alices_data[1]
+    assert with_alices_data == without
+    assert _ids_of(database, bob.id) == bobs
 
 
 def test_import_ignores_a_user_id_column(app, client, alice_and_bob, auth_headers, database):

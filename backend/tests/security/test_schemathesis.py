@@ -66,8 +66,13 @@ def _operations() -> list:
 
 
 # A file's content is not described by the schema: a schema-valid upload may be a bad CSV,
-# and the 422 for it is documented. Every other check still applies to the import.
-EXCLUDED_CHECKS = {("POST", "/transactions/import"): [positive_data_acceptance]}
+# and the 422 for it is documented. Every other check still applies to the import and its
+# preview.
+# The same holds for the `mapping` option, a JSON text whose content the schema cannot say.
+EXCLUDED_CHECKS = {
+    ("POST", "/transactions/import"): [positive_data_acceptance],
+    ("POST", "/transactions/import/preview"): [positive_data_acceptance],
+}
 # The filter endpoints document 422 for rules OpenAPI cannot express (start <= end,
 # min_amount <= max_amount, no NUL characters, real calendar dates), so for them "valid by the
 # schema" does not imply accepted; every other check applies.
@@ -161,6 +166,20 @@ PRODUCERS = {
     ("POST", "/transactions/import", "401"): (_csv(GOOD_CSV), {}),
     ("POST", "/transactions/import", "413"): (_csv(GOOD_CSV * 3000), {"auth": True, "small": 1}),
     ("POST", "/transactions/import", "422"): (_csv("nothing,useful\n1,2\n"), {"auth": True}),
+    ("POST", "/transactions/import/preview", "200"): (_csv(GOOD_CSV), {"auth": True}),
+    ("POST", "/transactions/import/preview", "400"): (
+        {
+            "content": b"not a multipart body",
+            "headers": {"content-type": "multipart/form-data; boundary=cut"},
+        },
+        {"auth": True},
+    ),
+    ("POST", "/transactions/import/preview", "401"): (_csv(GOOD_CSV), {}),
+    ("POST", "/transactions/import/preview", "413"): (
+        _csv(GOOD_CSV * 3000),
+        {"auth": True, "small": 1},
+    ),
+    ("POST", "/transactions/import/preview", "422"): (_csv(""), {"auth": True}),
     ("GET", "/transactions/export", "200"): ({}, {"auth": True}),
     ("GET", "/transactions/export", "401"): ({}, {}),
     ("GET", "/transactions/export", "422"): ({"params": {"start": "nope"}}, {"auth": True}),

@@ -133,4 +133,6 @@ def test_reimporting_an_export_skips_every_row(client, owner, auth_headers, uplo
         "inserted": 0,
         "skipped_duplicates": len(ROWS),
         "total_rows": len(ROWS),
+        "skipped_rows": [],
+        "skipped_row_count": 0,
     }

@@ -136,6 +136,8 @@ def test_real_world_shapes_import_exactly(
         "inserted": len(expected),
         "skipped_duplicates": 0,
         "total_rows": len(expected),
+        "skipped_rows": [],
+        "skipped_row_count": 0,
     }
     assert sorted(stored(user), key=repr) == sorted(expected, key=repr)
     total = sum((row[1] for row in expected), Decimal(0))
@@ -149,8 +151,9 @@ def test_reimport_skips_everything_and_keeps_identical_rows(data_dir, make_user,
     first = upload(user, content).json()
     second = upload(user, content).json()
 
-    assert first == {"inserted": 14, "skipped_duplicates": 0, "total_rows": 14}
-    assert second == {"inserted": 0, "skipped_duplicates": 14, "total_rows": 14}
+    nothing_left_out = {"skipped_rows": [], "skipped_row_count": 0}
+    assert first == {"inserted": 14, "skipped_duplicates": 0, "total_rows": 14, **nothing_left_out}
+    assert second == {"inserted": 0, "skipped_duplicates": 14, "total_rows": 14, **nothing_left_out}
     coffees = [row for row in stored(user) if row[3] == "STARBUCKS STORE 05123"]
     assert len(coffees) == 2  # two identical purchases on one day are both kept
 
@@ -164,7 +167,13 @@ def test_overlapping_export_adds_only_new_rows(make_user, upload, stored):
     second = upload(user, (header + "".join(lines[3:])).encode()).json()
 
     assert first["inserted"] == 6
-    assert second == {"inserted": 4, "skipped_duplicates": 3, "total_rows": 7}
+    assert second == {
+        "inserted": 4,
+        "skipped_duplicates": 3,
+        "total_rows": 7,
+        "skipped_rows": [],
+        "skipped_row_count": 0,
+    }
     assert len(stored(user)) == 10
 
 
@@ -175,24 +184,21 @@ def _semicolon_file(*rows: str) -> bytes:
 BAD_FILES = {
     "empty": (b"", "empty"),
     "header only": (b"timestamp,amount,category,description\r\n", "no transactions"),
-    "wrong encoding": (
-        "date,amount,category,description\n2025-01-02,3.50,Café,Crème brûlée\n".encode("latin-1"),
-        "not UTF-8",
+    "declared encoding that does not fit": (
+        "date,amount,description\n2025-01-02,3.50,Crème brûlée\n".encode("latin-1"),
+        "not valid utf-8 text",
+        {"encoding": "utf-8"},
     ),
-    "utf-16": ("date,amount\n2025-01-02,3.50\n".encode("utf-16"), "UTF-16"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" * 20, "binary"),
     "missing amount column": (
         b"date,category,description\n2025-01-02,Food,Bakery\n",
-        "Missing required column",
+        "No header row with an amount column",
     ),
-    "missing date column": (b"amount,description\n3.50,Bakery\n", "Missing required column"),
+    "missing date column": (
+        b"amount,description\n3.50,Bakery\n",
+        "No header row with a date column",
+    ),
     "unrecognised dates": (b"date,amount\nyesterday,3.50\nlast week,4.00\n", "not recognised"),
-    "bad encoding after the first 64 KB": (
-        b"date,amount,description\n"
-        + b"2025-01-02,1.00,Bakery\n" * 4000
-        + "2025-01-03,2.00,Café\n".encode("latin-1"),
-        "not UTF-8",
-    ),
     "a field too large for CSV": (
         b"date,amount,description\n2025-01-02,1.00," + b"x" * 200_000 + b"\n",
         "not valid CSV",
@@ -202,16 +208,46 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("name", BAD_FILES)
 def test_bad_files_are_rejected_with_a_clear_message(name, make_user, upload, stored):
-    content, message = BAD_FILES[name]
+    content, message, *options = BAD_FILES[name]
     user = make_user()
 
-    response = upload(user, content)
+    response = upload(user, content, **(options[0] if options else {}))
 
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert message in detail["message"]
     assert set(detail) == {"message", "error_count", "errors"}
     assert stored(user) == []
+
+
+# Files the old importer refused as "not UTF-8", which banks in DE/NL/AT/BR write every day.
+OTHER_ENCODINGS = {
+    "latin-1": (
+        "date,amount,category,description\n2025-01-02,3.50,Café,Crème brûlée\n".encode("latin-1"),
+        [(datetime(2025, 1, 2), Decimal("3.50"), "Café", "Crème brûlée")],
+    ),
+    "utf-16": (
+        "date,amount\n2025-01-02,3.50\n".encode("utf-16"),
+        [(datetime(2025, 1, 2), Decimal("3.50"), "Uncategorized", None)],
+    ),
+    "cp1252 after the first 64 KB": (
+        b"date,amount,description\n"
+        + b"2025-01-02,1.00,Bakery\n" * 4000
+        + "2025-01-03,2.00,Café\n".encode("cp1252"),
+        [(datetime(2025, 1, 3), Decimal("2.00"), "Uncategorized", "Café")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", OTHER_ENCODINGS)
+def test_files_in_other_encodings_import_exactly(name, make_user, upload, stored):
+    content, last_rows = OTHER_ENCODINGS[name]
+    user = make_user()
+
+    response = upload(user, content)
+
+    assert response.status_code == 200, response.text
+    assert stored(user)[-len(last_rows) :] == last_rows
 
 
 BAD_ROWS = {
@@ -300,7 +336,8 @@ def test_day_month_order_is_decided_by_the_whole_file(make_user, upload, stored)
 
 def test_ambiguous_sign_needs_the_amount_sign_option(make_user, upload, stored):
     user = make_user()
-    content = b"Date,Description,Amount\n2025-01-02,Salary,2000.00\n2025-01-03,Rent,-900.00\n"
+    # One row each way and no word that says which is money in.
+    content = b"Date,Description,Amount\n2025-01-02,Shop A,2000.00\n2025-01-03,Shop B,-900.00\n"
 
     refused = upload(user, content)
     accepted = upload(user, content, amount_sign="spend_negative")
@@ -401,7 +438,7 @@ def small_limit_client(settings, database):
 
 
 def _rows(count: int) -> bytes:
-    lines = "".join(f"2025-01-{1 + i % 28:02d},{i}.00,Food,Shop {i}\n" for i in range(count))
+    lines = "".join(f"2025-01-{1 + i % 28:02d},{i + 1}.00,Food,Shop {i}\n" for i in range(count))
     return ("date,amount,category,description\n" + lines).encode()
 
 
@@ -480,3 +517,28 @@ def test_cli_import_reports_row_errors(tmp_path, settings, make_user, stored, mo
     assert status == 1
     assert "line 3, date '2025-02-30'" in capsys.readouterr().err
     assert stored(user) == []
+
+
+def test_cli_import_takes_the_mapping_and_header_options(
+    tmp_path, settings, make_user, stored, monkeypatch, capsys
+):
+    user = make_user()
+    headerless = tmp_path / "card.csv"
+    headerless.write_text("2025-02-03,GROCERY STORE,54.20\n2025-02-05,COFFEE BAR,0.00\n")
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    mapping = '{"date": 0, "description": 1, "amount": 2}'
+
+    unconfirmed = cli.main(["import-csv", user.username, str(headerless)])
+    refused_mapping = cli.main(["import-csv", user.username, str(headerless), "--mapping", "[0]"])
+    status = cli.main(
+        ["import-csv", user.username, str(headerless), "--mapping", mapping, "--no-has-header"]
+    )
+    captured = capsys.readouterr()
+
+    assert (unconfirmed, refused_mapping, status) == (1, 1, 0)
+    assert "mapping must be a JSON object" in captured.err
+    assert "1 inserted, 0 skipped" in captured.out
+    assert "line 2 left out: zero amount (0.00)" in captured.out
+    assert stored(user) == [
+        (datetime(2025, 2, 3), Decimal("54.20"), "Uncategorized", "GROCERY STORE")
+    ]
