@@ -11,13 +11,15 @@ from pathlib import Path
 
 from bench import browser, dataset, heavy, importbench, loadbench, machine, pg, report
 from bench.config import FULL, PERFORMANCE_MD, QUICK, Config
-from bench.load import WORKERS, LoadGenerator, Server
+from bench.load import WORKERS, Server
 
 NOTES = [
     "Ratios are measured in the same run on the same machine; absolute numbers vary with "
     "the load of the machine (the load average at the start is shown above).",
-    "The load generator, the API workers, PostgreSQL (and in step 5 Chromium and Panel) "
-    "share the same cores; wrk runs 2 threads.",
+    "The load generator (bench.load, one Python process on uvloop), the API workers, "
+    "PostgreSQL (and in step 5 Chromium and Panel) share the same cores; runs before "
+    "2026-12-01 used wrk (2 threads), which takes less CPU per request than the Python "
+    "generator, so their floors are higher.",
     "The floor is an `async def` route: no thread-pool hop, no dependency, no database. "
     "`/bench/floor-sync` is the same through the thread pool. The read routes are `async "
     "def`: on PostgreSQL each request's user lookup and reads run on an async psycopg "
@@ -60,9 +62,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small run in seconds")
     parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers")
-    parser.add_argument(
-        "--load-generator", choices=["wrk", "python"], default="wrk", help="wrk if available"
-    )
     parser.add_argument("--no-browser", action="store_true", help="skip step 5")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     parser.add_argument(
@@ -122,12 +121,9 @@ def run(config: Config, args: argparse.Namespace) -> dict:
             "counts": dataset.table_counts(url),
         }
 
-        generator = LoadGenerator(args.load_generator)
-
         def load(server: Server, endpoints: tuple[str, ...]) -> dict:
             result = loadbench.run(
                 server,
-                generator,
                 users.typical,
                 seconds=config.load_seconds,
                 warmup=config.load_warmup_seconds,
@@ -140,7 +136,7 @@ def run(config: Config, args: argparse.Namespace) -> dict:
             return result
 
         with Server(url, workers=args.workers) as server:
-            log(f"step 3: load with {generator.name}, {config.connections} connections")
+            log(f"step 3: load, {config.connections} connections")
             results["load"] = load(server, tuple(loadbench.ENDPOINTS))
 
         # The answer cache off from here on: step 3 again shows what every request costs
