@@ -26,15 +26,16 @@ PASSWORD = "mallory-password-1"
 
 
 def _create_user(postgres_url: str, username: str) -> None:
+    from argon2 import PasswordHasher, profiles
     from spending_api.auth.repository import create_user
-    from spending_api.auth.security import hash_password
     from spending_api.db import Database
     from spending_api.settings import Settings
 
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)  # logins check it quickly
     database = Database.from_settings(Settings(database_url=postgres_url, secret_key="x" * 40))
     try:
         with database.session() as session:
-            create_user(session, username=username, password_hash=hash_password(PASSWORD))
+            create_user(session, username=username, password_hash=cheap.hash(PASSWORD))
             session.commit()
     finally:
         database.dispose()
