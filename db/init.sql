@@ -145,5 +145,25 @@ $$;
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+ALTER TABLE users ADD COLUMN token_version INTEGER DEFAULT '0' NOT NULL;
+
+CREATE TABLE revoked_sessions (
+    session_id VARCHAR(64) NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    expires_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    CONSTRAINT pk_revoked_sessions PRIMARY KEY (session_id), 
+    CONSTRAINT fk_revoked_sessions_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_revoked_sessions_expires_at ON revoked_sessions (expires_at);
+
+ALTER TABLE login_failures ADD COLUMN client_key VARCHAR(64);
+
+CREATE INDEX ix_login_failures_client_key_failed_at ON login_failures (client_key, failed_at);
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

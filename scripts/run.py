@@ -17,6 +17,7 @@ from pathlib import Path
 
 from spending_api import cli, embedded
 from spending_api.processes import LOOPBACK, ServerProcess, ServerStartError, start_server
+from spending_api.server import api_command
 from spending_api.settings import REPO_ROOT, get_settings
 from spending_api.sqlite_import import LEGACY_SQLITE_PATH
 
@@ -49,8 +50,7 @@ def _start(api_port: int, ui_port: int, log_dir: Path) -> list[ServerProcess]:
     api_url = f"http://{LOOPBACK}:{api_port}"
     env.setdefault("BACKEND_URL", api_url)
     api = start_server(
-        [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
-        + ["--host", LOOPBACK, "--port", str(api_port)],
+        api_command(str(BIN / "uvicorn"), host=LOOPBACK, port=api_port),
         name="the API (uvicorn)",
         url=api_url,
         log_path=log_dir / "api.log",

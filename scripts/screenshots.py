@@ -18,6 +18,7 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 from spending_api.embedded import create_database, drop_database, server_for_tests
 from spending_api.processes import free_port, launch_server
+from spending_api.server import api_command
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 from sqlalchemy.engine import make_url
 
@@ -124,8 +125,8 @@ def serve_and_shoot(database_url: str, tmp: str) -> None:
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
     env["CORS_ORIGINS"] = f'["{ui_url}"]'
     api = launch_server(
-        [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
-        + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
+        api_command(str(BIN / "uvicorn"), host="127.0.0.1", port=api_port)
+        + ["--log-level", "warning"],
         name="uvicorn",
         url=api_url,
         log_path=Path(tmp) / "api.log",

@@ -44,4 +44,5 @@ fi
 
 echo "start: serving the API on 0.0.0.0:8000 with ${WEB_CONCURRENCY:-1} worker(s)"
 exec uvicorn spending_api.main:create_app --factory --host 0.0.0.0 --port 8000 \
-  --workers "${WEB_CONCURRENCY:-1}" --no-server-header "$@"
+  --workers "${WEB_CONCURRENCY:-1}" --no-server-header --no-proxy-headers \
+  --http spending_api.server:GuardedHttpToolsProtocol "$@"

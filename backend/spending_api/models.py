@@ -30,6 +30,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(), server_default=func.now())
     # Bumped by the rollup triggers whenever the user's transactions change (migration 0002).
     data_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # In every token; a password change bumps it, which ends all the user's sessions (0003).
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Transaction(Base):
@@ -81,8 +83,22 @@ class LoginFailure(Base):
     __tablename__ = "login_failures"
     __table_args__ = (
         Index("ix_login_failures_username_key_failed_at", "username_key", "failed_at"),
+        Index("ix_login_failures_client_key_failed_at", "client_key", "failed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     username_key: Mapped[str] = mapped_column(String(150))
     failed_at: Mapped[datetime] = mapped_column(DateTime())
+    # The client address of a failure; NULL on the slots of attempts being checked.
+    client_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class RevokedSession(Base):
+    """Sessions ended by POST /logout: every token of the session is refused until it expires."""
+
+    __tablename__ = "revoked_sessions"
+    __table_args__ = (Index("ix_revoked_sessions_expires_at", "expires_at"),)
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime())

@@ -1,5 +1,7 @@
 """The one Settings object and its refusal of development secrets in production."""
 
+import secrets
+
 import pytest
 from pydantic import ValidationError
 
@@ -8,7 +10,7 @@ from spending_api.settings import DEV_SECRET_KEY, Settings
 
 
 def test_production_refuses_the_committed_dev_secret():
-    with pytest.raises(ValidationError, match="SECRET_KEY is the committed development value"):
+    with pytest.raises(ValidationError, match="once-committed development value"):
         Settings(_env_file=None, environment="production", secret_key=DEV_SECRET_KEY)
 
 
@@ -18,21 +20,26 @@ def test_production_refuses_a_short_secret():
 
 
 def test_production_accepts_a_real_secret():
-    settings = Settings(_env_file=None, environment="production", secret_key="x" * 32)
+    key = secrets.token_urlsafe(32)
+    settings = Settings(_env_file=None, environment="production", secret_key=key)
     assert settings.environment == "production"
 
 
-def test_the_committed_env_file_is_the_dev_value_and_local():
-    settings = Settings()
-    assert settings.secret_key == DEV_SECRET_KEY or settings.environment != "production"
+def test_app_refuses_to_start_in_production_with_the_committed_database_password(
+    monkeypatch, tmp_path
+):
+    """Docker Compose builds the backend's DATABASE_URL from .env's POSTGRES_PASSWORD."""
+    from dotenv import dotenv_values
 
-
-def test_app_refuses_to_start_in_production_with_the_env_file(monkeypatch):
     from spending_api.main import create_app
+    from spending_api.settings import REPO_ROOT
 
+    committed = dotenv_values(REPO_ROOT / ".env")["POSTGRES_PASSWORD"]
     monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://spending:{committed}@db/spending")
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="POSTGRES_PASSWORD"):
         create_app(Settings())
 
 

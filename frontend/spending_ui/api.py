@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +17,27 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=3.0)
+# A request made with less than this share of the token's lifetime left renews it first
+# (POST /refresh): a session in use never expires, an idle one does.
+REFRESH_WHEN_LEFT = 0.5
+
+
+def token_expiry(token: str) -> datetime | None:
+    """The `exp` claim of a JWT, read without checking it (the API checks it)."""
+    claims = _claims(token)
+    try:
+        return datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _claims(token: str) -> dict[str, Any]:
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, TypeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 class ApiError(Exception):
@@ -48,6 +72,10 @@ class BackendUnavailable(ApiError):
 
 class InvalidRequest(ApiError):
     """422: the API rejected a value (a filter, a CSV file)."""
+
+
+class WrongCurrentPassword(ApiError):
+    """403 from POST /me/password: the current password given is not the user's."""
 
 
 @dataclass(frozen=True)
@@ -205,9 +233,14 @@ class ApiClient:
         token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Callable[[], datetime] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        # Told about every token this client gets by itself (a refresh), e.g. to store it.
+        self.on_new_token: Callable[[Token], None] | None = None
+        self._unrenewable: str | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
         )
@@ -261,10 +294,38 @@ class ApiClient:
             _detail_text(detail) if detail else f"Request failed ({status})", status=status
         )
 
+    async def _authorized(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A request with the token, renewed first when most of its lifetime is gone."""
+        await self._refresh_if_due()
+        return await self._send(method, url, headers=self._headers(), **kwargs)
+
     async def _get(self, url: str, params: Params | None = None) -> httpx.Response:
-        response = await self._send("GET", url, params=params or [], headers=self._headers())
+        response = await self._authorized("GET", url, params=params or [])
         self._raise_for_status(response)
         return response
+
+    async def _refresh_if_due(self) -> None:
+        claims = _claims(self.token or "")
+        try:
+            issued, expires = int(claims["iat"]), int(claims["exp"])
+        except (KeyError, ValueError, TypeError):
+            return  # not a token we can read: the request itself will tell
+        now_ts = self.clock().timestamp()
+        if now_ts >= expires or expires - now_ts > (expires - issued) * REFRESH_WHEN_LEFT:
+            return
+        if self.token == self._unrenewable:
+            return
+        try:
+            await self.refresh()
+        except AuthExpired:
+            # The session's maximum age: use the token while it lasts, without asking again.
+            self._unrenewable = self.token
+
+    def _new_token(self, response: httpx.Response) -> Token:
+        data = self._json(response)
+        token = Token(access_token=data["access_token"], expires_in=int(data["expires_in"]))
+        self.token = token.access_token
+        return token
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
@@ -275,9 +336,14 @@ class ApiClient:
 
     # -- endpoints ------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> Token:
+    async def login(
+        self, username: str, password: str, *, client_address: str | None = None
+    ) -> Token:
+        # The API trusts this header from the dashboard's address only (TRUSTED_PROXIES):
+        # the login limits then count per browser, not for the dashboard as a whole.
+        headers = {"X-Forwarded-For": client_address} if client_address else {}
         response = await self._send(
-            "POST", "/login", json={"username": username, "password": password}
+            "POST", "/login", json={"username": username, "password": password}, headers=headers
         )
         if response.status_code == 401:
             raise InvalidCredentials("Incorrect username or password.", status=401)
@@ -293,10 +359,50 @@ class ApiClient:
         if response.status_code == 422:
             raise InvalidRequest("Enter a username and a password.", status=422)
         self._raise_for_status(response)
-        data = self._json(response)
-        token = Token(access_token=data["access_token"], expires_in=int(data["expires_in"]))
-        self.token = token.access_token
+        return self._new_token(response)
+
+    async def refresh(self) -> Token:
+        """A fresh token for the same session (POST /refresh)."""
+        response = await self._send("POST", "/refresh", headers=self._headers())
+        self._raise_for_status(response)
+        token = self._new_token(response)
+        if self.on_new_token is not None:
+            self.on_new_token(token)
         return token
+
+    async def logout(self) -> None:
+        """End the session on the server; the token is forgotten here whatever happens."""
+        if not self.token:
+            return
+        try:
+            response = await self._send("POST", "/logout", headers=self._headers())
+            if response.status_code not in (204, 401):  # 401: already ended
+                logger.warning("logout answered %s", response.status_code)
+        except BackendUnavailable:
+            logger.warning("logout: the API is unreachable; the token expires by itself")
+        finally:
+            self.token = None
+
+    async def change_password(self, current_password: str, new_password: str) -> Token:
+        """A new password; every other session of the user ends, this one gets a new token."""
+        response = await self._authorized(
+            "POST",
+            "/me/password",
+            json={"current_password": current_password, "new_password": new_password},
+        )
+        if response.status_code == 403:
+            raise WrongCurrentPassword("The current password is not correct.", status=403)
+        if response.status_code == 429:
+            retry = response.headers.get("Retry-After", "")
+            raise LoginLocked(
+                "Too many wrong passwords; try again later.",
+                status=429,
+                retry_after=int(retry) if retry.isdigit() else None,
+            )
+        if response.status_code == 422:
+            raise InvalidRequest("The new password must have at least 8 characters.", status=422)
+        self._raise_for_status(response)
+        return self._new_token(response)
 
     async def me(self) -> User:
         data = self._json(await self._get("/me"))
@@ -348,12 +454,11 @@ class ApiClient:
         self, filename: str, content: bytes, *, date_format: str | None = None
     ) -> ImportResult:
         query = [("date_format", date_format)] if date_format else []
-        response = await self._send(
+        response = await self._authorized(
             "POST",
             "/transactions/import",
             params=query,
             files={"file": (filename, content, "text/csv")},
-            headers=self._headers(),
             timeout=UPLOAD_TIMEOUT,
         )
         if response.status_code == 422:

@@ -17,6 +17,7 @@ from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import ACCENT
 from spending_ui.views.dashboard import DashboardView
 from spending_ui.views.login import LoginView
+from spending_ui.views.password import PasswordView
 from spending_ui.views.sidebar import DataPanel, FiltersPanel
 
 logger = logging.getLogger("spending_ui")
@@ -37,7 +38,8 @@ def initial_query() -> dict[str, list[str]]:
 
 
 def client_address() -> str:
-    """The browser's address (Tornado's view of it), for the cap on anonymous sessions."""
+    """The browser's address as this server sees it: for the cap on anonymous sessions, and
+    forwarded to the API at login (its per-address lock-out)."""
     context = pn.state.curdoc.session_context if pn.state.curdoc else None
     request = getattr(context, "request", None)
     return getattr(request, "remote_ip", None) or ""
@@ -62,7 +64,7 @@ class DashboardApp:
 
     def __init__(self, backend_url: str):
         self.api = ApiClient(backend_url)
-        self.auth = AuthState(self.api)
+        self.auth = AuthState(self.api, client_address=client_address())
         filters = Filters()
         filters.apply_query(initial_query())
         self.store = DashboardStore(self.auth, filters=filters)
@@ -85,7 +87,7 @@ class DashboardApp:
         self.logout_button = pn.widgets.Button(
             name="Log out", button_type="light", width=100, margin=(10, 10), visible=False
         )
-        self.logout_button.on_click(lambda _: self.logout())
+        self.logout_button.on_click(self._logout_clicked)
 
         self.storage.param.watch(self._storage_loaded, "loaded")
         self.auth.param.watch(self._status_changed, "status")
@@ -163,8 +165,8 @@ class DashboardApp:
             anonymous_sessions.add(self, client_address())
             self._show_logged_out()
 
-    def logout(self) -> None:
-        self.auth.logout()
+    async def _logout_clicked(self, _event) -> None:
+        await self.auth.sign_out()
 
     def _show_logged_out(self) -> None:
         self.store.param.update(metrics=None, previous=None, page=None, categories=[], error="")
@@ -191,7 +193,11 @@ class DashboardApp:
         if self._dashboard_views is None:
             # Built once per session and reused after a re-login: views watch the store.
             self._dashboard_views = (
-                [FiltersPanel(store=self.store), DataPanel(store=self.store)],
+                [
+                    FiltersPanel(store=self.store),
+                    DataPanel(store=self.store),
+                    PasswordView(auth=self.auth),
+                ],
                 [DashboardView(store=self.store, compact=is_small_screen())],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -17,6 +15,8 @@ from spending_ui.api import (
     AuthExpired,
     BackendUnavailable,
     Params,
+    Token,
+    token_expiry,
 )
 
 logger = logging.getLogger(__name__)
@@ -286,16 +286,6 @@ def _number_text(value: float) -> str:
     return text
 
 
-def token_expiry(token: str) -> datetime | None:
-    """The `exp` claim of a JWT, read without checking it (the API checks it)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc)
-    except (IndexError, ValueError, KeyError, TypeError):
-        return None
-
-
 class AuthState(param.Parameterized):
     """Who is logged in, in this browser session only: the token never leaves this object."""
 
@@ -306,10 +296,16 @@ class AuthState(param.Parameterized):
     backend_down = param.Boolean(default=False)
     expires_at = param.ClassSelector(class_=datetime, default=None, allow_None=True)
     token = param.String(default="", precedence=-1, doc="Per session; mirrored to sessionStorage")
+    client_address = param.String(default="", precedence=-1, doc="The browser's, for the API")
 
     def __init__(self, api: ApiClient, **params):
         super().__init__(**params)
         self.api = api
+        # Tokens renewed by the client while the user works: kept and mirrored like a login's.
+        api.on_new_token = self._token_renewed
+
+    def _token_renewed(self, token: Token) -> None:
+        self.param.update(token=token.access_token, expires_at=token_expiry(token.access_token))
 
     async def login(self, username: str, password: str) -> bool:
         if not username.strip() or not password:
@@ -317,7 +313,9 @@ class AuthState(param.Parameterized):
             return False
         self.busy = True
         try:
-            token = await self.api.login(username.strip(), password)
+            token = await self.api.login(
+                username.strip(), password, client_address=self.client_address or None
+            )
             user = await self.api.me()
         except BackendUnavailable:
             self.api.token = None
@@ -361,16 +359,37 @@ class AuthState(param.Parameterized):
             self.api.token = None
             self.param.update(token="", status="logged_out", message=exc.message)
             return False
+        # The client may have renewed the token on the way (a tab reloaded late in its life).
         self.param.update(
-            token=token, username=user.username, expires_at=expiry, status="logged_in"
+            token=self.api.token,
+            username=user.username,
+            expires_at=token_expiry(self.api.token),
+            status="logged_in",
         )
         return True
 
     def logout(self, message: str = "") -> None:
+        """Forget the session here (an expired or refused token needs nothing more)."""
         self.api.token = None
         self.param.update(
             token="", username="", expires_at=None, message=message, status="logged_out"
         )
+
+    async def sign_out(self) -> None:
+        """The Log out button: the server ends the session, then this tab forgets it."""
+        await self.api.logout()
+        self.logout()
+
+    async def change_password(self, current: str, new: str) -> str:
+        """Returns the message to show; every other session of the user ends."""
+        try:
+            token = await self.api.change_password(current, new)
+        except AuthExpired as exc:
+            return self.handle(exc)
+        except ApiError as exc:
+            return exc.message
+        self._token_renewed(token)
+        return "Password changed. Your other sessions have been logged out."
 
     def expire_if_due(self, now: datetime | None = None) -> bool:
         now = now or datetime.now(timezone.utc)

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from spending_api.processes import ServerProcess, free_port, launch_server
+from spending_api.server import api_command
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -247,8 +248,8 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
     }
     api = Server(
         "uvicorn",
-        [str(BIN / "uvicorn"), "spending_api.main:create_app", "--factory"]
-        + ["--host", "127.0.0.1", "--port", str(api_port), "--log-level", "warning"],
+        api_command(str(BIN / "uvicorn"), host="127.0.0.1", port=api_port)
+        + ["--log-level", "warning"],
         api_env,
         api_url,
         "/health",

@@ -13,9 +13,11 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
-import jwt
+import httpx
 import pytest
 from playwright.sync_api import expect
+
+from spending_api.auth.security import create_access_token
 
 # One xdist worker runs them all: one API, one dashboard and one Chromium for the session.
 pytestmark = [
@@ -320,9 +322,13 @@ def test_upload_changes_the_totals_and_export_matches_transactions(new_page, sta
 def test_logout_returns_to_login_and_forgets_the_token(new_page, stack):
     page = new_page()
     login(page, stack, "ben")
+    token = page.evaluate("() => sessionStorage.getItem('spending-dashboard.token')")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_placeholder("Your username")).to_be_visible()
     page.wait_for_function("() => !sessionStorage.getItem('spending-dashboard.token')")
+    # The server ended the session: a copy of the token (stolen earlier) is worthless now.
+    revoked = httpx.get(f"{stack.api_url}/me", headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status_code == 401
     page.reload()
     expect(page.get_by_placeholder("Your username")).to_be_visible()
     expect(kpi(page, "total_spend")).to_have_count(0)
@@ -415,11 +421,14 @@ def test_backend_outage_shows_a_banner_and_recovers(new_page, stack):
 def test_a_reload_resumes_and_an_expired_token_returns_to_login(new_page, stack):
     with stack.api("ana") as client:
         user_id = client.get("/me").json()["id"]
-    expires = datetime.now(timezone.utc) + timedelta(seconds=4)
-    token = jwt.encode(
-        {"sub": str(user_id), "iat": datetime.now(timezone.utc), "exp": expires},
-        stack.secret_key,
-        algorithm="HS256",
+    lifetime = timedelta(seconds=20)  # a page load on a busy machine fits in it
+    expires = datetime.now(timezone.utc) + lifetime
+    # A session at its maximum age: /refresh refuses it, so the token really runs out.
+    token = create_access_token(
+        user_id=user_id,
+        secret_key=stack.secret_key,
+        lifetime=lifetime,
+        auth_time=datetime.now(timezone.utc) - timedelta(days=100),
     )
     page = new_page()
     # What the tab keeps across a reload: the dashboard resumes without the login form.

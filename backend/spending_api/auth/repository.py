@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from psycopg import AsyncConnection
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from spending_api.models import LoginFailure, User
+from spending_api.models import LoginFailure, RevokedSession, User
 
 
 @dataclass(frozen=True)
@@ -20,13 +21,48 @@ class UserIdentity:
     data_version: int
 
 
-async def get_identity_async(connection: AsyncConnection, *, user_id: int) -> UserIdentity | None:
-    """The token's user and their data version: the per-request hot path."""
-    cursor = await connection.execute(
-        "SELECT id, username, data_version FROM users WHERE id = %s", (user_id,)
-    )
+# One statement, two primary-key probes: the whole per-request cost of revocation.
+_IDENTITY_SQL = """
+SELECT id, username, data_version FROM users
+WHERE id = %s AND token_version = %s
+  AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_id = %s)
+"""
+
+
+async def get_identity_async(
+    connection: AsyncConnection, *, user_id: int, token_version: int, session_id: str
+) -> UserIdentity | None:
+    """The user of a token that is still valid (same token version, session not revoked)
+    and their data version: the per-request hot path."""
+    cursor = await connection.execute(_IDENTITY_SQL, (user_id, token_version, session_id))
     row = await cursor.fetchone()
     return UserIdentity(*row) if row else None
+
+
+def get_token_version(session: Session, *, user_id: int) -> int | None:
+    return session.scalar(select(User.token_version).where(User.id == user_id))
+
+
+def set_password(session: Session, *, user_id: int, password_hash: str) -> int:
+    """Store a new hash and end every session of the user; returns the new token version."""
+    return session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=password_hash, token_version=User.token_version + 1)
+        .returning(User.token_version)
+    )
+
+
+def revoke_session(
+    session: Session, *, user_id: int, session_id: str, expires_at: datetime, now: datetime
+) -> None:
+    """Refuse every token of the session from now on; forget sessions that expired anyway."""
+    session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+    session.execute(
+        insert(RevokedSession)
+        .values(session_id=session_id, user_id=user_id, expires_at=expires_at)
+        .on_conflict_do_nothing(index_elements=[RevokedSession.session_id])
+    )
 
 
 def get_user_by_username(session: Session, *, username: str) -> User | None:
@@ -44,29 +80,56 @@ def create_user(session: Session, *, username: str, password_hash: str) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class FailureCounts:
+    """Failed logins within the window: of one name, of that name from one address, and of
+    that address under any name (password spraying)."""
+
+    name: int
+    name_oldest: datetime | None
+    name_newest: datetime | None
+    pair: int
+    pair_oldest: datetime | None
+    address: int
+    address_oldest: datetime | None
+
+
 def recent_failures(
-    session: Session, *, username_key: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """How many failures since `since`, and the oldest of them."""
-    count, oldest = session.execute(
+    session: Session, *, username_key: str, client_key: str, since: datetime
+) -> FailureCounts:
+    mine = LoginFailure.client_key == client_key
+    name, name_oldest, name_newest, pair, pair_oldest = session.execute(
+        select(
+            func.count(),
+            func.min(LoginFailure.failed_at),
+            func.max(LoginFailure.failed_at),
+            func.count().filter(mine),
+            func.min(LoginFailure.failed_at).filter(mine),
+        ).where(LoginFailure.username_key == username_key, LoginFailure.failed_at > since)
+    ).one()
+    address, address_oldest = session.execute(
         select(func.count(), func.min(LoginFailure.failed_at)).where(
-            LoginFailure.username_key == username_key,
-            LoginFailure.failed_at > since,
+            mine, LoginFailure.failed_at > since
         )
     ).one()
-    return count, oldest
+    return FailureCounts(name, name_oldest, name_newest, pair, pair_oldest, address, address_oldest)
 
 
-def record_failure(session: Session, *, username_key: str, at: datetime, window: timedelta) -> int:
-    """Store one failed attempt (or a slot for one being checked); returns its id."""
-    # Old entries for this name are no longer evidence; keep the table small.
-    session.execute(
-        delete(LoginFailure).where(
-            LoginFailure.username_key == username_key,
-            LoginFailure.failed_at <= at - window,
-        )
-    )
-    failure = LoginFailure(username_key=username_key, failed_at=at)
+def record_failure(
+    session: Session,
+    *,
+    username_key: str,
+    at: datetime,
+    window: timedelta,
+    client_key: str | None = None,
+) -> int:
+    """Store one failed attempt (or, without client_key, a slot for one being checked)."""
+    # Old entries of this name and this address are no longer evidence; keep the table small.
+    stale = LoginFailure.failed_at <= at - window
+    session.execute(delete(LoginFailure).where(LoginFailure.username_key == username_key, stale))
+    if client_key is not None:
+        session.execute(delete(LoginFailure).where(LoginFailure.client_key == client_key, stale))
+    failure = LoginFailure(username_key=username_key, failed_at=at, client_key=client_key)
     session.add(failure)
     session.flush()
     return failure.id
@@ -100,5 +163,10 @@ def delete_failure(session: Session, *, failure_id: int) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.id == failure_id))
 
 
-def clear_failures(session: Session, *, username_key: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.username_key == username_key))
+def clear_failures(session: Session, *, username_key: str, client_key: str) -> None:
+    """After the right password: forget this address's failures on the name (not others')."""
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username_key == username_key, LoginFailure.client_key == client_key
+        )
+    )

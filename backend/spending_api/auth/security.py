@@ -2,7 +2,9 @@
 
 import os
 import threading
+import uuid
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -68,23 +70,62 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says: whose it is, and which login session it belongs to."""
+
+    user_id: int
+    # Must equal users.token_version: a password change bumps it and ends every session.
+    token_version: int
+    # One per login, kept by /refresh; POST /logout revokes it (revoked_sessions).
+    session_id: str
+    # When the session's password check happened; /refresh stops at session_max_hours.
+    auth_time: datetime
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
 def create_access_token(
-    *, user_id: int, secret_key: str, lifetime: timedelta, now: datetime | None = None
+    *,
+    user_id: int,
+    secret_key: str,
+    lifetime: timedelta,
+    token_version: int = 0,
+    session_id: str | None = None,
+    auth_time: datetime | None = None,
+    now: datetime | None = None,
 ) -> str:
     issued_at = now or datetime.now(timezone.utc)
-    claims = {"sub": str(user_id), "iat": issued_at, "exp": issued_at + lifetime}
+    claims = {
+        "sub": str(user_id),
+        "iat": issued_at,
+        "exp": issued_at + lifetime,
+        "ver": token_version,
+        "sid": session_id or new_session_id(),
+        # Seconds, like iat and exp (PyJWT converts only the registered time claims).
+        "auth_time": int((auth_time or issued_at).timestamp()),
+    }
     return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret_key: str) -> int:
-    """Return the user id of a valid token; only HS256 with our key is accepted."""
+def decode_access_token(token: str, *, secret_key: str) -> TokenClaims:
+    """The claims of a valid token; only HS256 with our key is accepted."""
     try:
         claims = jwt.decode(
             token,
             secret_key,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "iat"]},
+            options={"require": ["sub", "exp", "iat", "ver", "sid", "auth_time"]},
         )
-        return int(claims["sub"])
-    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        if not isinstance(claims["sid"], str) or not 0 < len(claims["sid"]) <= 64:
+            raise ValueError("bad sid")
+        return TokenClaims(
+            user_id=int(claims["sub"]),
+            token_version=int(claims["ver"]),
+            session_id=claims["sid"],
+            auth_time=datetime.fromtimestamp(int(claims["auth_time"]), timezone.utc),
+        )
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:
         raise InvalidToken(str(exc)) from exc

@@ -12,7 +12,15 @@ from starlette.types import Message
 
 from spending_api import errors
 from spending_api.cache import CachedAnswer, cached_answer
-from spending_api.deps import CurrentUser, ReadsDep, SessionDep, SettingsDep
+from spending_api.deps import (
+    CurrentUser,
+    ReadsDep,
+    SessionDep,
+    SettingsDep,
+    get_current_login,
+    oauth2_scheme,
+)
+from spending_api.limits import body_responses
 from spending_api.transactions import repository
 from spending_api.transactions.exporter import csv_chunks
 from spending_api.transactions.filters import FiltersDep, TransactionFilters
@@ -98,13 +106,17 @@ async def list_categories(request: Request, reads: ReadsDep, user: CurrentUser) 
 
 
 class UploadLimitRoute(APIRoute):
-    """Stops reading a request body past the upload limit (413), whatever
+    """Checks the token before any of the body is read (FastAPI parses a form before the
+    dependencies run), then stops reading past the upload limit (413), whatever
     Content-Length says, before the multipart parser spools it to disk."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def limited_handler(request: Request) -> Response:
+            state = request.app.state
+            # 401 without reading the upload; the route's own dependency repeats the check.
+            await get_current_login(state.reads, state.settings, await oauth2_scheme(request))
             limit = request.app.state.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -167,6 +179,7 @@ router.add_api_route(
     route_class_override=UploadLimitRoute,
     responses={
         400: {"description": "The multipart body cannot be parsed"},
+        **body_responses(None),
         413: {"description": errors.UPLOAD_TOO_LARGE},
         422: {"model": ImportErrorOut, "description": "The file or some rows are invalid"},
     },

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spending_api.processes import ServerProcess, free_port, start_server, wait_until
+from spending_api.server import api_command
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
@@ -79,17 +80,7 @@ def start_api(
     )
     env.update(extra_env or {})
     log_path = log_dir / f"uvicorn-{port}.log"
-    command = [
-        str(VENV_BIN / "uvicorn"),
-        "spending_api.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    command = api_command(str(VENV_BIN / "uvicorn"), host="127.0.0.1", port=port, workers=workers)
     server = start_server(
         command,
         name="uvicorn",

@@ -27,6 +27,10 @@ PUBLIC = {("GET", "/health"), ("POST", "/login")}
 DEDICATED = {
     ("DELETE", "/transactions/{transaction_id}"),
     ("POST", "/transactions/import"),
+    # test_sessions.py::test_session_routes_act_on_the_callers_own_account
+    ("POST", "/logout"),
+    ("POST", "/refresh"),
+    ("POST", "/me/password"),
 }
 
 

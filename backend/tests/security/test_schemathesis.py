@@ -102,6 +102,7 @@ def _csv(text: str) -> dict:
 
 
 GOOD_CSV = "date,amount,category,description\n2024-06-01,9.99,Food,Lunch\n"
+PASSWORD_CHANGE = {"current_password": "correct horse", "new_password": "correct horse"}
 # One request per documented (method, path, status) that this process can produce; 503 is
 # produced by the database-restart test in tests/reliability.
 PRODUCERS = {
@@ -113,6 +114,31 @@ PRODUCERS = {
     ("POST", "/login", "401"): ({"json": {"username": "fuzz-owner", "password": "wrong"}}, {}),
     ("POST", "/login", "415"): ({"content": b"x", "headers": {"content-type": "text/plain"}}, {}),
     ("POST", "/login", "422"): ({"json": {"username": ""}}, {}),
+    ("POST", "/login", "413"): ({"json": {"username": "x", "password": "p" * 9000}}, {}),
+    ("POST", "/refresh", "200"): ({}, {"auth": True}),
+    ("POST", "/refresh", "401"): ({}, {}),
+    # Its own session (a fresh login), so the seeded token stays valid for the others.
+    ("POST", "/logout", "204"): ({}, {"auth": "own-session"}),
+    ("POST", "/logout", "401"): ({}, {}),
+    ("POST", "/me/password", "400"): (
+        {"content": b"\xc3\x28\xa0\xa1", "headers": {"content-type": "application/json"}},
+        {"auth": True},
+    ),
+    ("POST", "/me/password", "401"): ({"json": PASSWORD_CHANGE}, {}),
+    ("POST", "/me/password", "403"): (
+        {"json": {**PASSWORD_CHANGE, "current_password": "wrong"}},
+        {"auth": True},
+    ),
+    ("POST", "/me/password", "413"): (
+        {"json": {**PASSWORD_CHANGE, "padding": "x" * 70_000}},
+        {"auth": True},
+    ),
+    ("POST", "/me/password", "422"): (
+        {"json": {**PASSWORD_CHANGE, "new_password": "short"}},
+        {"auth": True},
+    ),
+    # Ends every session of the user (the seeded token too): run last.
+    ("POST", "/me/password", "200"): ({"json": PASSWORD_CHANGE}, {"auth": True, "last": True}),
     ("GET", "/me", "200"): ({}, {"auth": True}),
     ("GET", "/me", "401"): ({}, {}),
     ("GET", "/transactions", "200"): ({}, {"auth": True}),
@@ -145,6 +171,8 @@ PRODUCERS = {
 ELSEWHERE = {
     "503": "tests/reliability/test_db_restart.py (database stopped under load)",
     "429": "tests/security/test_brute_force.py (login lock across workers)",
+    "408": "tests/security/test_limits.py::test_a_stalled_body_gets_408 (a slow real client)",
+    "431": "tests/security/test_limits.py::test_oversized_headers_are_431 (any route)",
 }
 
 
@@ -164,7 +192,8 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
     }
     missing = {key for key in documented if key not in PRODUCERS and key[2] not in ELSEWHERE}
     assert not missing, f"no request produces {sorted(missing)}"
-    for (method, path, status), (kwargs, how) in sorted(PRODUCERS.items()):
+    in_order = sorted(PRODUCERS.items(), key=lambda item: (item[1][1].get("last", False), item))
+    for (method, path, status), (kwargs, how) in in_order:
         assert (method, path, status) in documented, f"{method} {path} {status} undocumented"
         limited = settings.model_copy(
             update={"max_upload_bytes": 10_000} if how.get("small") else {}
@@ -179,7 +208,12 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
                 url = path.replace("{transaction_id}", str(own))
             elif "id" in how:
                 url = path.replace("{transaction_id}", how["id"])
-            headers = {**kwargs.get("headers", {}), **(seeded_headers if how.get("auth") else {})}
+            auth = seeded_headers if how.get("auth") else {}
+            if how.get("auth") == "own-session":
+                login = {"username": "fuzz-owner", "password": "correct horse"}
+                token = client.post("/login", json=login).json()["access_token"]
+                auth = {"Authorization": f"Bearer {token}"}
+            headers = {**kwargs.get("headers", {}), **auth}
             request = {k: v for k, v in kwargs.items() if k != "headers"}
             response = client.request(method, url, headers=headers, **request)
         assert str(response.status_code) == status, (method, path, response.text[:300])
