@@ -317,7 +317,9 @@ def start_dashboard(tmp_path) -> Iterator[Callable[..., Server]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running while it is open, and a later
+# test on the same worker that calls asyncio.run (test_server_security.py) must not meet it.
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import expect, sync_playwright
 

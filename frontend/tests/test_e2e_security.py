@@ -14,7 +14,13 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
+# The browser group's worker: the session's one stack (and no second one on another worker).
+pytestmark = [
+    pytest.mark.ui,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),
+]
 
 TOKEN_KEY = "spending-dashboard.token"
 STORED = "<img src=x onerror=__xss=1>"  # 27 characters: shown whole
