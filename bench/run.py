@@ -12,6 +12,7 @@ from pathlib import Path
 from bench import browser, dataset, heavy, importbench, loadbench, machine, pg, report
 from bench.config import FULL, PERFORMANCE_MD, QUICK, Config
 from bench.load import WORKERS, Server
+from spending_api.migrate import upgrade
 
 NOTES = [
     "Ratios are measured in the same run on the same machine; absolute numbers vary with "
@@ -100,7 +101,7 @@ def run(config: Config, args: argparse.Namespace) -> dict:
     log(f"database {name}")
     try:
         results["machine"] = machine.describe(url, args.workers)
-        dataset.migrate(url)
+        upgrade(url)
         users = dataset.create_users(url, config)
 
         log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
@@ -194,22 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = QUICK if args.quick else FULL
     output = args.output or config.results_file
+    markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
     if args.render:
         results = json.loads(output.read_text())
         results["notes"] = list(NOTES)  # they describe the code, which may have moved on
         results["load_test"] = report.read_load_test()
         results["targets"] = report.targets(results)
-        markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
-        output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        if markdown:
-            markdown.write_text(report.render(results))
-        log(f"re-rendered {markdown or output}")
-        return 0
-    results = run(config, args)
-    results["results_file"] = str(output)
+    else:
+        results = run(config, args)
+        results["results_file"] = str(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
     if markdown:
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(report.render(results))
