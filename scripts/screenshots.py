@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+
 import subprocess
 import sys
 import tempfile
+
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import expect, sync_playwright
 from spending_api.embedded import create_database, drop_database, server_for_tests
 from spending_api.processes import free_port, launch_server
@@ -53,8 +58,38 @@ def wait_for_dashboard(page) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+def log_in(page) -> None:
+    page.get_by_placeholder("Your username").fill("demo")
+    page.get_by_placeholder("Your password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+
+
+def add_refund_week(api_url: str) -> tuple[date, date]:
+    """Import a returned purchase into the demo data; the week it falls in, Monday first."""
+    today = date.today()
+    monday = today - timedelta(days=today.weekday() + 7)
+    token = httpx.post(f"{api_url}/login", json={"username": "demo", "password": "demo"})
+    token.raise_for_status()
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    rows = [
+        (monday + timedelta(days=1), "Restaurant deposit refunded", "-180.00", "Dining out"),
+        (monday + timedelta(days=2), "Returned jacket", "-95.00", "Shopping"),
+    ]
+    body = "date,description,amount,category\n" + "".join(
+        f"{day.isoformat()},{text},{amount},{category}\n" for day, text, amount, category in rows
+    )
+    response = httpx.post(
+        f"{api_url}/transactions/import",
+        headers=headers,
+        files={"file": ("refunds.csv", body.encode(), "text/csv")},
+    )
+    response.raise_for_status()
+    return monday, monday + timedelta(days=6)
+
+
 def shoot(api_url: str, ui_url: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=30_000)  # conditions, with room for a busy machine
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -69,24 +104,38 @@ def shoot(api_url: str, ui_url: str) -> None:
                     expect(page.locator(BUSY)).to_have_count(0)
                     page.screenshot(path=OUT / "login.png")
                     page.set_viewport_size(VIEWPORT)
-                page.get_by_placeholder("Your username").fill("demo")
-                page.get_by_placeholder("Your password").fill("demo")
-                page.get_by_role("button", name="Log in").click()
+                log_in(page)
                 wait_for_dashboard(page)
                 name = "dashboard.png" if theme == "default" else "dashboard-dark.png"
                 page.screenshot(path=OUT / name)
                 logger.info("wrote %s", OUT / name)
                 context.close()
+            # A refund week: a refund larger than the week's purchases in its category.
+            start, end = add_refund_week(api_url)
+            context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+            context.set_default_timeout(30_000)
+            page = context.new_page()
+            page.goto(f"{ui_url}?start={start}&end={end}&granularity=day")
+            log_in(page)
+            wait_for_dashboard(page)
+            expect(page.locator(".donut-refunds")).to_be_visible()
+            page.screenshot(path=OUT / "refund-week.png")
+            logger.info("wrote %s", OUT / "refund-week.png")
+            context.close()
+
             context = browser.new_context(**PHONE)
             context.set_default_timeout(30_000)
             page = context.new_page()
             page.goto(ui_url)
-            page.get_by_placeholder("Your username").fill("demo")
-            page.get_by_placeholder("Your password").fill("demo")
-            page.get_by_role("button", name="Log in").click()
+            log_in(page)
             wait_for_dashboard(page)
             page.screenshot(path=OUT / "phone.png")
             logger.info("wrote %s", OUT / "phone.png")
+            page.locator("#sidebar-button").tap()  # a tap: no hover tooltip in the picture
+            expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
+            page.wait_for_timeout(400)  # the menu's slide-in animation, for the picture only
+            page.screenshot(path=OUT / "phone-menu.png")
+            logger.info("wrote %s", OUT / "phone-menu.png")
             context.close()
         finally:
             browser.close()

@@ -130,7 +130,7 @@ class Settings(BaseSettings):
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
         # The credential in use: Docker Compose builds DATABASE_URL from POSTGRES_PASSWORD.
-        if make_url(self.database_url).password == DEV_POSTGRES_PASSWORD:
+        if self.database_url and make_url(self.database_url).password == DEV_POSTGRES_PASSWORD:
             raise ValueError(
                 "POSTGRES_PASSWORD (in DATABASE_URL) is the committed development value; "
                 "set a password of your own with ENVIRONMENT=production"

@@ -120,7 +120,7 @@ def test_seed_demo_is_refused_in_production(postgresql_url, tmp_path, monkeypatc
 
 
 def test_make_run_refuses_demo_users_in_production(postgresql_url, tmp_path):
-    """scripts/run.sh (what `make run` runs) stops before serving anything."""
+    """scripts/run.py (what `make run` runs) stops before serving anything."""
     from spending_api.migrate import upgrade
 
     upgrade(postgresql_url)
@@ -130,7 +130,7 @@ def test_make_run_refuses_demo_users_in_production(postgresql_url, tmp_path):
         {"API_PORT": "1", "UI_PORT": "2", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
     )
     result = subprocess.run(
-        ["bash", str(REPO_ROOT / "scripts" / "run.sh")],
+        [sys.executable, str(REPO_ROOT / "scripts" / "run.py")],
         env=env,
         capture_output=True,
         text=True,
@@ -138,5 +138,5 @@ def test_make_run_refuses_demo_users_in_production(postgresql_url, tmp_path):
     )
     assert result.returncode != 0
     assert "Demo users are refused with ENVIRONMENT=production" in result.stderr
-    assert "spending-dashboard is starting" not in result.stdout
+    assert "spending-dashboard is running" not in result.stdout + result.stderr
     assert _user_count(postgresql_url) == 0

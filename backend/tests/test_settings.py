@@ -46,6 +46,8 @@ def test_app_refuses_to_start_in_production_with_the_committed_database_password
 def test_an_unset_database_url_means_the_embedded_server_but_never_in_production():
     url = "postgresql+psycopg://postgres@127.0.0.1:5432/spending"
     assert embedded.database_url(Settings(_env_file=None, database_url=url)) == url
-    production = Settings(_env_file=None, environment="production", secret_key="s" * 40)
+    production = Settings(
+        _env_file=None, environment="production", secret_key=secrets.token_urlsafe(48)
+    )
     with pytest.raises(RuntimeError, match="DATABASE_URL is not set"):
         embedded.database_url(production)

@@ -118,7 +118,18 @@ class Metrics:
 
     @property
     def top_category(self) -> CategoryTotal | None:
-        return self.top_categories[0] if self.top_categories else None
+        """The category with the most spending; None when nothing was spent (only refunds)."""
+        spending = self.spending_categories
+        return spending[0] if spending else None
+
+    @property
+    def spending_categories(self) -> list[CategoryTotal]:
+        """The categories with more spent than refunded; a refund-only category is not spend."""
+        return [item for item in self.top_categories if item.total > 0]
+
+    @property
+    def positive_spend(self) -> Decimal:
+        return sum((item.total for item in self.spending_categories), Decimal(0))
 
     def category_total(self, category: str) -> Decimal:
         for item in self.top_categories:
@@ -216,7 +227,9 @@ def _detail_text(detail: Any) -> str:
         for item in detail:
             if isinstance(item, dict):
                 where = ".".join(str(p) for p in item.get("loc", []) if p not in ("query", "body"))
-                parts.append(f"{where}: {item.get('msg', '')}".strip(": "))
+                # Pydantic prefixes a validator's own sentence with "Value error, ".
+                message = str(item.get("msg", "")).removeprefix("Value error, ")
+                parts.append(f"{where}: {message}".strip(": "))
         return "; ".join(parts) or "The request was not valid"
     if isinstance(detail, dict) and "message" in detail:
         return str(detail["message"])

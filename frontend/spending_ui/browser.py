@@ -33,3 +33,70 @@ class TabTokenStore(JSComponent):
       return document.createElement("span")
     }
     """
+
+
+class PageBridge(JSComponent):
+    """The page's own facts and gestures the server cannot see: is the viewport narrow (a
+    phone, a tablet, a narrow window: the user agent does not say), and Back/Forward; and
+    date boxes that take typing and start their weeks on Monday.
+
+    On a narrow viewport the sidebar menu starts closed, and closes again when `menu_closes`
+    is bumped (after a choice in it); `history_search` is the URL's query after Back/Forward;
+    `sort_click` names the table column whose header was clicked.
+    """
+
+    narrow = param.Boolean(default=False)
+    loaded = param.Boolean(default=False)
+    history_search = param.String(default="")
+    menu_closes = param.Integer(default=0)
+    sort_click = param.String(default="", doc="'<column>#<n>': a click on a table header")
+
+    _esm = """
+    const NARROW_PX = 900
+
+    function closeMenu() {
+      if (window.innerWidth < NARROW_PX && typeof window.closeNav === "function") {
+        window.closeNav()
+      }
+    }
+
+    // The date boxes: typing a date is allowed, and the calendar's weeks start on Monday like
+    // the week bars. Bokeh's DatePicker offers neither option, so its flatpickr options get
+    // both, for every picker rendered after this (the dashboard's come after the login).
+    function typeableMondayDatePickers() {
+      const picker = window.Bokeh && window.Bokeh.Models.get("DatePicker")
+      const View = picker && picker.prototype.default_view
+      if (!View || View.prototype.__typeable_monday) return
+      let proto = View.prototype, base = null
+      while (proto && !(base = Object.getOwnPropertyDescriptor(proto, "flatpickr_options"))) {
+        proto = Object.getPrototypeOf(proto)
+      }
+      if (!base) return
+      Object.defineProperty(View.prototype, "flatpickr_options", {
+        configurable: true,
+        get() {
+          return { ...base.get.call(this), allowInput: true, locale: { firstDayOfWeek: 1 } }
+        },
+      })
+      View.prototype.__typeable_monday = true
+    }
+
+    export function render({ model }) {
+      typeableMondayDatePickers()
+      closeMenu()
+      model.history_search = window.location.search
+      model.narrow = window.innerWidth < NARROW_PX
+      model.loaded = true
+      window.addEventListener("resize", () => { model.narrow = window.innerWidth < NARROW_PX })
+      window.addEventListener("popstate", () => { model.history_search = window.location.search })
+      model.on("menu_closes", closeMenu)
+      // Clicks on a sortable table header (a button in a view's shadow DOM: composed events
+      // reach the window); the counter makes each click a change.
+      let clicks = 0
+      window.addEventListener("click", (event) => {
+        const button = event.composedPath().find((el) => el.dataset && el.dataset.sortColumn)
+        if (button) { model.sort_click = `${button.dataset.sortColumn}#${++clicks}` }
+      })
+      return document.createElement("span")
+    }
+    """

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlencode
+from functools import partial
+from urllib.parse import parse_qs, urlencode
 
 import panel as pn
+import param
 
 from spending_ui.api import ApiClient
-from spending_ui.browser import TabTokenStore
+from spending_ui.browser import PageBridge, TabTokenStore
 from spending_ui.security import anonymous_sessions
 from spending_ui.state import AuthState, Filters
-from spending_ui.store import DashboardStore
+from spending_ui.store import DEFAULT_SORT, DashboardStore
 from spending_ui.text import LABEL_CHARS, html_text
-from spending_ui.theme import ACCENT
+from spending_ui.theme import ACCENT, SYSTEM_FONTS, use_system_fonts
 from spending_ui.views.dashboard import DashboardView
 from spending_ui.views.login import LoginView
 from spending_ui.views.password import PasswordView
@@ -53,10 +55,23 @@ def end_session(doc) -> None:
         connection._socket.close()
 
 
-def is_small_screen() -> bool:
-    """Phones start with the sidebar folded away (the menu button opens it)."""
+def is_phone_agent() -> bool:
+    """A first guess before the page reports its width: phones start with the menu folded
+    away. The layout follows the viewport width (PageBridge.narrow) once it is known."""
     agent = (pn.state.headers or {}).get("User-Agent", "")
     return "Mobi" in agent or "Android" in agent
+
+
+def view_query(filters: Filters, store: DashboardStore, theme: str) -> list[tuple[str, str]]:
+    """The whole view as URL query items: filters, then the table's order and page, the theme."""
+    query = filters.to_query()
+    if store.sort != DEFAULT_SORT:
+        query.append(("sort", store.sort))
+    if store.page_index:
+        query.append(("page", str(store.page_index + 1)))
+    if theme == "dark":
+        query.append(("theme", "dark"))
+    return query
 
 
 class DashboardApp:
@@ -66,9 +81,14 @@ class DashboardApp:
         self.api = ApiClient(backend_url)
         self.auth = AuthState(self.api, client_address=client_address())
         filters = Filters()
-        filters.apply_query(initial_query())
+        query = initial_query()
         self.store = DashboardStore(self.auth, filters=filters)
+        self.store.apply_query(query)
+        # The template reads ?theme=dark itself; it stays in the URL through every change.
+        self.theme = "dark" if (query.get("theme") or [""])[0] == "dark" else "default"
         self.storage = TabTokenStore(height=0, width=0, margin=0)
+        self.page = PageBridge(height=0, width=0, margin=0)
+        self._restoring_history = False
         self._recovery = None
         self._login_view: LoginView | None = None
         self._dashboard_views: tuple[list, list] | None = None
@@ -94,6 +114,10 @@ class DashboardApp:
         self.auth.param.watch(self._token_changed, "token")
         self.auth.param.watch(self._backend_changed, "backend_down")
         filters.param.watch(self._sync_url, list(filters.param))
+        filters.param.watch(self._close_menu, list(filters.param))
+        self.store.param.watch(self._sync_url, ["sort", "page_index"])
+        self.page.param.watch(self._history_moved, "history_search")
+        self.page.param.watch(self._header_clicked, "sort_click")
         self.store.watch_filters()
         anonymous_sessions.add(self, client_address())  # counted until logged in
         self._show_logged_out()
@@ -104,10 +128,11 @@ class DashboardApp:
         return pn.indicators.LoadingSpinner(value=True, size=40, name="Loading…", margin=40)
 
     def template(self) -> pn.template.FastListTemplate:
+        use_system_fonts()
         template = pn.template.FastListTemplate(
             title="Spending",
             sidebar=[self.sidebar],
-            main=[self.banner, self.main, self.storage],
+            main=[self.banner, self.main, self.storage, self.page],
             header=[
                 pn.Row(
                     self.user_label,
@@ -119,11 +144,11 @@ class DashboardApp:
             accent=ACCENT,
             theme_toggle=True,
             sidebar_width=320,
-            collapsed_sidebar=is_small_screen(),
+            collapsed_sidebar=is_phone_agent(),
             # Phones lay the page out at their own width instead of a zoomed-out 980 px.
             meta_viewport="width=device-width, initial-scale=1",
             main_layout=None,
-            font="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            font=SYSTEM_FONTS,
             font_url="",
         )
         pn.state.add_periodic_callback(self._storage_fallback, period=STORAGE_WAIT_MS, count=1)
@@ -165,6 +190,9 @@ class DashboardApp:
             self._show_dashboard()
         elif event.new == "logged_out":
             anonymous_sessions.add(self, client_address())
+            if event.old == "logged_in":
+                # The next person to log in in this tab starts from the default view.
+                self.store.clear_view()
             self._show_logged_out()
 
     async def _logout_clicked(self, _event) -> None:
@@ -190,7 +218,8 @@ class DashboardApp:
 
     def _show_dashboard(self) -> None:
         self.user_label.object = f"Signed in as <b>{html_text(self.auth.username, LABEL_CHARS)}</b>"
-        self.user_label.visible = not is_small_screen()
+        narrow = self.page.narrow if self.page.loaded else is_phone_agent()
+        self.user_label.visible = not narrow
         self.logout_button.visible = True
         if self._dashboard_views is None:
             # Built once per session and reused after a re-login: views watch the store.
@@ -200,10 +229,11 @@ class DashboardApp:
                     DataPanel(store=self.store),
                     PasswordView(auth=self.auth),
                 ],
-                [DashboardView(store=self.store, compact=is_small_screen())],
+                [DashboardView(store=self.store, compact=narrow)],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
-        pn.state.execute(self.store.refresh)
+        # The page in the URL (a bookmark, a reload) is the page shown.
+        pn.state.execute(partial(self.store.refresh, keep_page=True))
 
     # -- timers and the URL ---------------------------------------------------------------
 
@@ -241,10 +271,33 @@ class DashboardApp:
             await self.store.refresh()
 
     def _sync_url(self, *_) -> None:
-        if pn.state.location is None:
+        location = pn.state.location
+        if location is None:
             return
-        search = urlencode(self.store.filters.to_query())
-        pn.state.location.search = f"?{search}" if search else ""
+        search = urlencode(view_query(self.store.filters, self.store, self.theme))
+        search = f"?{search}" if search else ""
+        if self._restoring_history:
+            # The browser already shows this URL: record it without a new history entry.
+            with param.parameterized.discard_events(location):
+                location.search = search
+        else:
+            location.search = search
+
+    def _close_menu(self, *_) -> None:
+        if self.page.narrow:
+            self.page.menu_closes += 1
+
+    def _header_clicked(self, event) -> None:
+        self.store.sort_by(event.new.partition("#")[0])
+
+    def _history_moved(self, event) -> None:
+        """Back/Forward: the view of that URL, in one change (one refresh)."""
+        query = parse_qs(event.new.lstrip("?"))
+        self._restoring_history = True
+        try:
+            self.store.apply_query(query)
+        finally:
+            self._restoring_history = False
 
 
 def create_template(backend_url: str) -> pn.template.FastListTemplate:

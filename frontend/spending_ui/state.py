@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 PRESETS = {
     "this_month": "This month",
+    "last_month": "Last month",
     "last_30_days": "Last 30 days",
     "last_3_months": "Last 3 months",
     "last_12_months": "Last 12 months",
@@ -50,6 +51,9 @@ def preset_range(preset: str, today: date) -> tuple[date | None, date | None]:
     """The inclusive dates a preset stands for on `today`; (None, None) for all time."""
     if preset == "this_month":
         return today.replace(day=1), today
+    if preset == "last_month":
+        first_of_this_month = today.replace(day=1)
+        return months_before(first_of_this_month, 1), first_of_this_month - timedelta(days=1)
     if preset == "last_30_days":
         return today - timedelta(days=29), today
     if preset == "last_3_months":
@@ -68,6 +72,37 @@ def period_end(start: date, granularity: str) -> date:
     if granularity == "week":
         return start + timedelta(days=6)
     return months_before(start, -1) - timedelta(days=1)
+
+
+def _month_end(day: date) -> date:
+    return months_before(day.replace(day=1), -1) - timedelta(days=1)
+
+
+def previous_period(
+    start: date | None, end: date | None, preset: str = "custom"
+) -> tuple[date, date] | None:
+    """The period a KPI's change is measured against; None for an open or reversed range.
+
+    "This year" (a year to date, also 1 January .. a day that does not end a month): the same
+    days of the previous year. Whole calendar months (a month, a quarter, a year, ...): the same
+    number of calendar months before. A month to date (the 1st .. a day of that month): the
+    same days of the previous month. Any other range: the same number of days just before it.
+    """
+    if start is None or end is None or start > end:
+        return None
+    if preset == "this_year":
+        return months_before(start, 12), months_before(end, 12)
+    if start.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if end == _month_end(end):
+            return months_before(start, months), start - timedelta(days=1)
+        if months == 1:  # month to date
+            return months_before(start, 1), months_before(end, 1)
+        if start.month == 1 and start.year == end.year:  # year to date
+            return months_before(start, 12), months_before(end, 12)
+    days = (end - start).days + 1
+    previous_end = start - timedelta(days=1)
+    return previous_end - timedelta(days=days - 1), previous_end
 
 
 def _decimal(value: str) -> Decimal | None:
@@ -118,10 +153,20 @@ class Filters(param.Parameterized):
 
     @param.depends("start", "end", watch=True)
     def _dates_changed(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            # From after To: the user means the range between them, never an invalid one.
+            self.param.update(start=self.end, end=self.start)
+            return
         if self._applying_preset:
             return
         if (self.start, self.end) != preset_range(self.preset, self.today):
             self.preset = "custom"
+
+    @param.depends("min_amount", "max_amount", watch=True)
+    def _amounts_changed(self) -> None:
+        low, high = self.min_amount, self.max_amount
+        if low is not None and high is not None and low > high:
+            self.param.update(min_amount=high, max_amount=low)
 
     def set_range(self, start: date | None, end: date | None) -> None:
         """A custom range, e.g. from the date picker or a click on a bar."""
@@ -152,12 +197,7 @@ class Filters(param.Parameterized):
         return params
 
     def previous_period(self) -> tuple[date, date] | None:
-        """The period of the same length just before this one; None for an open range."""
-        if self.start is None or self.end is None or self.start > self.end:
-            return None
-        days = (self.end - self.start).days + 1
-        previous_end = self.start - timedelta(days=1)
-        return previous_end - timedelta(days=days - 1), previous_end
+        return previous_period(self.start, self.end, self.preset)
 
     def previous_params(self) -> Params | None:
         period = self.previous_period()
@@ -252,8 +292,12 @@ class Filters(param.Parameterized):
         """Show just the clicked bar's period, one level finer."""
         end = period_end(start, granularity)
         finer = {"month": "week", "week": "day", "day": "day"}[granularity]
-        self.set_range(start, end)
-        self.granularity = finer
+        # One change of state, so one refresh: range and granularity land together.
+        self._applying_preset = True
+        try:
+            self.param.update(start=start, end=end, preset="custom", granularity=finer)
+        finally:
+            self._applying_preset = False
 
     def reset(self) -> None:
         start, end = preset_range(DEFAULT_PRESET, self.today)
@@ -279,6 +323,28 @@ def _iso_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def parse_amount(text: str) -> float | None:
+    """An amount typed by a person: "1,000", "1 000.50", "-12"; None for an empty box.
+
+    Raises ValueError with a sentence to show when it is not a number.
+    """
+    cleaned = text.strip().replace(",", "").replace(" ", "").replace("\u00a0", "")
+    if not cleaned:
+        return None
+    number = _decimal(cleaned)
+    if number is None:
+        raise ValueError(f"“{text.strip()[:20]}” is not an amount: type a number like 1,000.50")
+    return float(number)
+
+
+def amount_text(value: float | None) -> str:
+    """How an amount filter reads in its box (empty for none, never "NaN")."""
+    if value is None or value != value:
+        return ""
+    text = f"{Decimal(str(value)):,.2f}"
+    return text[:-3] if text.endswith(".00") else text
 
 
 def _number_text(value: float) -> str:

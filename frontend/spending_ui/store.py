@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
+from functools import partial
 
 import panel as pn
 import param
 
-from spending_ui.api import ApiError, ImportResult, Metrics, TransactionPage
+from spending_ui.api import ApiError, ImportResult, InvalidRequest, Metrics, TransactionPage
 from spending_ui.state import AuthState, Filters
 from spending_ui.theme import category_colours
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_SORT = "-timestamp"
 SORTS = {
     "-timestamp": "Newest first",
     "timestamp": "Oldest first",
     "-amount": "Largest amount",
     "amount": "Smallest amount",
 }
+# The table's columns the API can order by, and the sort keys of their two directions.
+SORT_COLUMNS = {"date": ("-timestamp", "timestamp"), "amount": ("-amount", "amount")}
 FILTER_PARAMS = ["start", "end", "categories", "min_amount", "max_amount", "q"]
 # Spinners appear only when an update takes longer than this: a fast one would flash
 # them, and each view's spinner is a round of browser patches that delays the data.
@@ -45,7 +50,9 @@ class DashboardStore(param.Parameterized):
         params.setdefault("filters", Filters())
         super().__init__(**params)
         self.auth = auth
+        self._quiet = False
         self._generation = 0
+        self._chart_generation = 0
         self._table_generation = 0
 
     @property
@@ -78,15 +85,20 @@ class DashboardStore(param.Parameterized):
             self.error = self.auth.handle(exc)
             raise
 
-    async def refresh(self) -> None:
-        """Everything for the current filters: KPIs (+ previous period), charts, first page.
+    async def refresh(self, *, keep_page: bool = False) -> None:
+        """Everything for the current filters: KPIs (+ previous period), charts, first page
+        (or the current page, `keep_page`, for a restored view).
 
         All requests run at once, and all results land in one held update, so the browser
         gets one batch of changes instead of a trickle of patches.
         """
+        # A full refresh supersedes every request in flight; a later chart-only or table-only
+        # request supersedes just its own part of it, so no gesture leaves a view half-updated.
         self._generation += 1
+        self._chart_generation += 1
         self._table_generation += 1
-        generation, table_generation = self._generation, self._table_generation
+        generation = self._generation
+        chart_generation, table_generation = self._chart_generation, self._table_generation
         filters = self.filters
         params = filters.to_params()
         previous_params = filters.previous_params()
@@ -96,48 +108,55 @@ class DashboardStore(param.Parameterized):
                 self.api.categories(),
                 self.api.metrics(params, filters.granularity),
                 self.api.metrics(previous_params, "month") if previous_params else _none(),
-                self.api.transactions(params, sort=self.sort, limit=self.page_size, offset=0),
+                self.api.transactions(
+                    params,
+                    sort=self.sort,
+                    limit=self.page_size,
+                    offset=self.page_index * self.page_size if keep_page else 0,
+                ),
             ]
             categories, metrics, previous, page = await self._call(asyncio.gather(*requests))
-        except ApiError:
+        except ApiError as exc:
             if generation == self._generation:
-                self.loading = self.table_loading = False
+                updates = dict(loading=False, table_loading=False)
+                if isinstance(exc, InvalidRequest):
+                    # The old numbers do not belong to the filters now shown above them.
+                    updates.update(metrics=None, previous=None, page=None)
+                self.param.update(**updates)
             return
         finally:
             spinners.cancel()
         if generation != self._generation:
             return
-        updates = dict(
-            categories=[c.category for c in categories],
-            metrics=metrics,
-            previous=previous,
-            error="",
-            loading=False,
-        )
-        if table_generation == self._table_generation:
+        updates = dict(categories=[c.category for c in categories], previous=previous, error="")
+        if chart_generation == self._chart_generation:
+            updates.update(metrics=metrics, loading=False)
+        table_current = table_generation == self._table_generation
+        if table_current:
             updates.update(page=page, table_loading=False)
         with pn.io.hold():
-            with param.parameterized.discard_events(self):
-                # Back to the first page without the watcher fetching it a second time.
-                self.page_index = 0
+            if table_current and not keep_page:
+                with param.parameterized.discard_events(self):
+                    # Back to the first page without the watcher fetching it a second time.
+                    self.page_index = 0
             self.param.update(**updates)
 
     async def refresh_chart(self) -> None:
         """Only the time series changed (the day/week/month switch)."""
-        self._generation += 1
-        generation = self._generation
+        self._chart_generation += 1
+        generation = self._chart_generation
         spinners = self._loading_later("loading")
         try:
             metrics = await self._call(
                 self.api.metrics(self.filters.to_params(), self.filters.granularity)
             )
         except ApiError:
-            if generation == self._generation:
+            if generation == self._chart_generation:
                 self.loading = False
             return
         finally:
             spinners.cancel()
-        if generation == self._generation:
+        if generation == self._chart_generation:
             self.param.update(metrics=metrics, error="", loading=False)
 
     async def refresh_table(self) -> None:
@@ -170,21 +189,90 @@ class DashboardStore(param.Parameterized):
         await self.refresh()
         return result
 
+    def sort_by(self, column: str) -> None:
+        """A click on a column's header: by that column, newest/largest first, then reversed."""
+        if column not in SORT_COLUMNS:
+            return
+        descending, ascending = SORT_COLUMNS[column]
+        self.sort = ascending if self.sort == descending else descending
+
+    # -- the URL and the session ----------------------------------------------------------
+
+    def apply_query(self, query: Mapping[str, Sequence[str]]) -> None:
+        """Show the view of parsed URL query items (a bookmark, Back/Forward): filters, order
+        and page in one change, fetched by one refresh (when logged in)."""
+        sort = (query.get("sort") or [DEFAULT_SORT])[0]
+        try:
+            page_index = max(0, int((query.get("page") or ["1"])[0]) - 1)
+        except ValueError:
+            page_index = 0
+        self._quiet = True  # the watchers below stay still: one refresh at the end
+        try:
+            self.filters.apply_query(query)
+            self.param.update(sort=sort if sort in SORTS else DEFAULT_SORT, page_index=page_index)
+        finally:
+            self._quiet = False
+        self._start(self.refresh, keep_page=True)
+
+    def clear_view(self) -> None:
+        """Forget this session's view (a logout): the next user starts from the defaults."""
+        self._quiet = True
+        try:
+            self.filters.reset()
+            self.filters.granularity = "month"
+            self.param.update(
+                sort=DEFAULT_SORT,
+                page_index=0,
+                metrics=None,
+                previous=None,
+                page=None,
+                categories=[],
+                error="",
+            )
+        finally:
+            self._quiet = False
+
     # -- what triggers what ---------------------------------------------------------------
+    # The watchers decide at once (synchronously) what one gesture needs, then start exactly
+    # one request for it; nothing is fetched while logged out or while a view is restored.
+
+    def _start(self, refresh, **options) -> None:
+        if self.auth.status == "logged_in":
+            pn.state.execute(partial(refresh, **options))
 
     def watch_filters(self) -> None:
         """Refresh whenever the filters change (call once per session, in the app)."""
         self.filters.param.watch(self._filters_changed, [*FILTER_PARAMS, "granularity"])
 
-    async def _filters_changed(self, *events) -> None:
-        if all(event.name == "granularity" for event in events):
-            await self.refresh_chart()
-        else:
-            await self.refresh()
+    def _first_page(self) -> None:
+        """Back to page 1 (seen by the URL and the pager) without fetching it on its own."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            self.page_index = 0
+        finally:
+            self._quiet = quiet
 
-    @param.depends("sort", "page_index", watch=True)
-    async def _page_changed(self) -> None:
-        await self.refresh_table()
+    def _filters_changed(self, *events) -> None:
+        if self._quiet:
+            return
+        if all(event.name == "granularity" for event in events):
+            self._start(self.refresh_chart)
+        else:
+            self._first_page()
+            self._start(self.refresh)
+
+    @param.depends("sort", watch=True)
+    def _sort_changed(self) -> None:
+        if self._quiet:
+            return
+        # A new order starts at its first page, fetched once.
+        self._first_page()
+        self._start(self.refresh_table)
+
+    @param.depends("page_index", watch=True)
+    def _page_changed(self) -> None:
+        if not self._quiet:
+            self._start(self.refresh_table)
 
 
 async def _none() -> None:

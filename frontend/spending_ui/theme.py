@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from panel.theme import Fast
+
 ACCENT = "#2f6fdf"
+REFUND_COLOUR = "#2a9d5c"  # money in: the colour of a fall in spending
 # Tableau 10 then its lighter companions: distinct in light and dark themes.
 PALETTE = (
     "#4e79a7",
@@ -26,6 +29,15 @@ PALETTE = (
     "#d4a6c8",
     "#d7b5a6",
 )
+
+
+SYSTEM_FONTS = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+def use_system_fonts() -> None:
+    """No web font: Panel's Fast design links Open Sans from Google Fonts on every page,
+    an outside request (blocked by the CSP, two console errors). The system fonts need none."""
+    Fast._resources = {**Fast._resources, "font": {}}
 
 
 def category_colours(categories: list[str]) -> dict[str, str]:
@@ -57,7 +69,7 @@ CSS = """
   overflow: hidden; text-overflow: ellipsis; }
 .kpi-delta { font-size: 13px; }
 .kpi-delta.up { color: #d1495b; } .kpi-delta.down { color: #2a9d5c; }
-.kpi-delta.flat, .kpi-delta.none { opacity: .7; }
+.kpi-delta.flat, .kpi-delta.none, .kpi-delta.new { opacity: .7; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px;
   margin-right: 8px; vertical-align: middle; }
 table.tx { width: 100%; border-collapse: collapse; font-size: 14px; }
@@ -65,11 +77,35 @@ table.tx th { text-align: left; font-weight: 600; padding: 8px 10px; opacity: .8
   border-bottom: 1px solid rgba(128,128,128,.35); }
 table.tx td { padding: 7px 10px; border-bottom: 1px solid rgba(128,128,128,.15); }
 table.tx td.amount, table.tx th.amount { text-align: right; font-variant-numeric: tabular-nums; }
+table.tx td.when, table.tx th.when { white-space: nowrap; }
+table.tx th button.sort { font: inherit; color: inherit; background: none; border: 0;
+  padding: 0; cursor: pointer; text-align: inherit; }
+table.tx th button.sort:hover, table.tx th button.sort:focus-visible { text-decoration: underline; }
+table.tx td.when .time { opacity: .6; font-size: 12px; }
+.tx-total { text-align: right; font-size: 14px; padding: 4px 0; }
+@media (max-width: 600px) {
+  table.tx { font-size: 12px; }
+  table.tx td, table.tx th { padding: 6px 4px; }
+  table.tx td.when .time { display: none; }
+}
 table.tx tr:hover td { background: rgba(128,128,128,.08); }
+.money-in { color: #2a9d5c; }
+.donut-notes ul { margin: 4px 0 8px; padding-left: 18px; font-size: 13px; }
+.donut-notes li { list-style: none; margin-left: -18px; }
 .empty { text-align: center; padding: 36px 12px; opacity: .85; }
 .empty h3 { margin: 0 0 6px; }
+.first-run-files { text-align: left; max-width: 640px; margin: 12px auto 0; font-size: 14px; }
 .login-title { text-align: center; margin: 0; }
 .muted { opacity: .7; font-size: 13px; }
+@media (max-width: 899px) {
+  /* A narrow viewport (phone, tablet, narrow window): the menu lies over the page instead of
+     squeezing it, and PageBridge closes it at the start and after each choice. */
+  #content { position: relative; }
+  #sidebar { position: absolute; top: 0; left: 0; z-index: 50; max-width: min(320px, 88vw);
+    min-width: min(320px, 88vw); background: var(--background-color, #fff);
+    box-shadow: 2px 0 14px rgba(0, 0, 0, .3); }
+  #sidebar.hidden { box-shadow: none; min-width: 0; max-width: 0; }
+}
 @media (max-width: 600px) {
   /* The template's header: title, log out, theme switch and busy spinner in one line. */
   #header .app-header .title { font-size: 20px; }

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -107,6 +108,43 @@ def _cam_rows(today: date) -> tuple[Row, ...]:
         Row(today - timedelta(days=4 * k + 1), Decimal("20.00") + k, "Groceries", f"Cam shop {k}")
         for k in range(10)
     )
+
+
+DEE_CATEGORIES = (
+    "Rent",
+    "Groceries",
+    "Transport",
+    "Utilities",
+    "Dining out",
+    "Shopping",
+    "Health",
+    "Travel",
+    "Books",
+    "Gifts",
+    "Sport",
+    "Music",
+)
+
+
+def _dee_rows(today: date) -> tuple[Row, ...]:
+    """Twelve categories (more than the donut draws), and a refund week: the last seven days
+    hold a refund larger than the week's dining out."""
+    rows = [
+        Row(
+            today - timedelta(days=10 + 9 * k),
+            Decimal(400 if k % 12 == 0 else 5 + 3 * (k % 12)) + Decimal("0.25"),
+            DEE_CATEGORIES[k % 12],
+            f"Dee {DEE_CATEGORIES[k % 12]} {k}",
+        )
+        for k in range(36)
+    ]
+    rows += [
+        Row(today - timedelta(days=2), Decimal("25.00"), "Dining out", "Dee dinner"),
+        Row(today - timedelta(days=1), Decimal("-65.00"), "Dining out", "Dee refund"),
+        Row(today - timedelta(days=1), Decimal("30.00"), "Groceries", "Dee shop"),
+        Row(today - timedelta(days=3), Decimal("12.00"), "Transport", "Dee bus"),
+    ]
+    return tuple(rows)
 
 
 class Server:
@@ -200,6 +238,8 @@ def _seed(url: str, today: date) -> dict[str, SeededUser]:
         "ana": SeededUser("ana", "ana-password-1", _ana_rows(today)),
         "ben": SeededUser("ben", "ben-password-1", _ben_rows(today)),
         "cam": SeededUser("cam", "cam-password-1", _cam_rows(today)),
+        "dee": SeededUser("dee", "dee-password-1", _dee_rows(today)),
+        "eve": SeededUser("eve", "eve-password-1", ()),
     }
     database = Database.from_settings(Settings(database_url=url, secret_key=SECRET_KEY))
     try:
@@ -332,10 +372,28 @@ def browser(chromium_path):
         chromium.close()
 
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# The one message the page cannot avoid yet: Bokeh's MultiChoice builds Choices.js without
+# its `allowHTML` option (no way to pass it), so Choices.js warns once per widget. The
+# categories widget is issue #11's (escaping its labels); replacing or patching it there
+# removes this line.
+CHOICES_JS_WARNING = "Deprecation warning: allowHTML will default to false in a future release"
+
+
+def console_problem(message) -> str | None:
+    if message.type not in ("error", "warning") or message.text.startswith(CHOICES_JS_WARNING):
+        return None
+    return f"{message.type}: {message.text}"
+
+
 @pytest.fixture
 def new_page(browser) -> Iterator[Callable]:
-    """Pages in fresh browser contexts (separate cookies and storage), closed after the test."""
-    contexts = []
+    """Pages in fresh browser contexts (separate cookies and storage), closed after the test.
+
+    Each page fails its test on any console error or warning, uncaught exception, or request
+    to a host other than this machine: the dashboard works offline and logs nothing.
+    """
+    contexts, pages = [], []
 
     def make(viewport=(1400, 1000), **options):
         context = browser.new_context(
@@ -347,13 +405,31 @@ def new_page(browser) -> Iterator[Callable]:
         contexts.append(context)
         page = context.new_page()
         page.console_errors = []
+        page.outside_requests = []
         page.on(
             "console",
-            lambda m: page.console_errors.append(m.text) if m.type == "error" else None,
+            lambda m: (
+                page.console_errors.append(console_problem(m)) if console_problem(m) else None
+            ),
         )
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        page.on(
+            "request",
+            lambda r: (
+                page.outside_requests.append(r.url)
+                if r.url.startswith(("http:", "https:", "ws:", "wss:"))
+                and urlparse(r.url).hostname not in LOCAL_HOSTS
+                else None
+            ),
+        )
+        pages.append(page)
         return page
 
     yield make
+    problems = {
+        "console": [e for page in pages for e in page.console_errors],
+        "outside requests": [u for page in pages for u in page.outside_requests],
+    }
     for context in contexts:
         context.close()
+    assert problems == {"console": [], "outside requests": []}

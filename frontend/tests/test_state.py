@@ -14,7 +14,14 @@ import panel as pn
 import pytest
 
 from spending_ui.api import ApiClient
-from spending_ui.state import AuthState, Filters, months_before, period_end, preset_range
+from spending_ui.state import (
+    AuthState,
+    Filters,
+    months_before,
+    period_end,
+    preset_range,
+    previous_period,
+)
 from spending_ui import store as store_module
 from spending_ui.store import DashboardStore
 
@@ -48,6 +55,7 @@ def jwt_with_exp(exp: datetime) -> str:
     ("preset", "start", "end"),
     [
         ("this_month", date(2026, 3, 1), TODAY),
+        ("last_month", date(2026, 2, 1), date(2026, 2, 28)),
         ("last_30_days", date(2026, 3, 2), TODAY),
         ("last_3_months", date(2026, 1, 1), TODAY),
         ("last_12_months", date(2025, 4, 1), TODAY),
@@ -94,21 +102,57 @@ def test_editing_a_date_makes_the_range_custom():
 
 
 @pytest.mark.parametrize(
-    ("preset", "expected"),
+    ("start", "end", "expected"),
     [
-        ("last_30_days", (date(2026, 1, 31), date(2026, 3, 1))),
-        ("this_month", (date(2026, 1, 29), date(2026, 2, 28))),
-        ("all", None),
+        # A whole month: the previous calendar month (1 August has the rent too).
+        (date(2026, 9, 1), date(2026, 9, 30), (date(2026, 8, 1), date(2026, 8, 31))),
+        (date(2026, 3, 1), date(2026, 3, 31), (date(2026, 2, 1), date(2026, 2, 28))),
+        (date(2026, 1, 1), date(2026, 1, 31), (date(2025, 12, 1), date(2025, 12, 31))),
+        # A quarter, a year: the previous quarter, the previous year.
+        (date(2026, 4, 1), date(2026, 6, 30), (date(2026, 1, 1), date(2026, 3, 31))),
+        (date(2026, 1, 1), date(2026, 3, 31), (date(2025, 10, 1), date(2025, 12, 31))),
+        (date(2025, 1, 1), date(2025, 12, 31), (date(2024, 1, 1), date(2024, 12, 31))),
+        # A month to date: the same days of the previous month, clamped to its end.
+        (date(2026, 3, 1), date(2026, 3, 10), (date(2026, 2, 1), date(2026, 2, 10))),
+        (date(2024, 3, 1), date(2024, 3, 30), (date(2024, 2, 1), date(2024, 2, 29))),
+        # A year to date: the same days of the previous year.
+        (date(2026, 1, 1), date(2026, 3, 15), (date(2025, 1, 1), date(2025, 3, 15))),
+        # Anything else: as many days just before.
+        (date(2026, 3, 2), date(2026, 3, 31), (date(2026, 1, 31), date(2026, 3, 1))),
+        (date(2026, 9, 2), date(2026, 9, 30), (date(2026, 8, 4), date(2026, 9, 1))),
+        (date(2026, 3, 2), date(2026, 3, 8), (date(2026, 2, 23), date(2026, 3, 1))),
+        (date(2026, 2, 1), date(2026, 3, 15), (date(2025, 12, 20), date(2026, 1, 31))),
+        (date(2026, 3, 5), date(2026, 3, 5), (date(2026, 3, 4), date(2026, 3, 4))),
+        # Open or reversed: nothing to compare.
+        (None, date(2026, 3, 5), None),
+        (date(2026, 3, 5), None, None),
+        (date(2026, 3, 6), date(2026, 3, 5), None),
     ],
 )
-def test_previous_period_has_the_same_length(preset, expected):
-    filters = Filters(today=TODAY, preset=preset)
+def test_previous_period(start, end, expected):
+    assert previous_period(start, end) == expected
+
+
+@pytest.mark.parametrize(
+    ("preset", "today", "expected"),
+    [
+        ("this_month", TODAY, (date(2026, 2, 1), date(2026, 2, 28))),
+        ("this_month", date(2026, 3, 12), (date(2026, 2, 1), date(2026, 2, 12))),
+        ("last_month", TODAY, (date(2026, 1, 1), date(2026, 1, 31))),
+        ("this_year", TODAY, (date(2025, 1, 1), date(2025, 3, 31))),
+        ("this_year", date(2024, 2, 29), (date(2023, 1, 1), date(2023, 2, 28))),
+        ("last_30_days", TODAY, (date(2026, 1, 31), date(2026, 3, 1))),
+        ("last_12_months", TODAY, (date(2024, 4, 1), date(2025, 3, 31))),
+        ("last_12_months", date(2026, 12, 1), (date(2024, 12, 2), date(2025, 12, 1))),
+        ("all", TODAY, None),
+    ],
+)
+def test_previous_period_of_the_presets(preset, today, expected):
+    filters = Filters(today=today, preset=preset)
     assert filters.previous_period() == expected
     if expected:
-        length = (filters.end - filters.start).days
-        assert (expected[1] - expected[0]).days == length
-        assert expected[1] == filters.start - timedelta(days=1)
         assert ("start", expected[0].isoformat()) in filters.previous_params()
+        assert ("end", expected[1].isoformat()) in filters.previous_params()
     else:
         assert filters.previous_params() is None
 
@@ -333,3 +377,171 @@ def test_a_backend_outage_raises_the_banner_flag():
     run(store.refresh())
     assert store.auth.backend_down and store.auth.status == "logged_in"
     assert "cannot be reached" in store.error
+
+
+def page_handler(requests: list, delay: float = 0.0):
+    """The API, answering each /transactions with a page that names the query it answers."""
+    answer = api_handler([])
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        requests.append((request.url.path, request.url.params.multi_items()))
+        await asyncio.sleep(delay)  # an answer in flight while the next gesture happens
+        if request.url.path == "/transactions":
+            params = request.url.params
+            row = {
+                "id": int(params.get("offset", "0")) + 1,
+                "amount": 1.0,
+                "category": "Food",
+                "timestamp": "2026-03-01T12:00:00",
+                "description": f"{params.get('start')}..{params.get('end')} {params.get('sort')}",
+            }
+            return httpx.Response(200, json=[row], headers={"X-Total-Count": "100"})
+        return answer(request)
+
+    return handler
+
+
+async def settle(store: DashboardStore) -> None:
+    """Until every refresh started by the watchers has landed."""
+    while True:
+        await asyncio.sleep(0.05)
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if not pending:
+            return
+
+
+def test_a_bar_click_is_one_state_change_and_one_refresh():
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests, delay=0.02), preset="last_12_months")
+        store.watch_filters()
+        changes: list = []
+        store.filters.param.watch(lambda *events: changes.append(events), list(Filters.param))
+        store.filters.narrow_to_period(date(2026, 2, 1), "month")
+        await settle(store)
+        return store, requests, changes
+
+    store, requests, changes = run(scenario())
+    assert len(changes) == 1  # start, end, preset and granularity in one change
+    paths = [path for path, _ in requests]
+    # One full refresh: categories, the period, its previous period and the first page.
+    assert sorted(paths) == ["/categories", "/metrics", "/metrics", "/transactions"]
+    # Every view shows February: the table, the KPIs and what they are compared with.
+    assert store.page.items[0].description == "2026-02-01..2026-02-28 -timestamp"
+    metrics_params = [dict(params) for path, params in requests if path == "/metrics"]
+    assert {(p["start"], p["end"]) for p in metrics_params} == {
+        ("2026-02-01", "2026-02-28"),
+        ("2026-01-01", "2026-01-31"),
+    }
+    assert store.metrics is not None and store.previous is not None
+
+
+def test_a_granularity_switch_during_a_refresh_keeps_the_full_refresh():
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests, delay=0.05), preset="last_12_months")
+        store.watch_filters()
+        store.filters.set_range(date(2026, 2, 1), date(2026, 2, 28))
+        await asyncio.sleep(0.01)  # the full refresh is in flight...
+        store.filters.granularity = "week"  # ...when the chart switches to weeks
+        await settle(store)
+        return store, requests
+
+    store, requests = run(scenario())
+    assert store.page.items[0].description == "2026-02-01..2026-02-28 -timestamp"
+    assert store.previous is not None
+    last_metrics = [p for path, p in requests if path == "/metrics"][-1]
+    assert ("granularity", "week") in last_metrics
+
+
+def test_a_new_sort_starts_at_the_first_page():
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests))
+        await store.refresh()
+        store.page_index = 2
+        await settle(store)
+        requests.clear()
+        store.sort = "amount"
+        await settle(store)
+        return store, requests
+
+    store, requests = run(scenario())
+    transactions = [dict(p) for path, p in requests if path == "/transactions"]
+    assert len(transactions) == 1  # fetched once, at the new order's first page
+    assert transactions[0]["offset"] == "0" and transactions[0]["sort"] == "amount"
+    assert store.page_index == 0 and store.page.items[0].id == 1
+
+
+def test_amount_boxes_read_thousands_and_show_empty_after_a_reset():
+    from spending_ui.views.sidebar import FiltersPanel
+
+    store = store_with(api_handler([]))
+    panel = FiltersPanel(store=store)
+    panel.min_text = "1,000"
+    assert store.filters.min_amount == 1000.0 and panel.amount_error == ""
+    panel.max_text = "abc"
+    assert "not an amount" in panel.amount_error and store.filters.max_amount is None
+    store.filters.reset()
+    assert (panel.min_text, panel.max_text, panel.amount_error) == ("", "", "")
+    assert panel._min.value == "" and panel._max.value == ""
+
+
+def test_crossed_ranges_are_swapped_and_the_pickers_bound_each_other():
+    from spending_ui.views.sidebar import FiltersPanel
+
+    store = store_with(api_handler([]))
+    panel = FiltersPanel(store=store)
+    filters = store.filters
+    filters.param.update(min_amount=50.0, max_amount=20.0)
+    assert (filters.min_amount, filters.max_amount) == (20.0, 50.0)
+    assert (panel.min_text, panel.max_text) == ("20", "50")
+    filters.param.update(start=date(2026, 3, 20), end=date(2026, 3, 10))
+    assert (filters.start, filters.end) == (date(2026, 3, 10), date(2026, 3, 20))
+    assert panel._start.end == date(2026, 3, 20) and panel._end.start == date(2026, 3, 10)
+
+
+def test_a_url_view_is_restored_in_one_refresh_and_a_logout_clears_it():
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests))
+        store.watch_filters()
+        store.apply_query(
+            {"preset": ["last_3_months"], "category": ["Food"], "sort": ["amount"], "page": ["3"]}
+        )
+        await settle(store)
+        restored = (store.filters.preset, store.filters.categories, store.sort, store.page_index)
+        count = len(requests)
+        store.auth.logout()
+        store.clear_view()
+        await settle(store)
+        return store, requests, count, restored
+
+    store, requests, count, restored = run(scenario())
+    assert restored == ("last_3_months", ["Food"], "amount", 2)
+    assert sorted(path for path, _ in requests[:count]) == [
+        "/categories",
+        "/metrics",
+        "/metrics",
+        "/transactions",
+    ]
+    page_request = dict(next(p for path, p in requests if path == "/transactions"))
+    assert page_request["offset"] == "50" and page_request["sort"] == "amount"
+    # The logout: the default view, and nothing fetched for nobody.
+    assert len(requests) == count
+    assert store.filters.is_default and store.sort == "-timestamp" and store.page_index == 0
+    assert store.metrics is None and store.page is None
+
+
+def test_a_header_click_orders_by_its_column_then_reverses():
+    store = store_with(api_handler([]))
+    store.sort_by("amount")
+    assert store.sort == "-amount"
+    store.sort_by("amount")
+    assert store.sort == "amount"
+    store.sort_by("date")
+    assert store.sort == "-timestamp"
+    store.sort_by("date")
+    assert store.sort == "timestamp"
+    store.sort_by("description")  # the API cannot order by it: nothing changes
+    assert store.sort == "timestamp"

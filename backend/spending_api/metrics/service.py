@@ -1,7 +1,9 @@
 """Turns the database's aggregates into the /metrics answer (exact Decimal arithmetic)."""
 
+import calendar
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from psycopg import AsyncConnection
 
@@ -14,9 +16,18 @@ SHARE_PLACES = Decimal("0.0001")
 ZERO = Decimal("0.00")
 
 
-def months_spanned(first: date, last: date) -> int:
-    """Calendar months from first's month to last's month, both included."""
-    return (last.year - first.year) * 12 + last.month - first.month + 1
+def months_covered(first: date, last: date) -> Fraction:
+    """The calendar months from `first` to `last` (both included), a partial month by its
+    share of days; at least one month, so a single purchase is not a monthly figure."""
+    months = Fraction(0)
+    cursor = first
+    while cursor <= last:
+        days_in_month = calendar.monthrange(cursor.year, cursor.month)[1]
+        month_end = cursor.replace(day=days_in_month)
+        covered_until = min(month_end, last)
+        months += Fraction((covered_until - cursor).days + 1, days_in_month)
+        cursor = month_end + timedelta(days=1)
+    return max(months, Fraction(1))
 
 
 def period_start(day: date, granularity: Granularity) -> date:
@@ -39,11 +50,24 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def monthly_average(total: Decimal, months: Fraction) -> Decimal:
+    """`total / months` to the cent, exact (the division is done on integers)."""
+    cents = Fraction(total) * 100 / months
+    whole, remainder = divmod(abs(cents.numerator), cents.denominator)
+    if 2 * remainder >= cents.denominator:  # half up, away from zero
+        whole += 1
+    return (Decimal(whole if cents >= 0 else -whole) / 100).quantize(CENT)
+
+
 def build_metrics(
     categories: list[repository.CategoryAggregate],
     periods: list[repository.PeriodAggregate],
     granularity: Granularity,
+    *,
+    start: date | None = None,
+    end: date | None = None,
 ) -> Metrics:
+    """The /metrics answer; `start`/`end` are the requested period (open ends: the matches)."""
     if not categories:
         return Metrics(
             total_spend=ZERO,
@@ -92,7 +116,7 @@ def build_metrics(
     return Metrics(
         total_spend=total,
         transaction_count=count,
-        average_monthly_spend=_money(total / months_spanned(first, last)),
+        average_monthly_spend=monthly_average(total, months_covered(start or first, end or last)),
         average_transaction=_money(total / count) if count else ZERO,
         first_transaction=first,
         last_transaction=last,
@@ -111,4 +135,4 @@ async def get_metrics_async(
     categories, periods = await repository.aggregate_async(
         connection, user_id=user_id, filters=filters, granularity=granularity
     )
-    return build_metrics(categories, periods, granularity)
+    return build_metrics(categories, periods, granularity, start=filters.start, end=filters.end)

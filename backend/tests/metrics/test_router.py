@@ -1,9 +1,11 @@
 """GET /metrics, checked against a plain-Python computation over the same rows."""
 
+import calendar
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -50,11 +52,12 @@ def reference_metrics(
     total = sum(amount for _, amount, _ in matching)
     first = min(ts for ts, _, _ in matching).date()
     last = max(ts for ts, _, _ in matching).date()
-    months = 0
-    cursor = date(first.year, first.month, 1)
-    while cursor <= last:
-        months += 1
-        cursor = date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
+    # Each day of the period is 1/(days in its month) of a month; open ends are the matches.
+    months, day = Fraction(0), start or first
+    while day <= (end or last):
+        months += Fraction(1, calendar.monthrange(day.year, day.month)[1])
+        day += timedelta(days=1)
+    months = max(months, Fraction(1))
 
     per_category = defaultdict(lambda: [Decimal(0), 0])
     for _, amount, category in matching:
@@ -88,7 +91,7 @@ def reference_metrics(
     return {
         "total_spend": float(total),
         "transaction_count": len(matching),
-        "average_monthly_spend": money(total / months),
+        "average_monthly_spend": money(Decimal(total) * months.denominator / months.numerator),
         "average_transaction": money(total / len(matching)),
         "first_transaction": first.isoformat(),
         "last_transaction": last.isoformat(),
@@ -210,8 +213,37 @@ def test_average_monthly_counts_empty_months(client, make_user, add_transactions
     user = make_user()
     add_transactions(user, [("2024-01-31T10:00", "100"), ("2024-04-01T10:00", "33.33")])
     body = client.get("/metrics", headers=auth_headers(user)).json()
-    assert body["average_monthly_spend"] == 33.33  # 133.33 over Jan..Apr = 4 months
+    # All time: 31 Jan .. 1 Apr 2024 = 1/31 + 1 + 1 + 1/30 months (empty months count).
+    months = 2 + Fraction(1, 31) + Fraction(1, 30)
+    expected = (Decimal("133.33") * months.denominator / months.numerator).quantize(CENT)
+    assert body["average_monthly_spend"] == float(expected) == 64.55
     assert len(body["spend_over_time"]) == 4
+
+
+def test_average_monthly_divides_by_the_months_of_the_selected_period(
+    client, make_user, add_transactions, auth_headers
+):
+    user = make_user()
+    add_transactions(user, [("2024-06-15T10:00", "1299.00", "Laptop")])
+    headers = auth_headers(user)
+
+    def average(**params):
+        return client.get("/metrics", headers=headers, params=params).json()[
+            "average_monthly_spend"
+        ]
+
+    # A whole year: twelve months, not "1,299.00 monthly" for a single laptop.
+    assert average(start="2024-01-01", end="2024-12-31") == 108.25
+    # "Last 12 months" on 2024-12-01: 2 Dec 2023 .. 1 Dec 2024 = 30/31 + 11 + 1/31 = 12.
+    assert average(start="2023-12-02", end="2024-12-01") == 108.25
+    # Half of June (15 of 30 days) is less than a month: at least one month.
+    assert average(start="2024-06-01", end="2024-06-15") == 1299.00
+    # A month and a half: 1 June .. 15 July = 1 + 15/31 months.
+    assert average(start="2024-06-01", end="2024-07-15") == round(1299 / (1 + 15 / 31), 2)
+    # All time: the only match's own day, counted as one month.
+    assert average() == 1299.00
+    # Open at one end only: from the start to the last match.
+    assert average(start="2024-04-16") == round(1299 / (15 / 30 + 1 + 15 / 30), 2)
 
 
 def test_no_data_is_all_zeros(client, make_user, auth_headers):

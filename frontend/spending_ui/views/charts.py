@@ -6,21 +6,38 @@ Clicking a slice narrows the filters to that category, clicking a bar to that pe
 from __future__ import annotations
 
 import math
-from datetime import datetime, time
+from html import escape
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter, TapTool
+from bokeh.models import (
+    ColumnDataSource,
+    DatetimeTickFormatter,
+    FixedTicker,
+    HoverTool,
+    NumeralTickFormatter,
+    Range1d,
+    TapTool,
+)
 from bokeh.plotting import figure
 from panel.viewable import Viewer
 
+from spending_ui.state import period_end
 from spending_ui.store import DashboardStore
-from spending_ui.text import LABEL_CHARS, plain
-from spending_ui.theme import ACCENT, money
+from spending_ui.text import LABEL_CHARS, html_text, plain
+from spending_ui.theme import ACCENT, CSS, REFUND_COLOUR, money
 
-MAX_SLICES = 10
-PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
+EPOCH = datetime(1970, 1, 1)
+OTHER_COLOUR = "#9aa0a6"
+
+MAX_SLICES = 7  # the top categories drawn; the rest share one "Other" slice
+OTHER = "Other"
+DAY_MS = 86_400_000
 LABEL_FORMAT = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%B %Y"}
+TICK_FORMAT = {"day": "%d %b", "week": "%d %b", "month": "%b %Y"}
+MAX_TICKS = {False: 6, True: 3}  # by `compact`: labels that fit side by side
 
 
 def _run_locked(callback) -> None:
@@ -32,44 +49,120 @@ def _run_locked(callback) -> None:
         callback()
 
 
+def spending_slices(metrics) -> tuple[list, list]:
+    """(slices, rest): the top categories by positive spend plus "Other", each at its share
+    of all positive spending; `rest` are the categories inside "Other". Categories whose
+    refunds exceed their purchases have no slice (see `refunded_categories`)."""
+    positive = metrics.spending_categories if metrics else []
+    spent = metrics.positive_spend if metrics else Decimal(0)
+    if len(positive) > MAX_SLICES:
+        shown, rest = positive[: MAX_SLICES - 1], positive[MAX_SLICES - 1 :]
+    else:
+        shown, rest = positive, []
+    slices = [(item.category, item.total, item.count) for item in shown]
+    if rest:
+        slices.append((OTHER, sum((i.total for i in rest), Decimal(0)), sum(i.count for i in rest)))
+    return [(name, total, count, total / spent) for name, total, count in slices], rest
+
+
+def refunded_categories(metrics) -> list:
+    """Categories that are net money in for the filters (refunds larger than purchases)."""
+    return [item for item in (metrics.top_categories if metrics else []) if item.total < 0]
+
+
 def donut_data(store: DashboardStore) -> dict:
-    metrics = store.metrics
-    items = list(metrics.top_categories[:MAX_SLICES]) if metrics else []
+    slices, _ = spending_slices(store.metrics)
     colours = store.colours
-    grand = float(sum((item.total for item in items), 0)) or 1.0
     start, starts, ends = 0.0, [], []
-    for item in items:
+    for _, _, _, share in slices:
         starts.append(start)
-        start += float(item.total) / grand * 2 * math.pi
+        start += float(share) * 2 * math.pi
         ends.append(start)
     return {
-        "category": [item.category for item in items],
+        "category": [name for name, *_ in slices],
         # Drawn as text by Bokeh (legend on canvas, tooltip fields escaped): no HTML needed,
         # but bidi controls dropped and the legend entry shortened.
-        "label": [plain(item.category, LABEL_CHARS) for item in items],
-        "name": [plain(item.category) for item in items],
-        "total": [float(item.total) for item in items],
-        "total_text": [money(item.total) for item in items],
-        "share": [float(item.share) for item in items],
-        "count": [item.count for item in items],
+        "label": [plain(name, LABEL_CHARS) for name, *_ in slices],
+        "name": [plain(name) for name, *_ in slices],
+        "total": [float(total) for _, total, _, _ in slices],
+        "total_text": [money(total) for _, total, _, _ in slices],
+        "share": [float(share) for *_, share in slices],
+        "share_text": [f"{share * 100:.1f}%" for *_, share in slices],
+        "count": [count for _, _, count, _ in slices],
         "start_angle": starts,
         "end_angle": ends,
-        "colour": [colours.get(item.category, "#888") for item in items],
+        "colour": [colours.get(name, OTHER_COLOUR) for name, *_ in slices],
     }
 
 
+def period_after(start: date, granularity: str) -> date:
+    return period_end(start, granularity) + timedelta(days=1)
+
+
+def _ms(day: date) -> float:
+    return (datetime.combine(day, time.min) - EPOCH).total_seconds() * 1000
+
+
 def timeline_data(store: DashboardStore) -> dict:
+    """One bar per period, centred on it and as wide as it (months differ in length)."""
     metrics = store.metrics
     granularity = store.filters.granularity
     periods = metrics.spend_over_time if metrics else []
+    colour = ACCENT
+    if len(store.filters.categories) == 1:  # the bars take the one category's colour
+        colour = store.colours.get(store.filters.categories[0], ACCENT)
+    centres, widths = [], []
+    for p in periods:
+        first, after = _ms(p.period_start), _ms(period_after(p.period_start, granularity))
+        centres.append((first + after) / 2)
+        widths.append((after - first) * 0.85)
     return {
-        "period_start": [datetime.combine(p.period_start, time.min) for p in periods],
+        "centre": centres,
+        "width": widths,
         "period": [p.period_start.isoformat() for p in periods],
         "label": [p.period_start.strftime(LABEL_FORMAT[granularity]) for p in periods],
         "total": [float(p.total) for p in periods],
         "total_text": [money(p.total) for p in periods],
         "count": [p.count for p in periods],
+        "colour": [colour if p.total >= 0 else REFUND_COLOUR for p in periods],
     }
+
+
+def timeline_range(store: DashboardStore) -> tuple[float, float] | None:
+    """The x range: the selected period (open ends: the matches), widened to whole periods."""
+    metrics, filters = store.metrics, store.filters
+    first = filters.start or (metrics.first_transaction if metrics else None)
+    last = filters.end or (metrics.last_transaction if metrics else None)
+    if first is None or last is None:
+        return None
+    granularity = filters.granularity
+    return _ms(period_floor(first, granularity)), _ms(
+        period_after(period_floor(last, granularity), granularity)
+    )
+
+
+def value_range(data: dict) -> tuple[float, float]:
+    """The y range: zero and every bar (a refund goes below zero), with room above."""
+    low, high = min([0.0, *data["total"]]), max([0.0, *data["total"]])
+    if low == high:
+        return 0.0, 1.0
+    pad = (high - low) * 0.06
+    return (low - pad if low < 0 else 0.0), high + pad
+
+
+def period_floor(day: date, granularity: str) -> date:
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+def timeline_ticks(data: dict, compact: bool) -> list[float]:
+    """At most a few labelled bars, evenly spaced, so the labels never run together."""
+    centres = data["centre"]
+    step = max(1, math.ceil(len(centres) / MAX_TICKS[compact]))
+    return centres[::step]
 
 
 def _style(fig) -> None:
@@ -79,9 +172,39 @@ def _style(fig) -> None:
     fig.outline_line_color = None
 
 
+def donut_notes_html(store: DashboardStore, show_other: bool) -> str:
+    """Beside the donut: what "Other" holds (once clicked) and the net-refund categories."""
+    metrics = store.metrics
+    _, rest = spending_slices(metrics)
+    colours = store.colours
+    parts = []
+    if rest and show_other:
+        items = "".join(
+            f"<li data-category='{escape(item.category, quote=True)}'>"
+            f"<span class='swatch' style='background:{colours.get(item.category, OTHER_COLOUR)}'>"
+            f"</span>{html_text(item.category, LABEL_CHARS)} · {money(item.total)}</li>"
+            for item in rest
+        )
+        parts.append(f"<div class='donut-other'><b>Other</b><ul>{items}</ul></div>")
+    refunded = refunded_categories(metrics)
+    if refunded:
+        items = "".join(
+            f"<li data-category='{escape(item.category, quote=True)}'>"
+            f"{html_text(item.category, LABEL_CHARS)}"
+            f" · <span class='money-in'>{money(-item.total)} in</span></li>"
+            for item in refunded
+        )
+        parts.append(
+            "<div class='donut-refunds'><b>Refunds larger than purchases</b>"
+            f"<ul>{items}</ul></div>"
+        )
+    return "".join(parts)
+
+
 class CategoryDonut(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
     compact = param.Boolean(default=False, doc="A phone: the legend goes under the donut")
+    show_other = param.Boolean(default=False, doc='The categories inside "Other" are listed')
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -91,12 +214,14 @@ class CategoryDonut(Viewer):
             sizing_mode="stretch_width",
             tools="tap",
             toolbar_location=None,
-            x_range=(-1.1, 1.1),
-            y_range=(-1.1, 1.1),
+            # Data ranges, so that match_aspect keeps the ring round and whole at every width
+            # (fixed ranges would stretch it); an invisible square gives them their bounds
+            # even before the first answer (no "could not set initial ranges").
             match_aspect=True,
             name="category-figure",
         )
-        fig.annular_wedge(
+        fig.rect(x=0, y=0, width=2.04, height=2.04, fill_alpha=0, line_alpha=0)
+        wedges = fig.annular_wedge(
             x=0,
             y=0,
             inner_radius=0.52,
@@ -113,9 +238,17 @@ class CategoryDonut(Viewer):
             source=self.source,
         )
         fig.add_tools(
-            HoverTool(tooltips=[("", "@name"), ("Spent", "@total_text"), ("Items", "@count")])
+            HoverTool(
+                tooltips=[
+                    ("", "@name"),
+                    ("Spent", "@total_text"),
+                    ("Share", "@share_text"),
+                    ("Items", "@count"),
+                ],
+                renderers=[wedges],
+            )
         )
-        fig.select_one(TapTool).behavior = "select"
+        fig.select_one(TapTool).update(behavior="select", renderers=[wedges])
         fig.axis.visible = False
         fig.grid.visible = False
         fig.legend.border_line_alpha = 0
@@ -132,9 +265,21 @@ class CategoryDonut(Viewer):
         self.source.selected.on_change("indices", self._on_tap)
         self.store.param.watch(self._update, ["metrics", "categories"])
         self._pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+        self._notes = pn.pane.HTML(
+            pn.bind(
+                lambda *_: donut_notes_html(self.store, self.show_other),
+                self.store.param.metrics,
+                self.store.param.categories,
+                self.param.show_other,
+            ),
+            stylesheets=[CSS],
+            sizing_mode="stretch_width",
+            css_classes=["donut-notes"],
+        )
 
     def _update(self, *_):
         data = donut_data(self.store)
+        self.show_other = False
 
         def apply():
             self.source.data = data
@@ -146,32 +291,45 @@ class CategoryDonut(Viewer):
             return
         category = self.source.data["category"][new[0]]
         self.source.selected.indices = []
-        self.store.filters.narrow_to_category(category)
+        if category == OTHER:
+            self.show_other = not self.show_other
+        else:
+            self.store.filters.narrow_to_category(category)
 
     def __panel__(self):
-        return self._pane
+        return pn.Column(
+            self._pane,
+            self._notes,
+            sizing_mode="stretch_width",
+        )
 
 
 class SpendOverTime(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
-    compact = param.Boolean(default=False, doc="A phone: slanted date labels")
+    compact = param.Boolean(default=False, doc="A phone: fewer date labels")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.source = ColumnDataSource(timeline_data(self.store), name="time-source")
+        data = timeline_data(self.store)
+        self.source = ColumnDataSource(data, name="time-source")
         fig = figure(
             height=330,
             sizing_mode="stretch_width",
             x_axis_type="datetime",
+            # Explicit ranges: the selected period, and the bars' values (data ranges would
+            # warn "could not set initial ranges" while there are no bars yet).
+            x_range=Range1d(*(timeline_range(self.store) or (0, DAY_MS))),
+            y_range=Range1d(*value_range(data)),
             tools="tap",
             toolbar_location=None,
             name="time-figure",
         )
         self.bars = fig.vbar(
-            x="period_start",
+            x="centre",
             top="total",
-            width=PERIOD_MS["month"] * 0.8,
-            color=ACCENT,
+            width="width",
+            fill_color="colour",
+            line_color="colour",
             hover_fill_alpha=0.75,
             nonselection_fill_alpha=1,
             source=self.source,
@@ -183,11 +341,11 @@ class SpendOverTime(Viewer):
             )
         )
         fig.select_one(TapTool).behavior = "select"
-        fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
+        # Small totals get decimals instead of the same rounded label twice ("0 1 1 2").
+        fig.yaxis.formatter = NumeralTickFormatter(format="0,0.[00]")
+        fig.xaxis.ticker = FixedTicker(ticks=timeline_ticks(data, self.compact))
+        fig.xaxis.formatter = _tick_formatter(self.store.filters.granularity)
         fig.xgrid.visible = False
-        fig.y_range.start = 0
-        if self.compact:  # side by side, the dates overlap on a phone's width
-            fig.xaxis.major_label_orientation = math.pi / 4
         _style(fig)
         self.figure = fig
         self.source.selected.on_change("indices", self._on_tap)
@@ -203,18 +361,20 @@ class SpendOverTime(Viewer):
         self._pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
 
     def _update(self, *_):
-        data = timeline_data(self.store)
-        granularity = self.store.filters.granularity
-        colour = ACCENT
-        categories = self.store.filters.categories
-        if len(categories) == 1:
-            colour = self.store.colours.get(categories[0], ACCENT)
+        store = self.store
+        data = timeline_data(store)
+        granularity = store.filters.granularity
+        x_range = timeline_range(store)
+        ticks = timeline_ticks(data, self.compact)
+        y_range = value_range(data)
 
         def apply():
-            self.bars.glyph.width = PERIOD_MS[granularity] * 0.8
-            self.bars.glyph.fill_color = colour
-            self.bars.glyph.line_color = colour
             self.source.data = data
+            if x_range:
+                self.figure.x_range.update(start=x_range[0], end=x_range[1])
+            self.figure.y_range.update(start=y_range[0], end=y_range[1])
+            self.figure.xaxis.ticker.ticks = ticks
+            self.figure.xaxis.formatter = _tick_formatter(granularity)
 
         _run_locked(apply)
 
@@ -227,3 +387,10 @@ class SpendOverTime(Viewer):
 
     def __panel__(self):
         return pn.Column(self._switch, self._pane, sizing_mode="stretch_width")
+
+
+def _tick_formatter(granularity: str) -> DatetimeTickFormatter:
+    """Every tick sits on a bar, so every scale uses that bar's own label format."""
+    fmt = TICK_FORMAT[granularity]
+    scales = ("milliseconds", "seconds", "minsec", "minutes", "hourmin", "hours", "days")
+    return DatetimeTickFormatter(**dict.fromkeys(scales, fmt), months=fmt, years=fmt, context=None)

@@ -31,6 +31,23 @@ def summary_html(store: DashboardStore) -> str:
     return "<div class='muted' style='font-size:14px'>" + " · ".join(parts) + "</div>"
 
 
+FIRST_RUN_HTML = """
+<div class='empty first-run' data-first-run='true'>
+<h3>Welcome! Import your first bank statement</h3>
+<div>Your account has no transactions yet. Export a CSV file from your online banking, then
+choose it under <b>Your data</b> in the sidebar (the ☰ menu on a phone) and press
+<b>Import CSV</b>.</div>
+<ul class='first-run-files'>
+<li>Most banks' CSV exports work: a date column, an amount (or Paid out / Paid in) and a
+description; a category column is optional.</li>
+<li>Comma, semicolon or tab separated; dates like 2026-03-31, 31/03/2026 or 03/31/2026;
+amounts like 1,234.56 or 1.234,56.</li>
+<li>Importing the same file twice is safe: rows already stored are skipped.</li>
+</ul>
+</div>
+"""
+
+
 class DashboardView(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
     compact = param.Boolean(default=False, doc="Laid out for a phone's width")
@@ -65,6 +82,13 @@ class DashboardView(Viewer):
             sizing_mode="stretch_width",
             css_classes=["empty-state"],
         )
+        self._first_run = pn.pane.HTML(
+            FIRST_RUN_HTML,
+            stylesheets=[CSS],
+            sizing_mode="stretch_width",
+            visible=False,
+            css_classes=["first-run"],
+        )
         self._donut = pn.Card(
             CategoryDonut(store=store, compact=self.compact),
             title="Top categories",
@@ -92,7 +116,7 @@ class DashboardView(Viewer):
             margin=8,
         )
         store.filters.param.watch(self._update_summary, list(store.filters.param))
-        store.param.watch(self._update_state, ["metrics", "error"])
+        store.param.watch(self._update_state, ["metrics", "categories", "error"])
         store.param.watch(self._loading, "loading")
         self._update_state()
 
@@ -107,7 +131,10 @@ class DashboardView(Viewer):
     def _update_state(self, *_):
         store = self.store
         empty = store.metrics is not None and store.metrics.transaction_count == 0
-        self._empty.visible = empty
+        # No transactions at all (a new account): how to get some in, not "widen the period".
+        first_run = empty and not store.categories
+        self._first_run.visible = first_run
+        self._empty.visible = empty and not first_run
         self._charts.visible = not empty
         self._table.visible = not empty
         self._error.param.update(object=html_text(store.error), visible=bool(store.error))
@@ -117,6 +144,7 @@ class DashboardView(Viewer):
             self._summary,
             self._error,
             KpiCards(store=self.store),
+            self._first_run,
             self._empty,
             self._charts,
             self._table,

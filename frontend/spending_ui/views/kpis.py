@@ -28,7 +28,7 @@ def _delta_html(current: Decimal, previous: Metrics | None, previous_value: Deci
     change = percent_change(current, previous_value)
     if change is None:
         if current:
-            return "<div class='kpi-delta up'>New: nothing in the previous period</div>"
+            return "<div class='kpi-delta new'>New: nothing in the previous period</div>"
         return "<div class='kpi-delta flat'>No change vs previous period</div>"
     if abs(change) < Decimal("0.05"):
         return "<div class='kpi-delta flat' data-delta='0.0'>No change vs previous period</div>"
@@ -56,7 +56,8 @@ def kpi_html(key: str, metrics: Metrics | None, previous: Metrics | None, colour
             colour = colours.get(top.category, "#888")
             swatch = f"<span class='swatch' style='background:{colour}'></span>"
             shown = f"{swatch}{html_text(top.category, LABEL_CHARS)}"
-            share = f"{top.share * 100:.0f}% of spend · {money(top.total)}"
+            # Its share of what was spent: refunds elsewhere do not inflate it past 100%.
+            share = f"{top.total / metrics.positive_spend * 100:.0f}% of spend · {money(top.total)}"
             before = previous.category_total(top.category) if previous else None
             delta = _delta_html(top.total, previous, before).replace(
                 "vs previous period", "in this category"

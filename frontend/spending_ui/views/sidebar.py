@@ -10,7 +10,7 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.api import ApiError, ImportRejected
-from spending_ui.state import PRESETS
+from spending_ui.state import MAX_Q_LENGTH, PRESETS, amount_text, parse_amount
 from spending_ui.store import DashboardStore
 from spending_ui.text import choice_options, html_text
 
@@ -25,8 +25,15 @@ NOTICE_STYLES = {
 }
 
 
+SEARCH_PAUSE_MS = 400  # the description search applies this long after the last keystroke
+
+
 class FiltersPanel(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    # The amount boxes hold text ("1,000"), read into the filters' numbers.
+    min_text = param.String(default="")
+    max_text = param.String(default="")
+    amount_error = param.String(default="")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -38,10 +45,10 @@ class FiltersPanel(Viewer):
             sizing_mode="stretch_width",
         )
         self._start = pn.widgets.DatePicker.from_param(
-            filters.param.start, name="From", sizing_mode="stretch_width"
+            filters.param.start, name="From", sizing_mode="stretch_width", css_classes=["from-date"]
         )
         self._end = pn.widgets.DatePicker.from_param(
-            filters.param.end, name="To", sizing_mode="stretch_width"
+            filters.param.end, name="To", sizing_mode="stretch_width", css_classes=["to-date"]
         )
         self._categories = pn.widgets.MultiChoice.from_param(
             filters.param.categories,
@@ -50,17 +57,30 @@ class FiltersPanel(Viewer):
             placeholder="All categories",
             sizing_mode="stretch_width",
         )
-        self._min = pn.widgets.FloatInput.from_param(
-            filters.param.min_amount,
+        self.param.update(
+            min_text=amount_text(filters.min_amount), max_text=amount_text(filters.max_amount)
+        )
+        self._min = pn.widgets.TextInput.from_param(
+            self.param.min_text,
             name="Min amount",
             placeholder="Any",
             sizing_mode="stretch_width",
+            css_classes=["min-amount"],
         )
-        self._max = pn.widgets.FloatInput.from_param(
-            filters.param.max_amount,
+        self._max = pn.widgets.TextInput.from_param(
+            self.param.max_text,
             name="Max amount",
             placeholder="Any",
             sizing_mode="stretch_width",
+            css_classes=["max-amount"],
+        )
+        self._amount_error = pn.pane.HTML(
+            pn.bind(
+                lambda text: f"<div class='muted'>{html_text(text)}</div>", self.param.amount_error
+            ),
+            visible=self.param.amount_error.rx.bool(),
+            css_classes=["amount-error"],
+            margin=(0, 10),
         )
         self._q = pn.widgets.TextInput.from_param(
             filters.param.q,
@@ -68,16 +88,70 @@ class FiltersPanel(Viewer):
             placeholder="e.g. coffee",
             sizing_mode="stretch_width",
         )
+        self._search_timer = None
+        self._q.param.watch(self._typing, "value_input")
         self._reset = pn.widgets.Button(
             name="Reset filters", button_type="light", sizing_mode="stretch_width"
         )
         self._reset.on_click(lambda _: filters.reset())
         self.store.param.watch(self._options, "categories")
+        # Each date box cannot go past the other: From after To is not offered.
+        filters.param.watch(self._date_bounds, ["start", "end"])
+        filters.param.watch(self._show_amounts, ["min_amount", "max_amount"])
+        self._date_bounds()
 
     def _options(self, event):
         self._categories.options = choice_options(
             sorted({*event.new, *self.store.filters.categories})
         )
+
+    def _date_bounds(self, *_):
+        filters = self.store.filters
+        with pn.io.hold():
+            self._start.end = filters.end
+            self._end.start = filters.start
+
+    def _show_amounts(self, *_):
+        filters = self.store.filters
+
+        def show():
+            low, high = amount_text(filters.min_amount), amount_text(filters.max_amount)
+            self.param.update(min_text=low, max_text=high, amount_error="")
+            with pn.io.hold():  # what the boxes display, also while one is being edited
+                self._min.value_input = low
+                self._max.value_input = high
+
+        # On the next tick: a box being edited is not updated by its own change (a swap).
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(show)
+        else:
+            show()
+
+    @param.depends("min_text", "max_text", watch=True)
+    def _read_amounts(self):
+        try:
+            low, high = parse_amount(self.min_text), parse_amount(self.max_text)
+        except ValueError as exc:
+            self.amount_error = str(exc)
+            return
+        self.amount_error = ""
+        self.store.filters.param.update(min_amount=low, max_amount=high)
+
+    def _typing(self, event):
+        """Apply the search after a short pause in typing (Enter and leaving the box too)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+            return
+        text = event.new
+
+        def apply():
+            self._search_timer = None
+            if self._q.value_input == text:
+                self.store.filters.q = text[:MAX_Q_LENGTH]
+
+        self._search_timer = pn.state.add_periodic_callback(apply, period=SEARCH_PAUSE_MS, count=1)
 
     def __panel__(self):
         return pn.Column(
@@ -86,6 +160,7 @@ class FiltersPanel(Viewer):
             pn.Row(self._start, self._end, sizing_mode="stretch_width"),
             self._categories,
             pn.Row(self._min, self._max, sizing_mode="stretch_width"),
+            self._amount_error,
             self._q,
             self._reset,
             sizing_mode="stretch_width",
@@ -100,19 +175,28 @@ def import_message(result) -> str:
     )
 
 
+def row_error_text(error) -> str:
+    """One problem, for a person: where (line, column), what, and the value as typed."""
+    where = f"Line {error.line:,}" if error.line is not None else "The file"
+    if error.column:
+        where += f", column {error.column}"
+    value = f" (“{error.value}”)" if error.value else ""
+    return f"{where}: {error.reason}{value}"
+
+
 def rejection_html(exc: ImportRejected) -> str:
     items = "".join(
-        f"<li>Line {e.line if e.line is not None else '?'}"
-        f"{', ' + html_text(e.column) if e.column else ''}: {html_text(e.reason)}"
-        f"{' (' + html_text(repr(e.value), ROW_VALUE_CHARS) + ')' if e.value else ''}</li>"
-        for e in exc.errors[:MAX_ROW_ERRORS_SHOWN]
+        f"<li>{html_text(row_error_text(e))}</li>" for e in exc.errors[:MAX_ROW_ERRORS_SHOWN]
     )
     more = exc.error_count - min(len(exc.errors), MAX_ROW_ERRORS_SHOWN)
     tail = f"<li>… and {more:,} more</li>" if more > 0 else ""
-    return (
-        f"<b>Nothing was imported.</b> {html_text(exc.message)} "
-        f"({exc.error_count:,} problem{'s' if exc.error_count != 1 else ''})<ul>{items}{tail}</ul>"
+    count = (
+        f" ({exc.error_count:,} problem{'s' if exc.error_count != 1 else ''})"
+        if exc.error_count
+        else ""
     )
+    listing = f"<ul>{items}{tail}</ul>" if items or tail else ""
+    return f"<b>Nothing was imported.</b> {html_text(exc.message)}{count}{listing}"
 
 
 class DataPanel(Viewer):

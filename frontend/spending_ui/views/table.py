@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from spending_ui.api import TransactionPage
-from spending_ui.store import SORTS, DashboardStore
+from spending_ui.store import SORT_COLUMNS, DashboardStore
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
 from spending_ui.theme import CSS, money
 
 
-def table_html(page: TransactionPage | None, colours: dict[str, str]) -> str:
+def when_text(timestamp) -> str:
+    """The day, and the time only when the bank gave one (imports without a time are 00:00)."""
+    if timestamp.time() == time.min:
+        return f"{timestamp:%d %b %Y}"
+    return f"{timestamp:%d %b %Y} <span class='time'>{timestamp:%H:%M}</span>"
+
+
+def amount_html(amount) -> str:
+    """Spending as a plain amount; money in (a refund, a payment) says so."""
+    if amount < 0:
+        return f"<span class='money-in'>+{money(-amount)} in</span>"
+    return money(amount)
+
+
+def header_html(column: str, title: str, sort: str) -> str:
+    """A sortable column's header: a button (PageBridge reports its clicks), the direction
+    shown as ▼/▲ and as aria-sort when the table is ordered by that column."""
+    descending, ascending = SORT_COLUMNS[column]
+    arrow, state = {descending: (" ▼", "descending"), ascending: (" ▲", "ascending")}.get(
+        sort, ("", "none")
+    )
+    return (
+        f"<th class='{'when' if column == 'date' else 'amount'}' aria-sort='{state}'>"
+        f"<button type='button' class='sort' data-sort-column='{column}'>{title}{arrow}</button>"
+        "</th>"
+    )
+
+
+def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str = "") -> str:
     if page is None:
         return "<div class='muted'>Loading transactions…</div>"
     if not page.items:
@@ -22,16 +52,29 @@ def table_html(page: TransactionPage | None, colours: dict[str, str]) -> str:
         colour = colours.get(item.category, "#888")
         rows.append(
             f"<tr data-id='{item.id}'>"
-            f"<td>{item.timestamp:%d %b %Y %H:%M}</td>"
+            f"<td class='when'>{when_text(item.timestamp)}</td>"
             f"<td>{html_text(item.description, DESCRIPTION_CHARS)}</td>"
             f"<td><span class='swatch' style='background:{colour}'></span>"
             f"{html_text(item.category, LABEL_CHARS)}</td>"
-            f"<td class='amount' data-amount='{item.amount:.2f}'>{money(item.amount)}</td></tr>"
+            f"<td class='amount' data-amount='{item.amount:.2f}'>{amount_html(item.amount)}</td>"
+            "</tr>"
         )
     return (
-        f"<table class='tx' data-total='{page.total}'><thead><tr><th>Date</th><th>Description"
-        "</th><th>Category</th><th class='amount'>Amount</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<table class='tx' data-total='{page.total}' data-sort='{sort}'><thead><tr>"
+        f"{header_html('date', 'Date', sort)}<th>Description</th><th>Category</th>"
+        f"{header_html('amount', 'Amount', sort)}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table>"
+    )
+
+
+def total_html(page: TransactionPage | None, metrics) -> str:
+    """The filtered rows' count and sum (all pages: /metrics has the same filters)."""
+    if page is None or metrics is None or not page.total:
+        return ""
+    return (
+        f"<div class='tx-total' data-total-amount='{metrics.total_spend:.2f}'>"
+        f"{page.total:,} transaction{'s' if page.total != 1 else ''} · total "
+        f"<b>{money(metrics.total_spend)}</b></div>"
     )
 
 
@@ -41,12 +84,6 @@ class TransactionsTable(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         store = self.store
-        self._sort = pn.widgets.Select.from_param(
-            store.param.sort,
-            options={label: key for key, label in SORTS.items()},
-            name="",
-            width=180,
-        )
         self._prev = pn.widgets.Button(name="‹ Previous", width=110, css_classes=["pager-prev"])
         self._next = pn.widgets.Button(name="Next ›", width=110, css_classes=["pager-next"])
         self._info = pn.pane.HTML("", css_classes=["pager-info"], margin=(12, 10))
@@ -56,9 +93,12 @@ class TransactionsTable(Viewer):
             css_classes=["transactions"],
             stylesheets=[CSS],
         )
+        self._total = pn.pane.HTML(
+            "", css_classes=["transactions-total"], stylesheets=[CSS], margin=(4, 10)
+        )
         self._prev.on_click(lambda _: self._move(-1))
         self._next.on_click(lambda _: self._move(1))
-        store.param.watch(self._update, ["page", "categories"])
+        store.param.watch(self._update, ["page", "categories", "metrics"])
         store.param.watch(self._loading, "table_loading")
         self._update()
 
@@ -73,22 +113,23 @@ class TransactionsTable(Viewer):
     def _update(self, *_):
         store = self.store
         page = store.page
-        self._table.object = table_html(page, store.colours)
         total = page.total if page else 0
         first = store.page_index * store.page_size + 1 if total else 0
         last = min(total, (store.page_index + 1) * store.page_size)
-        self._info.object = (
-            f"<span data-total='{total}'>{first:,}–{last:,} of {total:,}</span>"
-            f" · page {store.page_index + 1} of {store.page_count}"
-        )
-        self._prev.disabled = store.page_index == 0
-        self._next.disabled = store.page_index + 1 >= store.page_count
+        with pn.io.hold():
+            self._table.object = table_html(page, store.colours, store.sort)
+            self._total.object = total_html(page, store.metrics)
+            self._info.object = (
+                f"<span data-total='{total}'>{first:,}–{last:,} of {total:,}</span>"
+                f" · page {store.page_index + 1} of {store.page_count}"
+            )
+            self._prev.disabled = store.page_index == 0
+            self._next.disabled = store.page_index + 1 >= store.page_count
 
     def __panel__(self):
         return pn.Column(
             # Wraps on a phone instead of pushing the pager off the screen.
             pn.FlexBox(
-                self._sort,
                 pn.Spacer(styles={"flex": "1 1 0"}, height=0, margin=0),
                 self._info,
                 self._prev,
@@ -98,5 +139,6 @@ class TransactionsTable(Viewer):
                 sizing_mode="stretch_width",
             ),
             self._table,
+            self._total,
             sizing_mode="stretch_width",
         )
