@@ -37,7 +37,10 @@ NOTES = [
     "Without the cache a typical user's /metrics costs about 0.9 ms of PostgreSQL time "
     "(GROUPING SETS over the user's ~1,600 daily rollup rows) plus about 1.3 ms of API CPU "
     "(token, user lookup, the aggregate's rows as Decimals, the answer's models and JSON); "
-    "with the load generator on the same 2 cores that caps it near 15% of the floor.",
+    "with wrk on the same 2 cores that capped it near 15% of the floor. The Python load "
+    "generator takes more CPU per request than wrk, most of all at the floor's rate, so "
+    "the floor is lower and the shares are higher than with wrk: compare shares within a "
+    "run, and across runs only with the same generator.",
     "Step 5's last column is what the API takes for the requests of one dashboard update, "
     "made one after another; the rest of the update is the dashboard's (Panel server, "
     "Bokeh document patches over the websocket, rendering).",
