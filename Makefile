@@ -26,7 +26,7 @@ run: install  ## embedded PostgreSQL (or DATABASE_URL), migrate, seed, serve API
 
 test: install lint check-ops pytest  ## lint, format check, static checks of ops files, every test but the fault suites
 
-test-slow: install  ## the fault and load suites: database restarts, killed imports, replicas, brute force
+test-slow: install  ## the fault, load and benchmark suites: restarts, killed imports, brute force, bench-quick
 	@scripts/pytest.sh -m fault
 
 lint: install  ## black --check and flake8
@@ -52,7 +52,7 @@ bench-quick: install  ## a small benchmark run in seconds
 	$(BIN)/python -m bench --quick
 
 load-test: install  ## 60 s load test: 100 users, 2 workers, PostgreSQL; bench/results/load-test.json
-	$(BIN)/python bench/loadtest.py
+	$(BIN)/python -m bench.loadtest
 
 screenshots: install  ## PNG screenshots of the dashboard into docs/screenshots/
 	$(BIN)/python scripts/screenshots.py

@@ -9,7 +9,6 @@ page, at the first animation frame where every view shows exactly that answer: t
 """
 
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -19,8 +18,8 @@ from pathlib import Path
 import httpx
 
 from bench.config import REPO_ROOT
-from spending_api.processes import free_port, start_server
-from spending_ui.headless import CHROMIUM_ARGS
+from spending_api.processes import ServerProcess, free_port, start_server
+from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 APP = REPO_ROOT / "frontend" / "spending_ui" / "app.py"
 CHANGES = [("All time", "all"), ("Last 12 months", "last_12_months")]
@@ -61,22 +60,11 @@ SHOWS_EXPECTED = "(expected) => {" + DEEP_QUERY + """
 }"""
 
 
-def chromium_path() -> str | None:
-    for candidate in (
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 def unavailable_reason() -> str | None:
     if not APP.exists():
         return f"{APP.relative_to(REPO_ROOT)} does not exist yet"
-    if chromium_path() is None:
-        return "Chromium is not installed (apt-get install -y chromium)"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
     try:
         import playwright.sync_api  # noqa: F401
 
@@ -86,39 +74,21 @@ def unavailable_reason() -> str | None:
     return None
 
 
-class Dashboard:
-    def __init__(self, api_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/app"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
-        env["BACKEND_URL"] = api_url
-        self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-ui-")
-        try:
-            self.server = start_server(
-                [
-                    sys.executable,
-                    "-m",
-                    "spending_ui.serve",
-                    "--address",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
-                name="panel serve",
-                url=f"http://127.0.0.1:{self.port}",
-                log_path=Path(self._log_dir.name) / "panel.log",
-                ready_path="/app",
-                ready=lambda response: response.status_code == 200,
-                env=env,
-                cwd=REPO_ROOT,
-            )
-        except BaseException:
-            self._log_dir.cleanup()
-            raise
-
-    def stop(self) -> None:
-        self.server.stop(timeout=10)
-        self._log_dir.cleanup()
+def start_dashboard(api_url: str, log_dir: Path) -> ServerProcess:
+    """The dashboard server (spending_ui.serve) on a free port, talking to `api_url`."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
+    env["BACKEND_URL"] = api_url
+    return start_server(
+        [sys.executable, "-m", "spending_ui.serve", "--address", "127.0.0.1", "--port", str(port)],
+        name="panel serve",
+        url=f"http://127.0.0.1:{port}",
+        log_path=log_dir / "panel.log",
+        ready_path="/app",
+        ready=lambda response: response.status_code == 200,
+        env=env,
+        cwd=REPO_ROOT,
+    )
 
 
 def expected_view(client: httpx.Client, preset: str) -> dict:
@@ -161,7 +131,7 @@ def api_time(client: httpx.Client, preset: str) -> float:
 
 def measure_user(
     browser,
-    dashboard: Dashboard,
+    dashboard: ServerProcess,
     api_url: str,
     token: str,
     username: str,
@@ -178,7 +148,7 @@ def measure_user(
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(dashboard.url + "?preset=all")
+        page.goto(dashboard.url + "/app?preset=all")
         page.get_by_placeholder("Your username").fill(username)
         page.get_by_placeholder("Your password").fill(password)
         page.get_by_role("button", name="Log in").click()
@@ -214,7 +184,8 @@ def run(api_url: str, *, tokens: dict[str, str], password: str, repetitions: int
         return {"skipped": problem}
     from playwright.sync_api import sync_playwright
 
-    dashboard = Dashboard(api_url)
+    log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-ui-")
+    dashboard = start_dashboard(api_url, Path(log_dir.name))
     results: dict = {
         "method": "Period select toggled between All time and Last 12 months; the clock runs "
         "in the page from just before the change to the first animation frame where the KPI "
@@ -224,9 +195,7 @@ def run(api_url: str, *, tokens: dict[str, str], password: str, repetitions: int
     }
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path(), args=CHROMIUM_ARGS
-            )
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 for who, (username, token) in tokens.items():
                     results[who] = measure_user(
@@ -235,5 +204,6 @@ def run(api_url: str, *, tokens: dict[str, str], password: str, repetitions: int
             finally:
                 browser.close()
     finally:
-        dashboard.stop()
+        dashboard.stop(timeout=10)
+        log_dir.cleanup()
     return results

@@ -15,7 +15,6 @@ from spending_api.transactions.importer import ImportOptions, import_csv
 from spending_api.auth.repository import create_user
 from spending_api.auth.security import hash_password
 from spending_api.db import Database
-from spending_api.migrate import upgrade
 from spending_api.settings import Settings
 
 PASSWORD = "bench-password-1"
@@ -35,10 +34,6 @@ def bench_settings(url: str, **overrides) -> Settings:
 class Users:
     typical: list[int]
     heavy: int
-
-
-def migrate(url: str) -> None:
-    upgrade(url)
 
 
 def create_users(url: str, config: Config) -> Users:

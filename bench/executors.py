@@ -15,16 +15,15 @@ import argparse
 import asyncio
 import statistics
 import time
-import uuid
 from datetime import date
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench import pg
 from spending_api.auth.repository import create_user
 from spending_api.db import Database, libpq_url, make_async_read_pool
 from spending_api.demo import generate_transactions
-from spending_api.embedded import create_database, drop_database, server_for_tests
 from spending_api.metrics import repository as metrics
 from spending_api.migrate import upgrade
 from spending_api.settings import Settings
@@ -119,10 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2000)
     args = parser.parse_args()
-    admin_url, embedded_server = server_for_tests(None)
-    name = f"spending_exec_{uuid.uuid4().hex[:8]}"
-    create_database(admin_url, name)
-    url = make_url(admin_url).set(database=name)
+    name = pg.new_database_name("executors")
+    url = make_url(pg.create_database(name))
     try:
         upgrade(url.render_as_string(False))
         settings = Settings(
@@ -139,9 +136,7 @@ def main() -> None:
         results = asyncio.run(_measure(database, settings, async_url, user_id, args.rounds))
         database.dispose()
     finally:
-        drop_database(admin_url, name)
-        if embedded_server is not None:
-            embedded_server.stop()
+        pg.drop_database(name)
     names = list(next(iter(results.values())))
     print(f"{'median µs':<18}" + "".join(f"{n:>14}" for n in names))
     for executor, row in results.items():

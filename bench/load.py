@@ -1,12 +1,17 @@
-"""Step 3: the API under load, served as in production, driven by wrk (or a Python client)."""
+"""The API as the benchmark serves it, and the benchmark's one load generator.
 
+`Server`: uvicorn with its workers, uvloop and httptools, no access log, started through
+spending_api.processes. `Client`: a keep-alive HTTP/1.1 connection on asyncio (uvloop), used
+by step 3 (`closed_loop`: as many requests as `connections` connections can make) and by
+the 60 s load test (bench/loadtest.py: simulated users with think times).
+"""
+
+import asyncio
 import json
 import os
-import re
+import random
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -14,68 +19,47 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
+import uvloop
 
 from bench.config import REPO_ROOT
 from spending_api.auth.security import create_access_token
 from spending_api.processes import free_port, start_server, wait_until
 
 WORKERS = 2
-
-
-def server_environment(url: str, secret_key: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "ENVIRONMENT": "production",
-            "SECRET_KEY": secret_key,
-            "DATABASE_URL": url,
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]),
-        }
-    )
-    env.pop("DATABASE_READ_URL", None)
-    return env
+GENERATOR = "bench.load (Python asyncio on uvloop, 1 process)"
 
 
 class Server:
-    """uvicorn with `workers` processes, uvloop and httptools, no access log."""
+    """uvicorn serving bench.server:app (the API plus the floor routes), as in production."""
 
     def __init__(
         self, url: str, workers: int = WORKERS, extra_env: dict[str, str] | None = None
     ) -> None:
-        self.port = free_port()
         self.workers = workers
         self.secret_key = secrets.token_urlsafe(48)
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.server:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(workers),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
-        self.env = server_environment(url, self.secret_key)
-        self.env.update(extra_env or {})
-        self.process: subprocess.Popen | None = None
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+        self.env.update(
+            ENVIRONMENT="production",
+            SECRET_KEY=self.secret_key,
+            DATABASE_URL=url,
+            LOG_LEVEL="WARNING",
+            PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+            **(extra_env or {}),
+        )
 
     def __enter__(self) -> "Server":
         self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-")
+        command = [sys.executable, "-m", "uvicorn", "bench.server:app", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--workers"]
+        command += [str(self.workers), "--loop", "uvloop", "--http", "httptools"]
+        command += ["--no-access-log", "--log-level", "warning"]
         self.server = start_server(
-            self.command,
+            command,
             name="uvicorn",
             url=self.base_url,
             log_path=Path(self._log_dir.name) / "uvicorn.log",
@@ -84,7 +68,6 @@ class Server:
             env=self.env,
             cwd=REPO_ROOT,
         )
-        self.process = self.server.process
         try:
             wait_until(
                 lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
@@ -96,17 +79,22 @@ class Server:
         return self
 
     def __exit__(self, *exc) -> None:
-        # SIGINT: uvicorn's graceful shutdown, as Ctrl-C in production.
-        self.server.stop(sig=signal.SIGINT)
+        self.server.stop(sig=signal.SIGINT)  # uvicorn's graceful shutdown, as Ctrl-C
         self._log_dir.cleanup()
 
     def worker_processes(self) -> list[psutil.Process]:
-        """The processes serving requests: the children, or uvicorn itself with 1 worker."""
+        """The processes serving requests: uvicorn's children but its resource tracker,
+        or uvicorn itself with 1 worker."""
         try:
-            main = psutil.Process(self.process.pid)
-            return main.children(recursive=True) or [main]
+            main = psutil.Process(self.server.pid)
+            children = [
+                child
+                for child in main.children(recursive=True)
+                if "resource_tracker" not in " ".join(child.cmdline())
+            ]
         except psutil.NoSuchProcess:
             return []
+        return children or [main]
 
     def worker_rss_mb(self) -> list[float]:
         sizes = []
@@ -143,148 +131,90 @@ def rss_sampler(server: Server, interval: float = 1.0):
         thread.join()
 
 
-# ---------------------------------------------------------------------------- wrk
-
-WRK_SCRIPT = """
-local requests = {%(requests)s}
-local thread_counter = 0
-function setup(thread)
-  thread_counter = thread_counter + 1
-  thread:set("seed", thread_counter)
-end
-function init(args)
-  math.randomseed(os.time() * 1000 + seed)
-end
-function request()
-  local r = requests[math.random(#requests)]
-  return wrk.format("GET", r[1], r[2] and {["Authorization"] = "Bearer " .. r[2]} or {})
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRKJSON {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, '
-    .. '"max_us": %%d, "mean_us": %%f, "errors": %%d, "non_2xx": %%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    latency.max, latency.mean, e.connect + e.read + e.write + e.timeout, e.status))
-end
-"""
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-def wrk_available() -> str | None:
-    """The path of wrk, installing it with apt-get if it is missing and that is possible."""
-    path = shutil.which("wrk")
-    if path or os.environ.get("BENCH_NO_INSTALL"):
-        return path
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "wrk"],
-            capture_output=True,
-            check=False,
-            timeout=300,
-        )
-    return shutil.which("wrk")
+class Client:
+    """One keep-alive HTTP/1.1 connection; bodies by Content-Length or chunked."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.headers: dict[str, str] = {}
+        self._streams = None
+
+    async def request(self, method: str, path: str, body: dict | None = None):
+        """(status, body bytes); reconnects when the server closed the connection."""
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._streams
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        writer.write(head.encode() + b"\r\n" + payload)
+        head = await reader.readuntil(b"\r\n\r\n")
+        fields = dict(line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
+        fields = {key.strip().lower(): value.strip().lower() for key, value in fields.items()}
+        if fields.get(b"transfer-encoding") == b"chunked":
+            chunks = []
+            while size := int((await reader.readuntil(b"\r\n"))[:-2], 16):
+                chunks.append((await reader.readexactly(size + 2))[:-2])
+            await reader.readuntil(b"\r\n")
+            content = b"".join(chunks)
+        else:
+            content = await reader.readexactly(int(fields.get(b"content-length", 0)))
+        if fields.get(b"connection") == b"close":
+            self.close()
+        return int(head[9:12]), content
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
 
 
-def _lua_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+async def _closed_loop(base_url, requests, seconds: float, connections: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+    deadline = started + seconds
 
+    async def connection() -> None:
+        nonlocal errors
+        client, rng = Client(base_url), random.Random()
+        try:
+            while time.perf_counter() < deadline:
+                path, token = rng.choice(requests)
+                client.headers = {"Authorization": f"Bearer {token}"} if token else {}
+                sent = time.perf_counter()
+                status, _ = await client.request("GET", path)
+                latencies.append(time.perf_counter() - sent)
+                errors += status >= 400
+        finally:
+            client.close()
 
-def run_wrk(
-    wrk: str,
-    base_url: str,
-    requests: list[tuple[str, str | None]],
-    *,
-    seconds: float,
-    connections: int,
-    threads: int = 2,
-) -> dict:
-    body = ",".join(
-        "{%s,%s}" % (_lua_string(path), _lua_string(token) if token else "nil")
-        for path, token in requests
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % {"requests": body})
-    try:
-        completed = subprocess.run(
-            [
-                wrk,
-                f"-t{threads}",
-                f"-c{connections}",
-                f"-d{max(1, round(seconds))}s",
-                "--timeout",
-                "10s",
-                "-s",
-                script.name,
-                base_url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        )
-    finally:
-        Path(script.name).unlink()
-    match = re.search(r"WRKJSON (\{.*\})", completed.stdout)
-    if not match:
-        raise RuntimeError(f"unexpected wrk output:\n{completed.stdout}\n{completed.stderr}")
-    raw = json.loads(match.group(1))
-    duration = raw["duration_us"] / 1e6
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    duration = time.perf_counter() - started
     return {
-        "requests": raw["requests"],
+        "requests": len(latencies),
         "seconds": round(duration, 2),
-        "rps": round(raw["requests"] / duration, 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "max_ms": round(raw["max_us"] / 1000, 2),
-        "errors": raw["errors"] + raw["non_2xx"],
+        "rps": round(len(latencies) / duration, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "max_ms": round(max(latencies, default=0) * 1000, 2),
+        "errors": errors,
     }
 
 
-# -------------------------------------------------------------- Python fallback
-
-
-def run_python(
-    base_url: str,
-    requests: list[tuple[str, str | None]],
-    *,
-    seconds: float,
-    connections: int,
+def closed_loop(
+    base_url: str, requests: list[tuple[str, str | None]], *, seconds: float, connections: int
 ) -> dict:
-    """The same measurement with bench.pyload's keep-alive asyncio client."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
-        json.dump({"requests": requests}, spec)
-    try:
-        completed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.pyload",
-                base_url,
-                spec.name,
-                str(seconds),
-                str(connections),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO_ROOT,
-            timeout=seconds + 60,
-        )
-    finally:
-        Path(spec.name).unlink()
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-class LoadGenerator:
-    def __init__(self, prefer: str = "wrk") -> None:
-        self.wrk = wrk_available() if prefer == "wrk" else None
-        if self.wrk:
-            version = subprocess.run([self.wrk, "-v"], capture_output=True, text=True).stdout
-            self.name = (version.strip().splitlines() or ["wrk"])[0].split(" [")[0]
-        else:
-            self.name = "bench.pyload (Python asyncio, 1 process)"
-
-    def run(self, base_url, requests, *, seconds, connections) -> dict:
-        if self.wrk:
-            return run_wrk(self.wrk, base_url, requests, seconds=seconds, connections=connections)
-        return run_python(base_url, requests, seconds=seconds, connections=connections)
+    """Each of `connections` connections sends a random one of `requests` (path, token)
+    as soon as the previous answer is in, for `seconds`."""
+    return uvloop.run(_closed_loop(base_url, requests, seconds, connections))

@@ -2,7 +2,7 @@
 
 import httpx
 
-from bench.load import LoadGenerator, Server, rss_sampler
+from bench.load import GENERATOR, Server, closed_loop, rss_sampler
 
 ENDPOINTS = {
     "floor": "/bench/floor",
@@ -28,7 +28,6 @@ def check(server: Server, requests: list[tuple[str, str | None]]) -> None:
 
 def run(
     server: Server,
-    generator: LoadGenerator,
     user_ids: list[int],
     *,
     seconds: float,
@@ -43,13 +42,13 @@ def run(
     requests = {name: requests_for(server, name, user_ids) for name in endpoints}
     for name in endpoints:
         check(server, requests[name])
-        generator.run(server.base_url, requests[name], seconds=warmup, connections=connections)
+        closed_loop(server.base_url, requests[name], seconds=warmup, connections=connections)
     runs: dict[str, list[dict]] = {name: [] for name in endpoints}
     rss_series = []
     for _ in range(rounds):
         for name in endpoints:
             with rss_sampler(server) as samples:
-                result = generator.run(
+                result = closed_loop(
                     server.base_url, requests[name], seconds=seconds, connections=connections
                 )
             result["worker_rss_mb"] = samples[-1] if samples else None
@@ -73,7 +72,7 @@ def run(
         "connections": connections,
         "seconds_per_run": seconds,
         "rounds": rounds,
-        "load_generator": generator.name,
+        "load_generator": GENERATOR,
         "workers": server.workers,
         "endpoints": results,
         "worker_rss_mb": {

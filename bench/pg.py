@@ -10,7 +10,7 @@ import warnings
 import psycopg
 from sqlalchemy.engine import make_url
 
-from spending_api.embedded import server_for_tests
+from spending_api import embedded
 
 
 @functools.lru_cache
@@ -21,7 +21,7 @@ def admin_url() -> str:
     configured = os.environ.get("BENCH_DATABASE_URL")
     if configured:
         return configured
-    url, _embedded = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
+    url, _embedded = embedded.server_for_tests(os.environ.get("TEST_DATABASE_URL"))
     return url
 
 
@@ -56,14 +56,12 @@ def new_database_name(kind: str) -> str:
 
 
 def create_database(name: str) -> str:
-    with psycopg.connect(libpq_dsn(admin_url()), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    embedded.create_database(admin_url(), name)
     return make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(name: str) -> None:
-    with psycopg.connect(libpq_dsn(admin_url()), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    embedded.drop_database(admin_url(), name)
 
 
 def server_version(url: str) -> str:

@@ -1,6 +1,7 @@
 """Targets, verdicts and docs/PERFORMANCE.md, all from the results JSON."""
 
 import json
+from operator import eq, ge, le, lt
 from pathlib import Path
 
 from bench.config import RESULTS_DIR
@@ -22,24 +23,14 @@ def _heavy(results: dict, key: str) -> dict:
     return {}
 
 
-def _check(name, target, measured, passed, unit=""):
-    if measured is None:
-        return {"name": name, "target": target, "measured": "not measured", "verdict": "n/a"}
-    shown = f"{measured:g}{unit}" if isinstance(measured, (int, float)) else str(measured)
-    return {
-        "name": name,
-        "target": target,
-        "measured": shown,
-        "verdict": "PASS" if passed else "MISS",
-    }
-
-
-def _le(value, limit):
-    return value is not None and value <= limit
-
-
-def _ge(value, limit):
-    return value is not None and value >= limit
+def _check(name, goal, value, limit, compare, shown=""):
+    """A target's row: `compare(value, limit)` decides; `shown` is the unit after the
+    number, or a function that formats it."""
+    if value is None:
+        return {"name": name, "target": goal, "measured": "not measured", "verdict": "n/a"}
+    text = shown(value) if callable(shown) else f"{value:g}{shown}"
+    verdict = "PASS" if compare(value, limit) else "MISS"
+    return {"name": name, "target": goal, "measured": text, "verdict": verdict}
 
 
 def memory_growth(results: dict) -> tuple[float | None, float, str]:
@@ -57,131 +48,111 @@ def memory_growth(results: dict) -> tuple[float | None, float, str]:
     return float(growth), limit, "step 3 runs"
 
 
-def _load_checks(
-    metrics: dict, listing: dict, *, latency: str, metrics_name: str, listing_name: str
-) -> list[dict]:
+def _load_checks(results: dict, key: str, latency: str, metrics_name: str, listing_name: str):
     """Step 3's targets for one server: /metrics latency and both endpoints' share of
     the floor."""
+    metrics = _get(results, key, "endpoints", "metrics") or {}
+    listing = _get(results, key, "endpoints", "transactions") or {}
     return [
-        _check(
-            f"{latency}: p50",
-            "<= 20 ms",
-            metrics.get("p50_ms"),
-            _le(metrics.get("p50_ms"), 20),
-            " ms",
+        (f"{latency}: p50", "<= 20 ms", metrics.get("p50_ms"), 20, le, " ms"),
+        (f"{latency}: p99", "<= 100 ms", metrics.get("p99_ms"), 100, le, " ms"),
+        (
+            f"{metrics_name}: throughput / floor",
+            ">= 25%",
+            metrics.get("share_of_floor"),
+            0.25,
+            ge,
+            _pct,
         ),
-        _check(
-            f"{latency}: p99",
-            "<= 100 ms",
-            metrics.get("p99_ms"),
-            _le(metrics.get("p99_ms"), 100),
-            " ms",
-        ),
-        *(
-            _check(
-                f"{name}: throughput / floor",
-                ">= 25%",
-                _pct(run.get("share_of_floor")),
-                _ge(run.get("share_of_floor"), 0.25),
-            )
-            for name, run in ((metrics_name, metrics), (listing_name, listing))
+        (
+            f"{listing_name}: throughput / floor",
+            ">= 25%",
+            listing.get("share_of_floor"),
+            0.25,
+            ge,
+            _pct,
         ),
     ]
 
 
 def targets(results: dict) -> list[dict]:
-    metrics = _get(results, "load", "endpoints", "metrics") or {}
-    listing = _get(results, "load", "endpoints", "transactions") or {}
-    cold_metrics = _get(results, "load_uncached", "endpoints", "metrics") or {}
-    cold_listing = _get(results, "load_uncached", "endpoints", "transactions") or {}
     heavy_all = _heavy(results, "all_time")
-    amount = _heavy(results, "amount")
-    text = _heavy(results, "text")
     imp = results.get("import") or {}
     dash = results.get("dashboard") or {}
     growth, growth_limit, source = memory_growth(results)
-    heavy_all_same = all(item.get("same_numbers") for item in results.get("heavy") or [])
-    return [
+    same = (
+        all(item.get("same_numbers") for item in results["heavy"]) if results.get("heavy") else None
+    )
+    heavy = "heavy user /metrics"
+    rows = [
         *_load_checks(
-            metrics,
-            listing,
-            latency="/metrics, typical user, 32 conn",
-            metrics_name="/metrics, typical user",
-            listing_name="/transactions page of 100",
+            results,
+            "load",
+            "/metrics, typical user, 32 conn",
+            "/metrics, typical user",
+            "/transactions page of 100",
         ),
         *_load_checks(
-            cold_metrics,
-            cold_listing,
-            latency="/metrics, answer cache off",
-            metrics_name="/metrics, answer cache off",
-            listing_name="/transactions, answer cache off",
+            results,
+            "load_uncached",
+            "/metrics, answer cache off",
+            "/metrics, answer cache off",
+            "/transactions, answer cache off",
         ),
-        _check(
-            "heavy user /metrics all time: p50",
-            "<= 50 ms",
-            heavy_all.get("api_p50_ms"),
-            _le(heavy_all.get("api_p50_ms"), 50),
-            " ms",
-        ),
-        _check(
-            "heavy user /metrics all time vs plain SQL",
-            ">= 10x faster",
-            _x(heavy_all.get("speedup")),
-            _ge(heavy_all.get("speedup"), 10),
-        ),
-        _check(
-            "heavy user /metrics amount filter vs plain SQL",
+        (f"{heavy} all time: p50", "<= 50 ms", heavy_all.get("api_p50_ms"), 50, le, " ms"),
+        (f"{heavy} all time vs plain SQL", ">= 10x faster", heavy_all.get("speedup"), 10, ge, _x),
+        (
+            f"{heavy} amount filter vs plain SQL",
             "<= 2x",
-            _x(amount.get("api_over_sql")),
-            _le(amount.get("api_over_sql"), 2),
+            _heavy(results, "amount").get("api_over_sql"),
+            2,
+            le,
+            _x,
         ),
-        _check(
-            "heavy user /metrics text filter vs plain SQL",
+        (
+            f"{heavy} text filter vs plain SQL",
             "<= 2x",
-            _x(text.get("api_over_sql")),
-            _le(text.get("api_over_sql"), 2),
+            _heavy(results, "text").get("api_over_sql"),
+            2,
+            le,
+            _x,
         ),
-        _check(
-            "heavy user /metrics equals plain SQL (sum, count)",
+        (
+            f"{heavy} equals plain SQL (sum, count)",
             "to the cent",
-            "equal" if heavy_all_same else ("differs" if results.get("heavy") else None),
-            heavy_all_same,
+            same,
+            True,
+            eq,
+            lambda equal: "equal" if equal else "differs",
         ),
-        _check(
-            "1,000,000-row import vs psql \\copy",
-            "<= 2x",
-            _x(imp.get("ratio")),
-            _le(imp.get("ratio"), 2),
-        ),
-        _check(
-            "import peak RSS",
-            "< 300 MB",
-            imp.get("importer_peak_rss_mb"),
-            imp.get("importer_peak_rss_mb") is not None and imp["importer_peak_rss_mb"] < 300,
-            " MB",
-        ),
-        _check(
+        ("1,000,000-row import vs psql \\copy", "<= 2x", imp.get("ratio"), 2, le, _x),
+        ("import peak RSS", "< 300 MB", imp.get("importer_peak_rss_mb"), 300, lt, " MB"),
+        (
             "dashboard update after a filter change, typical user",
             "<= 300 ms",
             _get(dash, "typical", "p50_ms"),
-            _le(_get(dash, "typical", "p50_ms"), 300),
+            300,
+            le,
             " ms",
         ),
-        _check(
+        (
             "dashboard update after a filter change, heavy user",
             "<= 1 s",
             _get(dash, "heavy", "p50_ms"),
-            _le(_get(dash, "heavy", "p50_ms"), 1000),
+            1000,
+            le,
             " ms",
         ),
-        _check(
+        (
             f"API memory growth under load ({source})",
             f"<= {growth_limit} MB",
             growth,
-            _le(growth, growth_limit),
+            growth_limit,
+            le,
             " MB",
         ),
     ]
+    return [_check(*row) for row in rows]
 
 
 def _pct(value):
@@ -223,7 +194,7 @@ def render(results: dict) -> str:
         "",
         "Generated by `make bench` (`python -m bench`) from "
         f"`bench/results/{Path(results.get('results_file', 'latest.json')).name}`; "
-        "do not edit by hand. `make bench-quick` runs a small version (part of `make test`).",
+        "do not edit by hand. `make bench-quick` runs a small version (part of `make test-slow`).",
         "",
         f"Run: {results.get('started_at', '?')}, mode **{results.get('mode')}**, "
         f"{results.get('total_seconds', '?')} s in all.",

@@ -11,13 +11,16 @@ from pathlib import Path
 
 from bench import browser, dataset, heavy, importbench, loadbench, machine, pg, report
 from bench.config import FULL, PERFORMANCE_MD, QUICK, Config
-from bench.load import WORKERS, LoadGenerator, Server
+from bench.load import WORKERS, Server
+from spending_api.migrate import upgrade
 
 NOTES = [
     "Ratios are measured in the same run on the same machine; absolute numbers vary with "
     "the load of the machine (the load average at the start is shown above).",
-    "The load generator, the API workers, PostgreSQL (and in step 5 Chromium and Panel) "
-    "share the same cores; wrk runs 2 threads.",
+    "The load generator (bench.load, one Python process on uvloop), the API workers, "
+    "PostgreSQL (and in step 5 Chromium and Panel) share the same cores; runs before "
+    "2026-12-01 used wrk (2 threads), which takes less CPU per request than the Python "
+    "generator, so their floors are higher.",
     "The floor is an `async def` route: no thread-pool hop, no dependency, no database. "
     "`/bench/floor-sync` is the same through the thread pool. The read routes are `async "
     "def`: on PostgreSQL each request's user lookup and reads run on an async psycopg "
@@ -34,7 +37,10 @@ NOTES = [
     "Without the cache a typical user's /metrics costs about 0.9 ms of PostgreSQL time "
     "(GROUPING SETS over the user's ~1,600 daily rollup rows) plus about 1.3 ms of API CPU "
     "(token, user lookup, the aggregate's rows as Decimals, the answer's models and JSON); "
-    "with the load generator on the same 2 cores that caps it near 15% of the floor.",
+    "with wrk on the same 2 cores that capped it near 15% of the floor. The Python load "
+    "generator takes more CPU per request than wrk, most of all at the floor's rate, so "
+    "the floor is lower and the shares are higher than with wrk: compare shares within a "
+    "run, and across runs only with the same generator.",
     "Step 5's last column is what the API takes for the requests of one dashboard update, "
     "made one after another; the rest of the update is the dashboard's (Panel server, "
     "Bokeh document patches over the websocket, rendering).",
@@ -60,9 +66,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small run in seconds")
     parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers")
-    parser.add_argument(
-        "--load-generator", choices=["wrk", "python"], default="wrk", help="wrk if available"
-    )
     parser.add_argument("--no-browser", action="store_true", help="skip step 5")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     parser.add_argument(
@@ -101,7 +104,7 @@ def run(config: Config, args: argparse.Namespace) -> dict:
     log(f"database {name}")
     try:
         results["machine"] = machine.describe(url, args.workers)
-        dataset.migrate(url)
+        upgrade(url)
         users = dataset.create_users(url, config)
 
         log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
@@ -122,12 +125,9 @@ def run(config: Config, args: argparse.Namespace) -> dict:
             "counts": dataset.table_counts(url),
         }
 
-        generator = LoadGenerator(args.load_generator)
-
         def load(server: Server, endpoints: tuple[str, ...]) -> dict:
             result = loadbench.run(
                 server,
-                generator,
                 users.typical,
                 seconds=config.load_seconds,
                 warmup=config.load_warmup_seconds,
@@ -140,7 +140,7 @@ def run(config: Config, args: argparse.Namespace) -> dict:
             return result
 
         with Server(url, workers=args.workers) as server:
-            log(f"step 3: load with {generator.name}, {config.connections} connections")
+            log(f"step 3: load, {config.connections} connections")
             results["load"] = load(server, tuple(loadbench.ENDPOINTS))
 
         # The answer cache off from here on: step 3 again shows what every request costs
@@ -198,22 +198,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = QUICK if args.quick else FULL
     output = args.output or config.results_file
+    markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
     if args.render:
         results = json.loads(output.read_text())
         results["notes"] = list(NOTES)  # they describe the code, which may have moved on
         results["load_test"] = report.read_load_test()
         results["targets"] = report.targets(results)
-        markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
-        output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        if markdown:
-            markdown.write_text(report.render(results))
-        log(f"re-rendered {markdown or output}")
-        return 0
-    results = run(config, args)
-    results["results_file"] = str(output)
+    else:
+        results = run(config, args)
+        results["results_file"] = str(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
     if markdown:
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(report.render(results))

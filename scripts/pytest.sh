@@ -4,4 +4,7 @@
 # pytest's "no tests ran" (exit 5) is a failure here too. Arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One BLAS thread per worker: xdist already runs a worker per core, and more threads only
+# contend (the categorizer's training in test_measurement.py took 3x as long).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 exec .venv/bin/pytest -n auto --dist loadgroup "$@"

@@ -1,7 +1,8 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from spending_api import errors
 from spending_api.auth.repository import UserIdentity, get_identity_async
 from spending_api.auth.security import InvalidToken, TokenClaims, decode_access_token
+from spending_api.auth.service import utcnow
 from spending_api.db import Database, Reads
 from spending_api.settings import Settings
 
@@ -99,3 +101,12 @@ async def get_client_address(request: Request) -> str:
 
 
 ClientAddressDep = Annotated[str, Depends(get_client_address)]
+
+
+async def get_clock() -> Callable[[], datetime]:
+    """The clock of the login lock windows (naive UTC); tests override it to move time
+    instead of waiting through a window."""
+    return utcnow
+
+
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]

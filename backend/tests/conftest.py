@@ -13,7 +13,7 @@ import importlib.util
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +27,9 @@ from sqlalchemy.engine import make_url
 
 from spending_api.auth import security
 from spending_api.auth.security import create_access_token, hash_password
+from spending_api.auth.service import utcnow
 from spending_api.db import Database
+from spending_api.deps import get_clock
 from spending_api.embedded import server_for_tests
 from spending_api.main import create_app
 from spending_api.migrate import upgrade
@@ -218,10 +220,30 @@ def add_transactions(database) -> Callable[..., int]:
     return add
 
 
+class Clock:
+    """A clock that moves only when told: `install(app)` makes the app's routes read it
+    (spending_api.deps.get_clock), `advance(seconds=...)` moves it."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def install(self, app) -> None:
+        app.dependency_overrides[get_clock] = lambda: self
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
 @pytest.fixture
 def auth_headers(settings) -> Callable[[User], dict[str, str]]:
-    from datetime import timedelta
-
     def headers(user: User) -> dict[str, str]:
         token = create_access_token(
             user_id=user.id, secret_key=settings.secret_key, lifetime=timedelta(minutes=5)

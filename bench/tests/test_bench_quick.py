@@ -15,8 +15,14 @@ import pytest
 from bench import pg, report
 from bench.config import QUICK, REPO_ROOT
 
+# A benchmark run (about a minute of load on the machine): `make test-slow`, not `make test`.
 # One xdist worker: the module's one benchmark run is shared by its tests.
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("bench")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.fault,
+    pytest.mark.xdist_group("bench"),
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -37,8 +43,7 @@ def results(tmp_path_factory) -> dict:
         capture_output=True,
         text=True,
         timeout=240,
-        # wrk if installed, else the Python load generator: no apt-get from a test.
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "BENCH_NO_INSTALL": "1"},
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
     data = json.loads(output.read_text())

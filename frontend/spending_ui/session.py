@@ -152,7 +152,9 @@ class DashboardApp:
             font_url="",
         )
         pn.state.add_periodic_callback(self._storage_fallback, period=STORAGE_WAIT_MS, count=1)
-        pn.state.add_periodic_callback(self._check_expiry, period=EXPIRY_CHECK_MS)
+        # At least twice per login wait, so a short one (as in the tests) is kept to as well.
+        check_ms = min(EXPIRY_CHECK_MS, int(anonymous_sessions.login_wait * 500))
+        pn.state.add_periodic_callback(self._check_expiry, period=max(check_ms, 100))
         pn.state.add_periodic_callback(self._heartbeat, period=HEARTBEAT_MS)
         pn.state.on_session_destroyed(self._destroyed)
         return template

@@ -224,13 +224,16 @@ def postgres_url() -> Iterator[str]:
 
 def _seed(url: str, today: date) -> dict[str, SeededUser]:
     from spending_api.auth.repository import create_user
-    from spending_api.auth.security import hash_password
+    from argon2 import PasswordHasher, profiles
     from spending_api.db import Database
     from spending_api.migrate import upgrade
     from spending_api.settings import Settings
     from spending_api.transactions.repository import NewTransaction, insert_transactions
 
     upgrade(url)
+    # Argon2 at its cheapest: a hash keeps its parameters, so the API's checks of these
+    # passwords cost microseconds instead of about half a second per browser login.
+    hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     users = {
         "ana": SeededUser("ana", "ana-password-1", _ana_rows(today)),
         "ben": SeededUser("ben", "ben-password-1", _ben_rows(today)),
@@ -243,7 +246,7 @@ def _seed(url: str, today: date) -> dict[str, SeededUser]:
         with database.session() as session:
             for user in users.values():
                 created = create_user(
-                    session, username=user.username, password_hash=hash_password(user.password)
+                    session, username=user.username, password_hash=hasher.hash(user.password)
                 )
                 insert_transactions(
                     session,
@@ -354,7 +357,9 @@ def start_dashboard(tmp_path) -> Iterator[Callable[..., Server]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running while it is open, and a later
+# test on the same worker that calls asyncio.run (test_server_security.py) must not meet it.
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import expect, sync_playwright
 

@@ -14,7 +14,13 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
+# The browser group's worker: the session's one stack (and no second one on another worker).
+pytestmark = [
+    pytest.mark.ui,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),
+]
 
 TOKEN_KEY = "spending-dashboard.token"
 STORED = "<img src=x onerror=__xss=1>"  # 27 characters: shown whole
@@ -26,15 +32,16 @@ PASSWORD = "mallory-password-1"
 
 
 def _create_user(postgres_url: str, username: str) -> None:
+    from argon2 import PasswordHasher, profiles
     from spending_api.auth.repository import create_user
-    from spending_api.auth.security import hash_password
     from spending_api.db import Database
     from spending_api.settings import Settings
 
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)  # logins check it quickly
     database = Database.from_settings(Settings(database_url=postgres_url, secret_key="x" * 40))
     try:
         with database.session() as session:
-            create_user(session, username=username, password_hash=hash_password(PASSWORD))
+            create_user(session, username=username, password_hash=cheap.hash(PASSWORD))
             session.commit()
     finally:
         database.dispose()

@@ -11,7 +11,14 @@ from spending_api.auth import repository
 from spending_api.auth.schemas import LoginRequest, PasswordChange, Token, UserPublic
 from spending_api.auth.security import create_access_token, hash_password, new_session_id
 from spending_api.auth.service import LoginLocked, authenticate
-from spending_api.deps import ClientAddressDep, CurrentUser, LoginDep, SessionDep, SettingsDep
+from spending_api.deps import (
+    ClientAddressDep,
+    ClockDep,
+    CurrentUser,
+    LoginDep,
+    SessionDep,
+    SettingsDep,
+)
 from spending_api.limits import JSON_BODY_BYTES, LOGIN_BODY_BYTES, body_responses
 from spending_api.settings import Settings
 
@@ -113,6 +120,7 @@ def login(
     session: SessionDep,
     settings: SettingsDep,
     client_address: ClientAddressDep,
+    clock: ClockDep,
 ) -> Token:
     try:
         user = authenticate(
@@ -121,6 +129,7 @@ def login(
             password=credentials.password,
             client_address=client_address,
             settings=settings,
+            clock=clock,
         )
     except LoginLocked as locked:
         raise _too_many_attempts(locked) from None
@@ -199,6 +208,7 @@ def change_password(
     session: SessionDep,
     settings: SettingsDep,
     client_address: ClientAddressDep,
+    clock: ClockDep,
 ) -> Token:
     """Set a new password: every session of the user ends, and this one continues with the
     returned token. The current password is checked under the login's brute-force limits."""
@@ -209,6 +219,7 @@ def change_password(
             password=change.current_password,
             client_address=client_address,
             settings=settings,
+            clock=clock,
         )
     except LoginLocked as locked:
         raise _too_many_attempts(locked) from None

@@ -3,6 +3,7 @@
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -71,7 +72,7 @@ def authenticate(
     password: str,
     client_address: str,
     settings: Settings,
-    now: datetime | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> User | None:
     """The user whose password this is, or None; raises LoginLocked when locked.
 
@@ -83,19 +84,19 @@ def authenticate(
     account just queue) and are refused once locked (`check_not_locked`). A checked
     attempt turns its slot into a failure, or on success clears the failures of its own
     address. A locked attempt costs no password hashing and the right password does not
-    open it early. `now` is the clock (tests move it instead of sleeping).
+    open it early. `clock` gives naive UTC (tests move it instead of sleeping).
     """
     window = timedelta(seconds=settings.login_window_seconds)
     username_key = username.casefold()
     client_key = client_address[:64]
     slot_key = pending_key(username_key, client_key)
-    at = now or utcnow()
+    at = clock()
     slot = repository.take_slot(session, username_key=slot_key, at=at, window=window)
     session.commit()
     deadline = time.monotonic() + QUEUE_SECONDS
     try:
         while True:
-            current = now or utcnow()
+            current = clock()
             # Slots ahead first, failures second: an attempt finishing in between turns its
             # slot into a failure, which this order can only over-count (each statement
             # sees what was committed when it started).

@@ -109,12 +109,15 @@ def test_the_lock_lifts_after_the_window(database, make_user, settings):
     with database.session() as session:
         for _ in range(settings.login_max_failures):
             assert (
-                authenticate(session, password="bad", now=start, **alice_from_one_address) is None
+                authenticate(session, password="bad", clock=lambda: start, **alice_from_one_address)
+                is None
             )
         with pytest.raises(LoginLocked):
-            authenticate(session, password="right", now=start, **alice_from_one_address)
+            authenticate(session, password="right", clock=lambda: start, **alice_from_one_address)
         later = start + timedelta(seconds=settings.login_window_seconds + 1)
-        user = authenticate(session, password="right", now=later, **alice_from_one_address)
+        user = authenticate(
+            session, password="right", clock=lambda: later, **alice_from_one_address
+        )
         assert user is not None and user.username == "alice"
 
 

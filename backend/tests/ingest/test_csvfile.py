@@ -368,10 +368,10 @@ def _peak_while_reading(rows: int) -> tuple[int, int, Decimal]:
 @pytest.mark.slow
 def test_a_large_file_streams_in_bounded_memory(monkeypatch):
     monkeypatch.setattr(encoding, "CHUNK_BYTES", 16 * 1024)  # both files span many chunks
-    small_peak, _, _ = _peak_while_reading(4_000)
-    peak, count, total = _peak_while_reading(12_000)
+    small_peak, _, _ = _peak_while_reading(2_000)
+    peak, count, total = _peak_while_reading(6_000)
 
-    expected = [Decimal(f"{i % 500}.{i % 100:02d}") for i in range(12_000)]
+    expected = [Decimal(f"{i % 500}.{i % 100:02d}") for i in range(6_000)]
     assert count == sum(1 for value in expected if value) and total == sum(expected)
     # Three times the rows, about the same memory: nothing holds the whole file.
     assert peak < small_peak * 1.5

@@ -1,4 +1,5 @@
-"""The login lock is shared by every API process through the database, and lifts by itself."""
+"""The login lock is shared by every API process through the database (that it lifts after
+the window is tested without waiting, on an injected clock, in test_lockout.py)."""
 
 import time
 
@@ -10,19 +11,17 @@ from spending_api import errors
 # Fault and load suite: `make test-slow` (it stops servers and waits on real processes).
 pytestmark = pytest.mark.fault
 
-# Long enough that five Argon2 checks and the 429 checks fit in it on a slow CI machine.
-WINDOW_SECONDS = 8
+# Far longer than five Argon2 checks and the 429 checks take on a slow CI machine.
+WINDOW_SECONDS = 60
 MAX_FAILURES = 5
 PASSWORD = "correct horse"
 
 
 @pytest.mark.slow
-def test_lock_holds_across_processes_and_lifts_after_the_window(
-    api_server, database_url, make_user
-):
+def test_lock_holds_across_processes(api_server, database_url, make_user):
     """Two servers on one database: one with two uvicorn workers, one more process beside it.
     Failures spread over both count together; once locked, every process refuses even the
-    right password; after the window the right password works again."""
+    right password."""
     make_user("mallory-target", password=PASSWORD)
     env = {
         "LOGIN_WINDOW_SECONDS": str(WINDOW_SECONDS),
@@ -42,7 +41,6 @@ def test_lock_holds_across_processes_and_lifts_after_the_window(
         response = login(servers[attempt % 2], f"wrong-{attempt}")
         assert response.status_code == 401, (attempt, response.text)
     assert time.monotonic() - first_failure < WINDOW_SECONDS - 2, "too slow to test the lock"
-    locked_at = time.monotonic()
 
     for server in servers * 2:
         for password in ("wrong-again", PASSWORD):
@@ -55,12 +53,6 @@ def test_lock_holds_across_processes_and_lifts_after_the_window(
     # Other users are not locked out.
     make_user("innocent", password=PASSWORD)
     assert login(two_workers, PASSWORD, username="innocent").status_code == 200
-
-    time.sleep(max(0.0, locked_at + WINDOW_SECONDS + 0.5 - time.monotonic()))
-    for server in servers:
-        response = login(server, PASSWORD)
-        assert response.status_code == 200, response.text
-        assert response.json()["access_token"]
 
 
 @pytest.mark.slow
