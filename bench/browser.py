@@ -93,7 +93,9 @@ def start_dashboard(api_url: str, log_dir: Path) -> ServerProcess:
 
 def expected_view(client: httpx.Client, preset: str) -> dict:
     """What every view must show for `preset`, from the API (the way the dashboard asks)."""
+    from spending_ui.api import _metrics as parse_metrics
     from spending_ui.state import Filters
+    from spending_ui.views.charts import spending_slices
 
     filters = Filters(preset=preset)
     params = filters.to_params()
@@ -107,7 +109,8 @@ def expected_view(client: httpx.Client, preset: str) -> dict:
         "total": f"{metrics['total_spend']:.2f}",
         "count": str(metrics["transaction_count"]),
         "table_total": listing.headers["X-Total-Count"],
-        "categories": [c["category"] for c in metrics["top_categories"][:10]],
+        # The donut's slices as the dashboard draws them (top spending categories + "Other").
+        "categories": [name for name, *_ in spending_slices(parse_metrics(metrics))[0]],
         "periods": [p["period_start"] for p in metrics["spend_over_time"]],
     }
 
