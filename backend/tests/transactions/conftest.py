@@ -17,19 +17,28 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
-@pytest.fixture
-def upload(client, auth_headers) -> Callable:
-    """upload(user, content_bytes, filename="file.csv", **query) -> response"""
-
+def _file_poster(client, auth_headers, path: str) -> Callable:
     def post(user, content: bytes, filename: str = "file.csv", **params):
         return client.post(
-            "/transactions/import",
+            path,
             headers=auth_headers(user),
             files={"file": (filename, content, "text/csv")},
             params=params,
         )
 
     return post
+
+
+@pytest.fixture
+def upload(client, auth_headers) -> Callable:
+    """upload(user, content_bytes, filename="file.csv", **query) -> response"""
+    return _file_poster(client, auth_headers, "/transactions/import")
+
+
+@pytest.fixture
+def preview(client, auth_headers) -> Callable:
+    """preview(user, content_bytes, filename="file.csv", **query) -> response (nothing stored)"""
+    return _file_poster(client, auth_headers, "/transactions/import/preview")
 
 
 @pytest.fixture

@@ -18,19 +18,6 @@ PREAMBLE = (INGEST_DATA / "debit-credit-preamble.csv").read_bytes()
 OFX = (INGEST_DATA / "checking-ofx1.ofx").read_bytes()
 
 
-@pytest.fixture
-def preview(client, auth_headers):
-    def post(user, content: bytes, filename: str = "file.csv", **params):
-        return client.post(
-            "/transactions/import/preview",
-            headers=auth_headers(user),
-            files={"file": (filename, content, "text/csv")},
-            params=params,
-        )
-
-    return post
-
-
 def test_mapping_by_column_index_reads_a_headerless_file(make_user, upload, stored):
     user = make_user()
     mapping = json.dumps({"date": 0, "description": 1, "amount": 2})
