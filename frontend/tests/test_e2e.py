@@ -546,6 +546,9 @@ def test_crossed_ranges_are_swapped_and_never_show_stale_numbers(new_page, stack
     login(page, stack, "ana", query="?preset=all")
     amount_box(page, "min").fill("50")
     amount_box(page, "min").press("Enter")
+    # One box after the other, as a person types: two boxes edited within the same moment
+    # can still race (a known gap, see the #15 note).
+    page.wait_for_function("() => window.location.search.includes('min=50')")
     amount_box(page, "max").fill("20")
     amount_box(page, "max").press("Enter")
     # Min above Max: the range between them, never a rejected filter with old numbers.
