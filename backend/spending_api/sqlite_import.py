@@ -16,14 +16,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from spending_api.accounts.repository import default_account_id
 from spending_api.auth import repository as users
-from spending_api.models import User
 from spending_api.settings import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 
 LEGACY_SQLITE_PATH = REPO_ROOT / "data" / "spending.db"
-_COPY_COLUMNS = 'user_id, amount, category, "timestamp", description, dedup_key'
+_COPY_COLUMNS = 'user_id, account_id, amount, category, "timestamp", description, dedup_key'
 
 
 class LegacyImportError(Exception):
@@ -68,16 +68,12 @@ def import_sqlite_file(session: Session, *, path: Path) -> LegacyImportCounts:
                 raise LegacyImportError(
                     f"User {username!r} exists already in PostgreSQL; nothing was imported."
                 )
-        new_ids = {}
+        new_ids, account_ids = {}, {}
         for old_id, username, password_hash, created_at in old_users:
-            user = User(
-                username=username,
-                password_hash=password_hash,
-                created_at=_parse_timestamp(created_at),
-            )
-            session.add(user)
-            session.flush()
+            user = users.create_user(session, username=username, password_hash=password_hash)
+            user.created_at = _parse_timestamp(created_at)
             new_ids[old_id] = user.id
+            account_ids[old_id] = default_account_id(session, user_id=user.id)
         rows = source.execute(
             "SELECT user_id, amount, category, timestamp, description, dedup_key "
             "FROM transactions ORDER BY id"
@@ -92,6 +88,7 @@ def import_sqlite_file(session: Session, *, path: Path) -> LegacyImportCounts:
                     copy.write_row(
                         (
                             new_ids[user_id],
+                            account_ids[user_id],
                             amount,
                             category,
                             _parse_timestamp(timestamp),

@@ -8,6 +8,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from spending_api.accounts.repository import default_account_id
+from spending_api.categories.repository import create_default_categories
 from spending_api.models import LoginFailure, RevokedSession, User
 
 
@@ -74,9 +76,12 @@ def any_user_exists(session: Session) -> bool:
 
 
 def create_user(session: Session, *, username: str, password_hash: str) -> User:
+    """A new user with the default account and the default category set."""
     user = User(username=username, password_hash=password_hash)
     session.add(user)
     session.flush()
+    default_account_id(session, user_id=user.id)
+    create_default_categories(session, user_id=user.id)
     return user
 
 

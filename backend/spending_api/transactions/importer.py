@@ -19,6 +19,13 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
+from spending_api.categories.defaults import (
+    CARD_PAYMENT,
+    TRANSFER,
+    UNCATEGORIZED,
+    UNCATEGORIZED_INCOME,
+    kind_for_name,
+)
 from spending_api.errors import BAD_MAPPING
 from spending_api.ingest import ParsedFile, ParsedRow, ParseFailed, ParseOptions, parse
 from spending_api.transactions.repository import NewTransaction, insert_transactions
@@ -34,7 +41,6 @@ from spending_api.transactions.schemas import (
 
 logger = logging.getLogger(__name__)
 
-UNCATEGORIZED = "Uncategorized"
 MAX_LISTED_CURRENCIES = 10
 PREVIEW_ROWS = 20
 # The import's options are the parser's: mapping, has_header, date_format, amount_sign, encoding.
@@ -125,15 +131,31 @@ def import_csv(
 
 
 def to_new_transaction(row: ParsedRow) -> NewTransaction:
-    """What the database stores of a parsed row (the kind hint waits for the accounts model)."""
+    """What the database stores of a parsed row: the bank's category when the file has
+    one (a new name gets the kind it suggests), else what the file's hints say (a card
+    payment, a transfer), else Uncategorized for money out and Uncategorized income
+    for money in."""
+    if row.bank_category:
+        category, source, kind = row.bank_category, "bank", kind_for_name(row.bank_category)
+    elif row.kind_hint == "card_payment":
+        category, source, kind = CARD_PAYMENT, "bank", "transfer"
+    elif row.kind_hint == "transfer":
+        category, source, kind = TRANSFER, "bank", "transfer"
+    elif row.amount < 0:
+        category, source, kind = UNCATEGORIZED_INCOME, "default", "income"
+    else:
+        category, source, kind = UNCATEGORIZED, "default", "spending"
     return NewTransaction(
         row.timestamp,
         row.amount,
-        row.bank_category or UNCATEGORIZED,
+        category,
         row.description or None,
         row.line,
         row.external_id,
         row.kind_hint,
+        notes=row.notes or None,
+        category_source=source,
+        category_kind=kind,
     )
 
 

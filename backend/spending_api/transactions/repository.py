@@ -17,6 +17,7 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from spending_api.accounts.repository import default_account_id
 from spending_api.db import run_postgresql_async
 from spending_api.models import Transaction
 from spending_api.transactions.filters import TransactionFilters
@@ -136,8 +137,9 @@ def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -
 class NewTransaction:
     """One parsed row on its way in; `line_no` orders identical rows. `external_id` is the
     bank's own id for the row (the duplicate key when given); `kind_hint` ('income',
-    'transfer', 'card_payment') is what the file said about the row's kind, not stored
-    until transactions have kinds."""
+    'transfer', 'card_payment') is what the file said about the row's kind.
+    `category_kind` is the kind a category that does not exist yet is created with
+    (None: by the row's sign); `category_source` says who chose the category."""
 
     timestamp: datetime
     amount: Decimal
@@ -146,6 +148,9 @@ class NewTransaction:
     line_no: int
     external_id: str | None = None
     kind_hint: str | None = None
+    notes: str | None = None
+    category_source: str = "default"
+    category_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,25 +182,47 @@ def dedup_base(row: NewTransaction) -> str:
     return hashlib.md5(fingerprint.encode(), usedforsecurity=False).hexdigest()
 
 
-_STAGING_COLUMNS = "line_no, ts, amount, category, description, key_base"
+_STAGING_COLUMNS = (
+    "line_no, ts, amount, category, category_kind, category_source, description, notes, key_base"
+)
+
+# Categories the rows name that the user does not have yet, with the kind the import
+# chose (else by sign). Before the rows, so every row's category has a record.
+_CATEGORIES_FROM_STAGING = """
+INSERT INTO categories (user_id, name, kind)
+SELECT :user_id, category,
+       coalesce(min(category_kind), CASE WHEN sum(amount) < 0 THEN 'income' ELSE 'spending' END)
+FROM import_staging
+GROUP BY category
+ORDER BY category
+ON CONFLICT (user_id, name) DO NOTHING
+"""
 
 # The n-th identical row of a file gets key "<fingerprint>:<n>", so a re-import
 # of the same rows collides with what is stored, while two identical purchases
 # within one file stay two. A row with the bank's id is keyed by that id alone: the
-# same id twice is the same transaction, in one file or across imports. Rows go in
-# (key_base, line_no) order: the order the window already sorted them in (no second
-# sort), and a fixed order of the keys, so concurrent imports of overlapping files
-# take their locks in the same order.
+# same id twice is the same transaction, in one file or across imports. Rows the user
+# deleted stay deleted (removed_import_keys). Rows go in (key_base, line_no) order: the
+# order the window already sorted them in (no second sort), and a fixed order of the
+# keys, so concurrent imports of overlapping files take their locks in the same order.
 _INSERT_FROM_STAGING = """
-INSERT INTO transactions (user_id, amount, category, "timestamp", description, dedup_key)
-SELECT :user_id, amount, category, ts, description,
-       CASE WHEN starts_with(key_base, 'id:') THEN key_base
-            ELSE key_base || ':' || CAST(row_number() OVER (
-                PARTITION BY key_base ORDER BY line_no) AS TEXT) END AS dedup_key
-FROM import_staging
-WHERE true
+INSERT INTO transactions (user_id, account_id, import_id, amount, category, category_source,
+                          "timestamp", description, notes, dedup_key)
+SELECT :user_id, :account_id, :import_id, amount, category, category_source,
+       ts, description, notes, dedup_key
+FROM (
+    SELECT *,
+           CASE WHEN starts_with(key_base, 'id:') THEN key_base
+                ELSE key_base || ':' || CAST(row_number() OVER (
+                    PARTITION BY key_base ORDER BY line_no) AS TEXT) END AS dedup_key
+    FROM import_staging
+) AS keyed
+WHERE NOT EXISTS (
+    SELECT 1 FROM removed_import_keys AS removed
+    WHERE removed.account_id = :account_id AND removed.dedup_key = keyed.dedup_key
+)
 ORDER BY key_base, line_no
-ON CONFLICT (user_id, dedup_key) DO NOTHING
+ON CONFLICT (account_id, dedup_key) DO NOTHING
 """
 
 # A million-row file is one statement: its sorts get room in memory, and the API's
@@ -205,18 +232,28 @@ _BULK_SETTINGS = {"work_mem": "256MB", "statement_timeout": "10min"}
 
 
 def insert_transactions(
-    session: Session, *, user_id: int, rows: Iterable[NewTransaction]
+    session: Session,
+    *,
+    user_id: int,
+    rows: Iterable[NewTransaction],
+    account_id: int | None = None,
+    import_id: int | None = None,
 ) -> InsertCounts:
-    """Insert rows, skipping ones already stored; one statement, in the caller's
-    transaction, so the rollup triggers run once and nothing is half-written.
+    """Insert rows into the account (default: the user's first), skipping ones already
+    stored; one statement, in the caller's transaction, so the rollup triggers run once
+    and nothing is half-written. `import_id` records which import added them.
 
     Rows stream through a temporary staging table (COPY), so a
     million-row file never sits in memory.
     """
+    if account_id is None:
+        account_id = default_account_id(session, user_id=user_id)
     connection = session.connection()
     total = _stage(connection, rows)
+    params = {"user_id": user_id, "account_id": account_id, "import_id": import_id}
     with _local_settings(connection, _BULK_SETTINGS):
-        result = connection.execute(text(_INSERT_FROM_STAGING), {"user_id": user_id})
+        connection.execute(text(_CATEGORIES_FROM_STAGING), params)
+        result = connection.execute(text(_INSERT_FROM_STAGING), params)
     connection.execute(text("TRUNCATE import_staging"))
     return InsertCounts(inserted=result.rowcount, total=total)
 
@@ -245,7 +282,8 @@ def _stage(connection, rows: Iterable[NewTransaction]) -> int:
         text(
             "CREATE TEMPORARY TABLE IF NOT EXISTS import_staging ("
             "line_no bigint, ts timestamp, amount numeric(12, 2), "
-            "category text, description text, key_base text"
+            "category text, category_kind text, category_source text, "
+            "description text, notes text, key_base text"
             ") ON COMMIT DELETE ROWS"
         )
     )
@@ -260,7 +298,10 @@ def _stage(connection, rows: Iterable[NewTransaction]) -> int:
                     row.timestamp,
                     row.amount,
                     row.category,
+                    row.category_kind,
+                    row.category_source,
                     row.description,
+                    row.notes,
                     dedup_base(row),
                 )
             )
