@@ -13,3 +13,17 @@ BAD_MAPPING = (
     "mapping must be a JSON object of role -> header text or 0-based column index "
     '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
 )
+# Accounts (GET/POST/PATCH/DELETE /accounts).
+ACCOUNT_NOT_FOUND = "account_not_found"
+ACCOUNT_NAME_TAKEN = "account_name_taken"
+ACCOUNT_HAS_TRANSACTIONS = "account_has_transactions"
+LAST_ACCOUNT = "last_account"
+# Categories (GET/POST/PATCH/DELETE /categories, POST /categories/{id}/merge).
+CATEGORY_NOT_FOUND = "category_not_found"
+PARENT_CATEGORY_NOT_FOUND = "parent_category_not_found"
+TARGET_CATEGORY_NOT_FOUND = "target_category_not_found"
+CATEGORY_NAME_TAKEN = "category_name_taken"
+CATEGORY_IN_USE = "category_in_use"
+CATEGORY_REQUIRED = "category_required"
+CATEGORY_PARENT_CYCLE = "category_parent_cycle"
+CATEGORY_MERGE_INTO_ITSELF = "category_merge_into_itself"

@@ -14,8 +14,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from spending_api import __version__, errors
+from spending_api.accounts.router import router as accounts_router
 from spending_api.auth.router import router as auth_router
 from spending_api.cache import ResponseCache
+from spending_api.categories.router import router as categories_router
 from spending_api.db import Database, Reads, make_async_read_pool
 from spending_api.deps import DatabaseDep
 from spending_api.limits import RequestLimits
@@ -144,7 +146,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(
         title="spending-dashboard API",
         version=__version__,
-        description="Personal spending: login, transactions, metrics, CSV import and export.",
+        description=(
+            "Personal spending: login, accounts, categories, transactions, metrics, "
+            "import and export."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -165,7 +170,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "DELETE"],
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["X-Total-Count", "Content-Disposition"],
     )
@@ -228,4 +233,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(auth_router, responses=common)
     app.include_router(transactions_router, responses={**unauthorized, **common})
     app.include_router(metrics_router, responses={**unauthorized, **common})
+    app.include_router(accounts_router, responses={**unauthorized, **common})
+    app.include_router(categories_router, responses={**unauthorized, **common})
     return app

@@ -1,4 +1,4 @@
-"""SQL for transactions: listing, counting, categories, deletes and bulk inserts.
+"""SQL for transactions: listing, counting, deletes and bulk inserts.
 
 Every function takes the user's id and applies it, so no caller can forget it.
 """
@@ -113,17 +113,6 @@ def iter_transactions(
     with driver.cursor(name="export", row_factory=namedtuple_row) as cursor:
         cursor.itersize = batch_size
         yield from cursor.execute(sql, params)
-
-
-_CATEGORIES = (
-    "SELECT category, sum(transaction_count) AS count FROM daily_category_spend "
-    "WHERE user_id = %(user_id)s GROUP BY category ORDER BY category"
-)
-
-
-async def list_categories_async(connection: AsyncConnection, *, user_id: int) -> list:
-    """The user's categories with their transaction counts, by name."""
-    return await run_postgresql_async(connection, _CATEGORIES, {"user_id": user_id})
 
 
 def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:

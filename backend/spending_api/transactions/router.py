@@ -1,4 +1,4 @@
-"""GET /transactions, GET /categories, DELETE /transactions/{id}, import (and its preview),
+"""GET /transactions, DELETE /transactions/{id}, import (and its preview),
 export."""
 
 from collections.abc import Callable, Coroutine, Iterator
@@ -45,7 +45,6 @@ from spending_api.transactions.importer import (
 )
 from spending_api.transactions.repository import SortKey
 from spending_api.transactions.schemas import (
-    CategoryCount,
     ImportErrorOut,
     ImportPreview,
     ImportResult,
@@ -58,7 +57,6 @@ router = APIRouter(tags=["transactions"])
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 _TRANSACTION_LIST = TypeAdapter(list[TransactionOut])
-_CATEGORY_LIST = TypeAdapter(list[CategoryCount])
 
 
 @router.get(
@@ -105,18 +103,6 @@ def delete_transaction(
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.TRANSACTION_NOT_FOUND)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get("/categories", response_model=list[CategoryCount])
-async def list_categories(request: Request, reads: ReadsDep, user: CurrentUser) -> Response:
-    async def produce() -> CachedAnswer:
-        rows = await reads.run(partial(repository.list_categories_async, user_id=user.id))
-        categories = [
-            CategoryCount(category=category, count=int(count)) for category, count in rows
-        ]
-        return CachedAnswer(_CATEGORY_LIST.dump_json(categories))
-
-    return await cached_answer(request, user, produce, query="")
 
 
 class UploadLimitRoute(APIRoute):

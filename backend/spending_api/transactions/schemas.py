@@ -1,4 +1,4 @@
-"""Response bodies for transactions, categories and imports."""
+"""Response bodies for transactions and imports."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -35,11 +35,6 @@ class TransactionOut(BaseModel):
     category: str
     timestamp: LocalDateTime
     description: str | None
-
-
-class CategoryCount(BaseModel):
-    category: str
-    count: int
 
 
 class SkippedRowOut(BaseModel):
