@@ -266,3 +266,44 @@ def api_server(tmp_path) -> Iterator[Callable[..., object]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def new_user(database) -> Callable[..., User]:
+    """A user as signing up makes one (auth.repository.create_user): the default account
+    and the default categories."""
+    from spending_api.auth.repository import create_user
+
+    def make(username: str | None = None, password: str = "correct horse") -> User:
+        with database.session() as session:
+            user = create_user(
+                session,
+                username=username or f"user-{uuid.uuid4().hex[:8]}",
+                password_hash=_password_hash(password),
+            )
+            session.commit()
+            return user
+
+    return make
+
+
+@pytest.fixture
+def assert_rollup_exact(database) -> Callable[[str], None]:
+    """assert_rollup_exact(step): every daily_category_spend row equals GROUP BY user, day,
+    account and category over transactions, and no rollup row is left without rows."""
+    grouped = (
+        'SELECT user_id, CAST("timestamp" AS date), account_id, category, sum(amount), count(*) '
+        "FROM transactions GROUP BY 1, 2, 3, 4"
+    )
+    rolled = (
+        "SELECT user_id, day, account_id, category, total, transaction_count "
+        "FROM daily_category_spend"
+    )
+
+    def check(step: str) -> None:
+        with database.session() as session:
+            base = {tuple(r[:4]): tuple(r[4:]) for r in session.execute(text(grouped))}
+            rollup = {tuple(r[:4]): tuple(r[4:]) for r in session.execute(text(rolled))}
+        assert rollup == base, f"{step}: the rollup differs from the base table"
+
+    return check
