@@ -216,12 +216,21 @@ def merge_category(session: Session, *, user_id: int, category_id: int, into_id:
     subcategories become top-level)."""
     if category_id == into_id:
         raise CategoryConflict(errors.CATEGORY_MERGE_INTO_ITSELF)
-    # Both rows locked in id order, so two opposite merges wait instead of deadlocking.
-    locked = {}
-    for found_id, detail in sorted(
-        ((category_id, errors.CATEGORY_NOT_FOUND), (into_id, errors.TARGET_CATEGORY_NOT_FOUND))
-    ):
-        locked[found_id] = _lock(session, user_id=user_id, category_id=found_id, detail=detail)
+    # Both rows locked by one statement, in id order: two opposite merges wait instead of
+    # deadlocking, and a missing id costs the same SQL wherever it sorts.
+    locked = {
+        found.id: found
+        for found in session.scalars(
+            select(Category)
+            .where(Category.user_id == user_id, Category.id.in_((category_id, into_id)))
+            .order_by(Category.id)
+            .with_for_update()
+        )
+    }
+    if category_id not in locked:
+        raise CategoryMissing(errors.CATEGORY_NOT_FOUND)
+    if into_id not in locked:
+        raise CategoryMissing(errors.TARGET_CATEGORY_NOT_FOUND)
     source, target = locked[category_id], locked[into_id]
     if source.name in REQUIRED:
         raise CategoryConflict(errors.CATEGORY_REQUIRED)

@@ -8,7 +8,8 @@ from spending_api.names import Name
 
 CategoryKind = Literal["spending", "income", "transfer"]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="'#rrggbb'")]
-CategoryRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# Strict: a JSON number only ("5" and true are not ids), as the schema says.
+CategoryRef = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 # \s and the patterns as Python reads them, so the schema and the check agree exactly.
 _CONFIG = ConfigDict(extra="forbid", regex_engine="python-re")
 

@@ -184,7 +184,9 @@ def test_delete_with_transactions_needs_the_flag_and_keeps_figures_exact(
     assert response.status_code == 204
     assert_rollup_exact("after deleting an account with its transactions")
     with database.session() as session:
-        left = session.scalars(select(Transaction.account_id).where(Transaction.user_id == alice.id))
+        left = session.scalars(
+            select(Transaction.account_id).where(Transaction.user_id == alice.id)
+        )
         assert set(left) == {main_id}
     after = client.get("/metrics", headers=headers).json()
     # An independent sum of what is left: the main account's rows, all spending.

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from spending_api import errors
-from spending_api.models import DailyCategorySpend, Transaction
+from spending_api.models import Account, Category, DailyCategorySpend, Transaction
 
 # Query strings every read endpoint is called with: each filter, alone and combined.
 READ_VARIANTS = [
@@ -32,6 +32,16 @@ DEDICATED = {
     ("POST", "/refresh"),
     ("POST", "/me/password"),
     ("POST", "/transactions/import/preview"),
+    # test_writes_on_another_users_record_are_a_plain_404 below, and the isolation tests
+    # of tests/accounts and tests/categories (creating is scoped to the caller: a new
+    # record is the caller's, and its name may equal another user's).
+    ("POST", "/accounts"),
+    ("PATCH", "/accounts/{account_id}"),
+    ("DELETE", "/accounts/{account_id}"),
+    ("POST", "/categories"),
+    ("PATCH", "/categories/{category_id}"),
+    ("DELETE", "/categories/{category_id}"),
+    ("POST", "/categories/{category_id}/merge"),
 }
 
 
@@ -96,7 +106,9 @@ def test_alice_sees_only_her_own_rows(client, alice_and_bob, auth_headers):
     assert rows.headers["X-Total-Count"] == "4"
     assert all(row["description"].startswith("Alice") for row in rows.json())
     categories = client.get("/categories", headers=auth_headers(alice)).json()
-    assert {c["category"] for c in categories} == {"Rent", "Food", "Secret", "Refund"}
+    assert {c["name"] for c in categories} == {"Rent", "Food", "Secret", "Refund"}
+    accounts = client.get("/accounts", headers=auth_headers(alice)).json()
+    assert len(accounts) == 1
     metrics = client.get("/metrics", headers=auth_headers(alice)).json()
     assert metrics["transaction_count"] == 4
 
@@ -145,6 +157,79 @@ def test_delete_of_another_users_row_is_a_plain_404(client, alice_and_bob, auth_
             )
         )
     assert rollup == 4
+
+
+def _first_id(database, model, user_id: int) -> int:
+    with database.session() as session:
+        return session.scalars(
+            select(model.id).where(model.user_id == user_id).order_by(model.id)
+        ).first()
+
+
+# Bob's writes that name a record by id; {bob} in a body is one of Bob's own categories.
+RECORD_WRITES = [
+    ("PATCH", "/accounts/{id}", Account, {"json": {"name": "Bob's now"}}),
+    ("DELETE", "/accounts/{id}", Account, {"params": {"with_transactions": "true"}}),
+    ("PATCH", "/categories/{id}", Category, {"json": {"name": "Bob's now", "kind": "income"}}),
+    ("DELETE", "/categories/{id}", Category, {}),
+    ("DELETE", "/categories/{id}", Category, {"params": {"move_to": "{bob}"}}),
+    ("POST", "/categories/{id}/merge", Category, {"json": {"into": "{bob}"}}),
+    ("POST", "/categories/{bob}/merge", Category, {"json": {"into": "{id}"}}),
+    ("PATCH", "/categories/{bob}", Category, {"json": {"parent_id": "{id}"}}),
+    (
+        "POST",
+        "/categories",
+        Category,
+        {"json": {"name": "N", "kind": "spending", "parent_id": "{id}"}},
+    ),
+]
+
+
+def _fill(value, ids: dict):
+    """The request's kwargs with "{id}" and "{bob}" replaced by those ids."""
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, str) and value in ("{id}", "{bob}"):
+        return ids[value[1:-1]]
+    return value
+
+
+@pytest.mark.parametrize("method, path, model, kwargs", RECORD_WRITES)
+def test_writes_on_another_users_record_are_a_plain_404(
+    client, alice_and_bob, auth_headers, database, method, path, model, kwargs
+):
+    """Bob naming Alice's account or category (in the path or the body) gets the answer,
+    through the same SQL, that an id never used gets; Alice's records are unchanged."""
+    alice, bob = alice_and_bob
+    alices = _first_id(database, model, alice.id)
+    bobs = _first_id(database, Category, bob.id)
+    never_used = 2**31 - 1
+
+    def records() -> list:
+        with database.session() as session:
+            table = model.__table__
+            return [tuple(r) for r in session.execute(select(table).order_by(table.c.id))]
+
+    before = records()
+    answers = {}
+    for label, record_id in (("alice's", alices), ("unused", never_used)):
+        ids = {"id": record_id, "bob": bobs}
+        url = path.replace("{id}", str(record_id)).replace("{bob}", str(bobs))
+        statements, before_execute = _count_statements(database)
+        event.listen(database.engine, "before_cursor_execute", before_execute)
+        try:
+            response = client.request(method, url, headers=auth_headers(bob), **_fill(kwargs, ids))
+        finally:
+            event.remove(database.engine, "before_cursor_execute", before_execute)
+        answers[label] = (
+            response.status_code,
+            response.json(),
+            {k: v for k, v in response.headers.items() if k.lower() != "date"},
+            statements,
+        )
+    assert answers["alice's"] == answers["unused"]
+    assert answers["unused"][0] == 404, answers["unused"][1]
+    assert records() == before
 
 
 def test_bob_deleting_his_own_row_leaves_alice_alone(client, alice_and_bob, auth_headers, database):
