@@ -21,7 +21,10 @@ _NOT_FOUND = {404: {"description": f"{errors.ACCOUNT_NOT_FOUND}: no such account
 _NAME_TAKEN = {
     409: {"description": f"{errors.ACCOUNT_NAME_TAKEN}: you have an account of that name"}
 }
-_BODY = body_responses(JSON_BODY_BYTES)
+_BODY = {
+    400: {"description": "The body cannot be decoded (not UTF-8)"},
+    **body_responses(JSON_BODY_BYTES),
+}
 
 
 def _not_found() -> HTTPException:

@@ -25,7 +25,10 @@ router = APIRouter(tags=["categories"])
 _CATEGORIES = TypeAdapter(list[CategoryOut])
 CategoryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
-_BODY = body_responses(JSON_BODY_BYTES)
+_BODY = {
+    400: {"description": "The body cannot be decoded (not UTF-8)"},
+    **body_responses(JSON_BODY_BYTES),
+}
 _NOT_FOUND = f"{errors.CATEGORY_NOT_FOUND}: no such category of yours"
 _PARENT = f"{errors.PARENT_CATEGORY_NOT_FOUND}: parent_id is not a category of yours"
 _TARGET = f"{errors.TARGET_CATEGORY_NOT_FOUND}: the category to move to is not one of yours"

@@ -2,14 +2,22 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from spending_api.names import Name
 
 CategoryKind = Literal["spending", "income", "transfer"]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="'#rrggbb'")]
-# Strict: a JSON number only ("5" and true are not ids), as the schema says.
-CategoryRef = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
+
+
+def _a_number(value: object) -> object:
+    # As the schema says: a JSON integer (5 or 5.0), never "5" or true.
+    if isinstance(value, (str, bool)):
+        raise ValueError("must be a category id (an integer)")
+    return value
+
+
+CategoryRef = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_a_number)]
 # \s and the patterns as Python reads them, so the schema and the check agree exactly.
 _CONFIG = ConfigDict(extra="forbid", regex_engine="python-re")
 

@@ -8,6 +8,8 @@ minutes on both engines.
 """
 
 import io
+import re
+import uuid
 
 import hypothesis
 import pytest
@@ -107,6 +109,7 @@ def _csv(text: str) -> dict:
 
 
 GOOD_CSV = "date,amount,category,description\n2024-06-01,9.99,Food,Lunch\n"
+NOT_UTF8 = {"content": b"\xc3\x28\xa0\xa1", "headers": {"content-type": "application/json"}}
 PASSWORD_CHANGE = {"current_password": "correct horse", "new_password": "correct horse"}
 # One request per documented (method, path, status) that this process can produce; 503 is
 # produced by the database-restart test in tests/reliability.
@@ -125,10 +128,7 @@ PRODUCERS = {
     # Its own session (a fresh login), so the seeded token stays valid for the others.
     ("POST", "/logout", "204"): ({}, {"auth": "own-session"}),
     ("POST", "/logout", "401"): ({}, {}),
-    ("POST", "/me/password", "400"): (
-        {"content": b"\xc3\x28\xa0\xa1", "headers": {"content-type": "application/json"}},
-        {"auth": True},
-    ),
+    ("POST", "/me/password", "400"): (NOT_UTF8, {"auth": True}),
     ("POST", "/me/password", "401"): ({"json": PASSWORD_CHANGE}, {}),
     ("POST", "/me/password", "403"): (
         {"json": {**PASSWORD_CHANGE, "current_password": "wrong"}},
@@ -155,6 +155,97 @@ PRODUCERS = {
     ("DELETE", "/transactions/{transaction_id}", "422"): ({}, {"auth": True, "id": "0"}),
     ("GET", "/categories", "200"): ({}, {"auth": True}),
     ("GET", "/categories", "401"): ({}, {}),
+    ("POST", "/categories", "201"): ({"json": {"name": "New", "kind": "income"}}, {"auth": True}),
+    ("POST", "/categories", "401"): ({"json": {"name": "New", "kind": "income"}}, {}),
+    ("POST", "/categories", "404"): (
+        {"json": {"name": "Sub", "kind": "spending", "parent_id": 999999}},
+        {"auth": True},
+    ),
+    ("POST", "/categories", "409"): (
+        {"json": {"name": "Food", "kind": "spending"}},
+        {"auth": True},
+    ),
+    ("POST", "/categories", "413"): ({"json": {"padding": "x" * 70_000}}, {"auth": True}),
+    ("POST", "/categories", "422"): ({"json": {"name": "New"}}, {"auth": True}),
+    ("PATCH", "/categories/{category_id}", "200"): ({"json": {}}, {"auth": True, "id": "spare"}),
+    ("PATCH", "/categories/{category_id}", "401"): ({"json": {}}, {"id": "spare"}),
+    ("PATCH", "/categories/{category_id}", "404"): ({"json": {}}, {"auth": True, "id": "999999"}),
+    ("PATCH", "/categories/{category_id}", "409"): (
+        {"json": {"name": "Food"}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("PATCH", "/categories/{category_id}", "413"): (
+        {"json": {"padding": "x" * 70_000}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("PATCH", "/categories/{category_id}", "422"): (
+        {"json": {"kind": "other"}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("DELETE", "/categories/{category_id}", "204"): ({}, {"auth": True, "id": "spare"}),
+    ("DELETE", "/categories/{category_id}", "401"): ({}, {"id": "spare"}),
+    ("DELETE", "/categories/{category_id}", "404"): ({}, {"auth": True, "id": "999999"}),
+    ("DELETE", "/categories/{category_id}", "409"): ({}, {"auth": True, "id": "used"}),
+    ("DELETE", "/categories/{category_id}", "422"): ({}, {"auth": True, "id": "0"}),
+    ("POST", "/categories/{category_id}/merge", "200"): (
+        {"json": {"into": "used"}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("POST", "/categories/{category_id}/merge", "401"): (
+        {"json": {"into": "used"}},
+        {"id": "spare"},
+    ),
+    ("POST", "/categories/{category_id}/merge", "404"): (
+        {"json": {"into": "used"}},
+        {"auth": True, "id": "999999"},
+    ),
+    ("POST", "/categories/{category_id}/merge", "409"): (
+        {"json": {"into": "used"}},
+        {"auth": True, "id": "used"},
+    ),
+    ("POST", "/categories/{category_id}/merge", "413"): (
+        {"json": {"padding": "x" * 70_000}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("POST", "/categories/{category_id}/merge", "422"): (
+        {"json": {}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("POST", "/categories", "400"): (NOT_UTF8, {"auth": True}),
+    ("PATCH", "/categories/{category_id}", "400"): (NOT_UTF8, {"auth": True, "id": "spare"}),
+    ("POST", "/categories/{category_id}/merge", "400"): (NOT_UTF8, {"auth": True, "id": "spare"}),
+    ("POST", "/accounts", "400"): (NOT_UTF8, {"auth": True}),
+    ("PATCH", "/accounts/{account_id}", "400"): (NOT_UTF8, {"auth": True, "id": "spare"}),
+    ("GET", "/accounts", "200"): ({}, {"auth": True}),
+    ("GET", "/accounts", "401"): ({}, {}),
+    ("POST", "/accounts", "201"): (
+        {"json": {"name": "Card", "kind": "credit_card"}},
+        {"auth": True},
+    ),
+    ("POST", "/accounts", "401"): ({"json": {"name": "Card"}}, {}),
+    ("POST", "/accounts", "409"): ({"json": {"name": "Main account"}}, {"auth": True}),
+    ("POST", "/accounts", "413"): ({"json": {"padding": "x" * 70_000}}, {"auth": True}),
+    ("POST", "/accounts", "422"): ({"json": {"name": "Card", "currency": "usd"}}, {"auth": True}),
+    ("PATCH", "/accounts/{account_id}", "200"): ({"json": {}}, {"auth": True, "id": "spare"}),
+    ("PATCH", "/accounts/{account_id}", "401"): ({"json": {}}, {"id": "spare"}),
+    ("PATCH", "/accounts/{account_id}", "404"): ({"json": {}}, {"auth": True, "id": "999999"}),
+    ("PATCH", "/accounts/{account_id}", "409"): (
+        {"json": {"name": "Main account"}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("PATCH", "/accounts/{account_id}", "413"): (
+        {"json": {"padding": "x" * 70_000}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("PATCH", "/accounts/{account_id}", "422"): (
+        {"json": {"kind": "stocks"}},
+        {"auth": True, "id": "spare"},
+    ),
+    ("DELETE", "/accounts/{account_id}", "204"): ({}, {"auth": True, "id": "spare"}),
+    ("DELETE", "/accounts/{account_id}", "401"): ({}, {"id": "spare"}),
+    ("DELETE", "/accounts/{account_id}", "404"): ({}, {"auth": True, "id": "999999"}),
+    ("DELETE", "/accounts/{account_id}", "409"): ({}, {"auth": True, "id": "used"}),
+    ("DELETE", "/accounts/{account_id}", "422"): ({}, {"auth": True, "id": "0"}),
     ("POST", "/transactions/import", "200"): (_csv(GOOD_CSV), {"auth": True}),
     ("POST", "/transactions/import", "400"): (
         {
@@ -195,13 +286,36 @@ ELSEWHERE = {
 }
 
 
+def _record_id(database, user, path: str, which: str) -> int | str:
+    """The id a producer's path needs: "own" (the user's first transaction), "used" (the
+    user's first account or the category "Food": both have transactions), "spare" (a new
+    account or category with none, made now), or the literal given."""
+    from sqlalchemy import select
+
+    from spending_api.models import Account, Category, Transaction
+
+    if which not in ("own", "used", "spare"):
+        return which
+    model = Account if "{account_id}" in path else Category
+    with database.session() as session:
+        if which == "own":
+            query = select(Transaction.id).where(Transaction.user_id == user.id)
+            return session.scalars(query.order_by(Transaction.id)).first()
+        if which == "used":
+            query = select(model.id).where(model.user_id == user.id).order_by(model.id)
+            if model is Category:
+                query = query.where(Category.name == "Food")
+            return session.scalars(query).first()
+        spare = model(user_id=user.id, name=f"Spare {uuid.uuid4().hex[:8]}")
+        session.add(spare)
+        session.commit()
+        return spare.id
+
+
 def test_every_documented_status_is_real(settings, database, seeded_user, seeded_headers):
     """Each status the schema documents is produced by a real request, here or (for 429 and
     503) in the named test; a newly documented status fails here until it has a producer."""
     from fastapi.testclient import TestClient
-    from sqlalchemy import select
-
-    from spending_api.models import Transaction
 
     documented = {
         (method.upper(), path, status)
@@ -219,14 +333,12 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
         )
         with TestClient(create_app(settings=limited, database=database)) as client:
             url = path
-            if how.get("id") == "own":
-                with database.session() as session:
-                    own = session.scalars(
-                        select(Transaction.id).where(Transaction.user_id == seeded_user.id)
-                    ).first()
-                url = path.replace("{transaction_id}", str(own))
-            elif "id" in how:
-                url = path.replace("{transaction_id}", how["id"])
+            if "id" in how:
+                record_id = _record_id(database, seeded_user, path, how["id"])
+                url = re.sub(r"\{\w+_id\}", str(record_id), path)
+            if kwargs.get("json", {}).get("into") == "used":
+                used = _record_id(database, seeded_user, path, "used")
+                kwargs = {**kwargs, "json": {"into": used}}
             auth = seeded_headers if how.get("auth") else {}
             if how.get("auth") == "own-session":
                 login = {"username": "fuzz-owner", "password": "correct horse"}
