@@ -430,7 +430,7 @@ class ApiClient:
 
     async def categories(self) -> list[CategoryCount]:
         data = self._json(await self._get("/categories"))
-        return [CategoryCount(category=i["category"], count=int(i["count"])) for i in data]
+        return [CategoryCount(category=i["name"], count=int(i["count"])) for i in data]
 
     async def metrics(self, params: Params, granularity: str = "month") -> Metrics:
         response = await self._get("/metrics", [*params, ("granularity", granularity)])

@@ -138,7 +138,9 @@ class DashboardStore(param.Parameterized):
             spinners.cancel()
         if generation != self._generation:
             return
-        updates = dict(categories=[c.category for c in categories], previous=previous, error="")
+        # The filter offers the categories that have transactions (/categories lists all).
+        used = [c.category for c in categories if c.count]
+        updates = dict(categories=used, previous=previous, error="")
         if chart_generation == self._chart_generation:
             updates.update(metrics=metrics, loading=False)
         table_current = table_generation == self._table_generation

@@ -122,6 +122,29 @@ def test_transactions_read_the_total_from_the_header():
     assert page.items[0].amount == Decimal("12.3") and page.items[0].description is None
 
 
+def test_categories_are_read_from_the_category_records():
+    records = [
+        {
+            "id": 7,
+            "name": "Food",
+            "kind": "spending",
+            "count": 2,
+            "colour": None,
+            "parent_id": None,
+        },
+        {
+            "id": 8,
+            "name": "Salary",
+            "kind": "income",
+            "count": 0,
+            "colour": "#00ff00",
+            "parent_id": 7,
+        },
+    ]
+    categories = run(client_for(lambda r: httpx.Response(200, json=records)).categories())
+    assert [(c.category, c.count) for c in categories] == [("Food", 2), ("Salary", 0)]
+
+
 def test_401_is_auth_expired():
     client = client_for(lambda r: httpx.Response(401, json={"detail": "Not authenticated"}))
     with pytest.raises(AuthExpired):

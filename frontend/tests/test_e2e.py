@@ -624,7 +624,7 @@ def test_description_and_category_headers_sort_like_date_and_amount(new_page, st
             assert parse_qs(urlparse(page.url).query)["sort"] == [sort]
     # The last order (Z–A) starts with the user's last category, whatever its case.
     with stack.api("ana") as client:
-        names = [row["category"] for row in client.get("/categories").json()]
+        names = [row["name"] for row in client.get("/categories").json() if row["count"]]
     assert rows[0]["category"].lower() == max(name.lower() for name in names)
     expect(headers["description"]).to_have_attribute("aria-sort", "none")
     expect(page.locator("table.tx th.when")).to_have_text("Date")

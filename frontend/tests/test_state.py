@@ -26,6 +26,14 @@ from spending_ui import store as store_module
 from spending_ui.store import DashboardStore
 
 TODAY = date(2026, 3, 31)
+CATEGORY_FOOD = {
+    "id": 1,
+    "name": "Food",
+    "kind": "spending",
+    "count": 2,
+    "colour": None,
+    "parent_id": None,
+}
 METRICS = {
     "total_spend": 100.0,
     "transaction_count": 2,
@@ -311,7 +319,9 @@ def api_handler(requests: list):
         if request.url.path == "/metrics":
             return httpx.Response(200, json=METRICS)
         if request.url.path == "/categories":
-            return httpx.Response(200, json=[{"category": "Food", "count": 2}])
+            return httpx.Response(
+                200, json=[CATEGORY_FOOD, {**CATEGORY_FOOD, "name": "Unused", "count": 0}]
+            )
         return httpx.Response(200, json=[], headers={"X-Total-Count": "0"})
 
     return handler

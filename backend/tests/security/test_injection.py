@@ -98,7 +98,7 @@ def test_every_value_is_returned_verbatim(client, planted, auth_headers):
         f"desc {value}" for value in NASTY
     }
     categories = {
-        c["category"] for c in client.get("/categories", headers=auth_headers(planted)).json()
+        c["name"] for c in client.get("/categories", headers=auth_headers(planted)).json()
     }
     assert categories == {"Plain"} | {value[:100] for value in NASTY}
 
