@@ -2,7 +2,9 @@
 
 The key holds the user's `data_version`, which the database bumps in the same
 transaction as every insert, update and delete of the user's transactions
-(migration 0002), and which each request reads with its identity. A version is
+(migration 0002) and at the commit of every change to their categories (0004: a
+rename or a new kind changes /categories and /metrics), and which each request reads
+with its identity. A version is
 read before the answer is computed, so an answer stored under it is at least
 that new: the cache never serves data older than what the database held when
 the request began, and it needs no invalidation. Old versions age out of the LRU.
