@@ -13,3 +13,4 @@ BAD_MAPPING = (
     "mapping must be a JSON object of role -> header text or 0-based column index "
     '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
 )
+RULE_NOT_FOUND = "Rule not found"

@@ -32,6 +32,12 @@ DEDICATED = {
     ("POST", "/refresh"),
     ("POST", "/me/password"),
     ("POST", "/transactions/import/preview"),
+    # tests/rules/test_router.py::test_rules_are_private
+    ("POST", "/rules"),
+    ("PATCH", "/rules/{rule_id}"),
+    ("DELETE", "/rules/{rule_id}"),
+    ("POST", "/rules/preview"),
+    ("POST", "/rules/apply"),
 }
 
 

@@ -78,6 +78,10 @@ EXCLUDED_CHECKS = {
 # schema" does not imply accepted; every other check applies.
 for _path in ("/transactions", "/metrics", "/transactions/export"):
     EXCLUDED_CHECKS[("GET", _path)] = [negative_data_rejection, positive_data_acceptance]
+# A rule is checked beyond its schema (a category that exists, a regular expression RE2
+# compiles, at least one action, minimum <= maximum): its 422 is documented.
+for _operation in (("POST", "/rules"), ("PATCH", "/rules/{rule_id}"), ("POST", "/rules/preview")):
+    EXCLUDED_CHECKS[_operation] = [positive_data_acceptance]
 
 
 # The schemathesis pytest plugin's lazy loader does not run on pytest 9, so each operation is
@@ -187,6 +191,54 @@ PRODUCERS = {
     ("GET", "/metrics", "401"): ({}, {}),
     ("GET", "/metrics", "422"): ({"params": {"granularity": "year"}}, {"auth": True}),
 }
+RULE = {
+    "name": "Coffee",
+    "conditions": [{"type": "text", "value": "coffee"}],
+    "actions": {"set_category": "Food"},
+}
+NOT_UTF8 = {"content": b"\xc3\x28\xa0\xa1", "headers": {"content-type": "application/json"}}
+OVERSIZED_RULE = {"json": {**RULE, "padding": "x" * 70_000}}
+PRODUCERS.update(
+    {
+        ("GET", "/rules", "200"): ({}, {"auth": True}),
+        ("GET", "/rules", "401"): ({}, {}),
+        ("POST", "/rules", "201"): ({"json": RULE}, {"auth": True}),
+        ("POST", "/rules", "400"): (NOT_UTF8, {"auth": True}),
+        ("POST", "/rules", "401"): ({"json": RULE}, {}),
+        ("POST", "/rules", "413"): (OVERSIZED_RULE, {"auth": True}),
+        ("POST", "/rules", "422"): ({"json": {**RULE, "actions": {}}}, {"auth": True}),
+        ("PATCH", "/rules/{rule_id}", "200"): (
+            {"json": {"name": "Tea"}},
+            {"auth": True, "id": "own-rule"},
+        ),
+        ("PATCH", "/rules/{rule_id}", "400"): (NOT_UTF8, {"auth": True, "id": "own-rule"}),
+        ("PATCH", "/rules/{rule_id}", "401"): ({"json": {}}, {"id": "1"}),
+        ("PATCH", "/rules/{rule_id}", "404"): ({"json": {}}, {"auth": True, "id": "999999"}),
+        ("PATCH", "/rules/{rule_id}", "413"): (OVERSIZED_RULE, {"auth": True, "id": "own-rule"}),
+        ("PATCH", "/rules/{rule_id}", "422"): (
+            {"json": {"name": ""}},
+            {"auth": True, "id": "own-rule"},
+        ),
+        ("DELETE", "/rules/{rule_id}", "204"): ({}, {"auth": True, "id": "own-rule"}),
+        ("DELETE", "/rules/{rule_id}", "401"): ({}, {"id": "1"}),
+        ("DELETE", "/rules/{rule_id}", "404"): ({}, {"auth": True, "id": "999999"}),
+        ("DELETE", "/rules/{rule_id}", "422"): ({}, {"auth": True, "id": "0"}),
+        ("POST", "/rules/preview", "200"): ({"json": RULE}, {"auth": True}),
+        ("POST", "/rules/preview", "400"): (NOT_UTF8, {"auth": True}),
+        ("POST", "/rules/preview", "401"): ({"json": RULE}, {}),
+        ("POST", "/rules/preview", "413"): (OVERSIZED_RULE, {"auth": True}),
+        ("POST", "/rules/preview", "422"): ({"json": {**RULE, "conditions": []}}, {"auth": True}),
+        ("POST", "/rules/apply", "200"): ({"json": {}}, {"auth": True}),
+        ("POST", "/rules/apply", "400"): (NOT_UTF8, {"auth": True}),
+        ("POST", "/rules/apply", "401"): ({"json": {}}, {}),
+        ("POST", "/rules/apply", "404"): ({"json": {"rule_ids": [999999]}}, {"auth": True}),
+        ("POST", "/rules/apply", "413"): (
+            {"json": {"padding": "x" * 70_000}},
+            {"auth": True},
+        ),
+        ("POST", "/rules/apply", "422"): ({"json": {"rule_ids": "all"}}, {"auth": True}),
+    }
+)
 ELSEWHERE = {
     "503": "tests/reliability/test_db_restart.py (database stopped under load)",
     "429": "tests/security/test_brute_force.py (login lock across workers)",
@@ -225,8 +277,11 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
                         select(Transaction.id).where(Transaction.user_id == seeded_user.id)
                     ).first()
                 url = path.replace("{transaction_id}", str(own))
+            elif how.get("id") == "own-rule":
+                created = client.post("/rules", json=RULE, headers=seeded_headers)
+                url = path.replace("{rule_id}", str(created.json()["id"]))
             elif "id" in how:
-                url = path.replace("{transaction_id}", how["id"])
+                url = path.replace("{transaction_id}", how["id"]).replace("{rule_id}", how["id"])
             auth = seeded_headers if how.get("auth") else {}
             if how.get("auth") == "own-session":
                 login = {"username": "fuzz-owner", "password": "correct horse"}
