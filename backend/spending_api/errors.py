@@ -14,3 +14,4 @@ BAD_MAPPING = (
     '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
 )
 RULE_NOT_FOUND = "Rule not found"
+NO_SUGGESTION = "The transaction has no suggestion to accept"

@@ -21,6 +21,7 @@ from spending_api.deps import DatabaseDep
 from spending_api.limits import RequestLimits
 from spending_api.metrics.router import router as metrics_router
 from spending_api.rules.router import router as rules_router
+from spending_api.suggestions.router import router as suggestions_router
 from spending_api.settings import Settings, get_settings
 from spending_api.transactions.router import router as transactions_router
 
@@ -229,5 +230,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(auth_router, responses=common)
     app.include_router(transactions_router, responses={**unauthorized, **common})
     app.include_router(metrics_router, responses={**unauthorized, **common})
+    # Before the rules router: /rules/proposals is not a rule id.
+    app.include_router(suggestions_router, responses={**unauthorized, **common})
     app.include_router(rules_router, responses={**unauthorized, **common})
     return app

@@ -19,7 +19,7 @@ SELECT t.id, t.description, t.amount, t."timestamp", t.category, t.category_sour
 FROM transactions AS t
 LEFT JOIN categories AS c ON c.user_id = t.user_id AND c.name = t.category
 WHERE t.user_id = %(user_id)s {scope}
-ORDER BY t.id
+ORDER BY {order}
 """
 
 # One statement for all the changes: the rollup triggers run once.
@@ -95,17 +95,29 @@ def existing_categories(session: Session, *, user_id: int, names: Sequence[str])
 
 
 def iter_ledger(
-    session: Session, *, user_id: int, import_id: int | None = None, batch_size: int = 5000
+    session: Session,
+    *,
+    user_id: int,
+    import_id: int | None = None,
+    sources: Sequence[str] | None = None,
+    newest: int | None = None,
+    batch_size: int = 5000,
 ) -> Iterator[LedgerRow]:
-    """The user's transactions as the rule engine reads them (one import's rows only, when
-    `import_id` is given)."""
-    scope = "AND t.import_id = %(import_id)s" if import_id is not None else ""
+    """The user's transactions as the rules and the suggester read them, by id; only one
+    import's rows with `import_id`, only these category sources with `sources`, only the
+    `newest` rows by time (newest first) with `newest`."""
+    scope, order = "", "t.id"
+    if import_id is not None:
+        scope += " AND t.import_id = %(import_id)s"
+    if sources is not None:
+        scope += " AND t.category_source = ANY(%(sources)s)"
+    if newest is not None:
+        order = 't."timestamp" DESC, t.id DESC LIMIT %(newest)s'
+    params = {"user_id": user_id, "import_id": import_id, "sources": sources, "newest": newest}
     driver = session.connection().connection.driver_connection
     with driver.cursor(name="ledger", row_factory=namedtuple_row) as cursor:
         cursor.itersize = batch_size
-        for row in cursor.execute(
-            _LEDGER.format(scope=scope), {"user_id": user_id, "import_id": import_id}
-        ):
+        for row in cursor.execute(_LEDGER.format(scope=scope, order=order), params):
             yield LedgerRow(
                 id=row.id,
                 description=row.description,

@@ -38,6 +38,10 @@ DEDICATED = {
     ("DELETE", "/rules/{rule_id}"),
     ("POST", "/rules/preview"),
     ("POST", "/rules/apply"),
+    # tests/suggestions/test_router.py::test_accept_is_private; the refresh and the
+    # proposals read and write only the caller's rows (their SQL is user-scoped).
+    ("POST", "/transactions/{transaction_id}/accept-suggestion"),
+    ("POST", "/suggestions/refresh"),
 }
 
 

@@ -239,6 +239,20 @@ PRODUCERS.update(
         ("POST", "/rules/apply", "422"): ({"json": {"rule_ids": "all"}}, {"auth": True}),
     }
 )
+ACCEPT = "/transactions/{transaction_id}/accept-suggestion"
+PRODUCERS.update(
+    {
+        ("POST", ACCEPT, "200"): ({}, {"auth": True, "id": "own-suggested"}),
+        ("POST", ACCEPT, "401"): ({}, {"id": "own"}),
+        ("POST", ACCEPT, "404"): ({}, {"auth": True, "id": "999999"}),
+        ("POST", ACCEPT, "409"): ({}, {"auth": True, "id": "own"}),
+        ("POST", ACCEPT, "422"): ({}, {"auth": True, "id": "0"}),
+        ("POST", "/suggestions/refresh", "200"): ({}, {"auth": True}),
+        ("POST", "/suggestions/refresh", "401"): ({}, {}),
+        ("GET", "/rules/proposals", "200"): ({}, {"auth": True}),
+        ("GET", "/rules/proposals", "401"): ({}, {}),
+    }
+)
 ELSEWHERE = {
     "503": "tests/reliability/test_db_restart.py (database stopped under load)",
     "429": "tests/security/test_brute_force.py (login lock across workers)",
@@ -271,7 +285,19 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
         )
         with TestClient(create_app(settings=limited, database=database)) as client:
             url = path
-            if how.get("id") == "own":
+            if how.get("id") == "own-suggested":
+                with database.session() as session:
+                    own = session.scalars(
+                        select(Transaction.id).where(Transaction.user_id == seeded_user.id)
+                    ).first()
+                    session.execute(
+                        Transaction.__table__.update()
+                        .where(Transaction.id == own)
+                        .values(suggested_category="Food", suggestion_confidence=0.9)
+                    )
+                    session.commit()
+                url = path.replace("{transaction_id}", str(own))
+            elif how.get("id") == "own":
                 with database.session() as session:
                     own = session.scalars(
                         select(Transaction.id).where(Transaction.user_id == seeded_user.id)
