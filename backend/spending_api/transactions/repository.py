@@ -61,7 +61,7 @@ CASE WHEN suggested_category IS NOT NULL THEN json_build_object(
     'category', suggested_category, 'confidence', suggestion_confidence
 ) END AS suggestion"""
 # What the export writes (exporter.HEADER).
-_EXPORTED = 'amount, category, "timestamp", description, notes'
+_EXPORTED = 'amount, category, "timestamp", description'
 
 
 @lru_cache(maxsize=256)
@@ -110,6 +110,18 @@ async def count_transactions_async(
 ) -> int:
     sql, params = _count_query(user_id=user_id, filters=filters)
     return int((await run_postgresql_async(connection, sql, params))[0][0])
+
+
+def transactions_by_id(session: Session, *, user_id: int, ids: Iterable[int]) -> list:
+    """The user's transactions with these ids, as GET /transactions lists them (oldest
+    first; ids of other users' rows are left out): what a write answers with."""
+    sql = (
+        f"SELECT {_LISTED} FROM transactions "
+        f"WHERE user_id = %(user_id)s AND id = ANY(%(ids)s) ORDER BY {_SORT['timestamp']}"
+    )
+    driver = session.connection().connection.driver_connection
+    with driver.cursor(row_factory=namedtuple_row) as cursor:
+        return cursor.execute(sql, {"user_id": user_id, "ids": list(ids)}).fetchall()
 
 
 def iter_transactions(

@@ -4,11 +4,17 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import select, update
 
 from spending_api import errors
 from spending_api.models import Account, Category, Transaction
-from spending_api.transactions.repository import NewTransaction, insert_transactions
+from spending_api.transactions.repository import (
+    NewTransaction,
+    insert_transactions,
+    transactions_by_id,
+)
+from spending_api.transactions.schemas import TransactionOut
 
 ROWS = [
     ("2024-01-31T23:59:59", "10.00", "Food", "Corner bakery"),
@@ -137,6 +143,18 @@ def test_rows_carry_account_kind_notes_and_suggestion(database, client, ledger, 
     assert rows["ACME payroll"]["suggestion"] is None
     assert {d: row["kind"] for d, row in rows.items()} == {row[3]: KINDS[row[2]] for row in LEDGER}
     assert all(row["notes"] == d for d, row in rows.items())
+
+
+def test_transactions_by_id_gives_the_listed_shape(database, client, ledger, alice, auth_headers):
+    user, _ = ledger
+    listed = get(client, auth_headers(user), sort="timestamp").json()
+    theirs = get(client, auth_headers(alice)).json()[0]["id"]
+    with database.session() as session:
+        rows = transactions_by_id(
+            session, user_id=user.id, ids=[listed[2]["id"], listed[0]["id"], theirs]
+        )
+    answer = TypeAdapter(list[TransactionOut]).validate_python(rows, from_attributes=True)
+    assert [row.model_dump(mode="json") for row in answer] == [listed[0], listed[2]]
 
 
 def test_another_users_account_matches_nothing(client, ledger, alice, auth_headers):
