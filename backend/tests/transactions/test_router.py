@@ -157,6 +157,19 @@ def test_transactions_by_id_gives_the_listed_shape(database, client, ledger, ali
     assert [row.model_dump(mode="json") for row in answer] == [listed[0], listed[2]]
 
 
+def test_the_export_takes_the_account_and_kind_filters(client, ledger, auth_headers):
+    user, accounts = ledger
+    params = {"account": [accounts["Checking"], accounts["Savings"]], "kind": ["transfer"]}
+    response = client.get("/transactions/export", headers=auth_headers(user), params=params)
+
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert lines[0] == "timestamp,amount,category,description"
+    assert {line.split(",")[3] for line in lines[1:]} == _expected(
+        accounts, account=params["account"], kind=["transfer"]
+    )
+
+
 def test_another_users_account_matches_nothing(client, ledger, alice, auth_headers):
     _, accounts = ledger
     response = get(client, auth_headers(alice), account=accounts["Checking"])
