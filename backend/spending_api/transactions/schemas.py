@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from spending_api.transactions.filters import CategoryKind
+
 # Exact inside, a JSON number rounded to cents outside.
 MoneyOut = Annotated[
     Decimal,
@@ -27,14 +29,26 @@ LocalDateTime = Annotated[
 ]
 
 
+class SuggestionOut(BaseModel):
+    """The category the system would choose for the row, and how sure it is (0..1)."""
+
+    category: str
+    confidence: float | None
+
+
 class TransactionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    amount: MoneyOut
+    account_id: int
+    amount: MoneyOut = Field(description="Positive: money out of the account; negative: in")
     category: str
+    kind: CategoryKind = Field(description="The category's kind")
     timestamp: LocalDateTime
     description: str | None
+    notes: str | None
+    category_source: Literal["user", "rule", "bank", "learned", "default"]
+    suggestion: SuggestionOut | None
 
 
 class CategoryCount(BaseModel):
