@@ -13,3 +13,7 @@ BAD_MAPPING = (
     "mapping must be a JSON object of role -> header text or 0-based column index "
     '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
 )
+# Corrections (MODEL.md): a code each, as the clients match them.
+ACCOUNT_NOT_FOUND = "account_not_found"
+UNKNOWN_CATEGORY = "unknown_category"
+IMPORTED_FIELD_LOCKED = "imported_field_locked"
