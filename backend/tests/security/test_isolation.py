@@ -32,6 +32,10 @@ DEDICATED = {
     ("POST", "/refresh"),
     ("POST", "/me/password"),
     ("POST", "/transactions/import/preview"),
+    # test_isolation_corrections.py
+    ("POST", "/transactions"),
+    ("PATCH", "/transactions"),
+    ("PATCH", "/transactions/{transaction_id}"),
 }
 
 
