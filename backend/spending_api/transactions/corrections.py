@@ -133,12 +133,14 @@ def create_manual_transaction(
     ).scalar_one()
 
 
-# A category the user chose replaces whatever chose it before, and its suggestion.
-_USER_CATEGORY = (
-    "category = :category, category_source = 'user', category_rule_id = NULL, "
-    "category_confidence = NULL, suggested_category = NULL, suggestion_confidence = NULL"
-)
-_USER_CATEGORY_PYFORMAT = _USER_CATEGORY.replace(":category", "%(category)s")
+def _user_category(placeholder: str) -> str:
+    """A category the user chose replaces whatever chose it before, and its suggestion."""
+    return (
+        f"category = {placeholder}, category_source = 'user', category_rule_id = NULL, "
+        "category_confidence = NULL, suggested_category = NULL, suggestion_confidence = NULL"
+    )
+
+
 # The bank's text is kept the first time the description of an imported row changes.
 _NEW_DESCRIPTION = (
     "original_description = CASE WHEN original_description IS NULL "
@@ -177,7 +179,7 @@ def update_transaction(
         raise ImportedFieldLocked()
     assignments = []
     if "category" in changes:
-        assignments.append(_USER_CATEGORY)
+        assignments.append(_user_category(":category"))
     if "description" in changes:
         assignments.append(_NEW_DESCRIPTION)
     assignments += [
@@ -233,7 +235,7 @@ def bulk_update(
         return BulkOutcome(matched=matched, total=_cents(total), updated=0)
     assignments = []
     if "category" in changes:
-        assignments.append(_USER_CATEGORY_PYFORMAT)
+        assignments.append(_user_category("%(category)s"))
         params["category"] = changes["category"]
     if "notes" in changes:
         assignments.append("notes = %(notes)s")
