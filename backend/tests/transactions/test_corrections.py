@@ -388,6 +388,26 @@ def test_patch_of_another_users_or_a_missing_row_is_404(
     assert row(database, imported[0]).notes is None
 
 
+def test_text_is_stored_verbatim(client, alice, imported, auth_headers, database):
+    headers = auth_headers(alice)
+    nasty = [
+        "'); DROP TABLE transactions; --",
+        "100% _off_ \\ /",
+        "<script>x</script>",
+        "Café ☕ \u202e",
+    ]
+    for i, text in enumerate(nasty):
+        response = patch(client, headers, imported[i], description=text, notes=text)
+        assert response.status_code == 200, response.text
+        assert (row(database, imported[i]).description, row(database, imported[i]).notes) == (
+            text,
+            text,
+        )
+    # The bulk filter's search text is literal too: "%" matches only a percent sign.
+    response = bulk(client, headers, filters={"q": "0% _"}, change={"notes": "found"}, dry_run=True)
+    assert response.json() == {"matched": 1, "total": "8.20", "updated": 0}
+
+
 # Bulk PATCH /transactions
 
 
