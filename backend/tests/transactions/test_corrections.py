@@ -565,6 +565,7 @@ def _assert_metrics(client, headers, model, step: str) -> None:
         assert shown == categories, step
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [5, 1414])
 def test_random_corrections_keep_rollup_and_metrics_exact(
     client, make_user, database, upload, auth_headers, seed
