@@ -15,3 +15,7 @@ BAD_MAPPING = (
 )
 RULE_NOT_FOUND = "Rule not found"
 NO_SUGGESTION = "The transaction has no suggestion to accept"
+# Corrections (MODEL.md): a code each, as the clients match them.
+ACCOUNT_NOT_FOUND = "account_not_found"
+UNKNOWN_CATEGORY = "unknown_category"
+IMPORTED_FIELD_LOCKED = "imported_field_locked"

@@ -1,4 +1,5 @@
-"""SQL for transactions: listing, counting, categories, deletes and bulk inserts.
+"""SQL for transactions: listing, counting, categories and bulk inserts (the user's
+corrections are in corrections.py).
 
 Every function takes the user's id and applies it, so no caller can forget it.
 """
@@ -14,12 +15,11 @@ from typing import Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
-from sqlalchemy import delete, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.accounts.repository import default_account_id
 from spending_api.db import run_postgresql_async
-from spending_api.models import Transaction
 from spending_api.transactions.filters import TransactionFilters
 
 SortKey = Literal[
@@ -150,13 +150,6 @@ _CATEGORIES = (
 async def list_categories_async(connection: AsyncConnection, *, user_id: int) -> list:
     """The user's categories with their transaction counts, by name."""
     return await run_postgresql_async(connection, _CATEGORIES, {"user_id": user_id})
-
-
-def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:
-    result = session.execute(
-        delete(Transaction).where(Transaction.user_id == user_id, Transaction.id == transaction_id)
-    )
-    return result.rowcount > 0
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a setattr per field per row

@@ -42,6 +42,10 @@ DEDICATED = {
     # proposals read and write only the caller's rows (their SQL is user-scoped).
     ("POST", "/transactions/{transaction_id}/accept-suggestion"),
     ("POST", "/suggestions/refresh"),
+    # test_isolation_corrections.py
+    ("POST", "/transactions"),
+    ("PATCH", "/transactions"),
+    ("PATCH", "/transactions/{transaction_id}"),
 }
 
 
