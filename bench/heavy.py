@@ -95,8 +95,10 @@ def time_api(client: httpx.Client, params: dict, repetitions: int) -> tuple[list
 def plain_totals(url: str, user_id: int, where: str) -> tuple[Decimal, int]:
     with psycopg.connect(pg.libpq_dsn(url)) as connection:
         total, count = connection.execute(
-            f"SELECT coalesce(sum(amount), 0), count(*) FROM transactions "
-            f"WHERE user_id = {user_id}{where}"
+            # total_spend: spending categories only (transfers and income count in none).
+            f"SELECT coalesce(sum(amount) FILTER (WHERE category IN ("
+            f"SELECT name FROM categories WHERE user_id = {user_id} AND kind = 'spending'"
+            f")), 0), count(*) FROM transactions WHERE user_id = {user_id}{where}"
         ).fetchone()
     return total, count
 

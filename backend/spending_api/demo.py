@@ -1,10 +1,15 @@
-"""Deterministic, realistic demo spending: personas, the generator, and `seed-demo`.
+"""Deterministic, realistic demo money: personas, the generators, and `seed-demo`.
 
-`generate_transactions` turns (seed, end date, days, persona) into the same rows every
-time: rent and subscriptions on fixed days of the month, a weekly grocery shop,
-irregular dining and transport, summer and winter travel, occasional large purchases
-and a few refunds (negative amounts). Amounts are whole cents (Decimal). It is lazy
-and cheap per row, so the benchmark uses it for millions of rows (`per_day`).
+`generate_transactions` turns (seed, end date, days, persona) into the same spending
+rows every time: rent and subscriptions on fixed days of the month, a weekly grocery
+shop, irregular dining and transport, summer and winter travel, occasional large
+purchases and a few refunds (negative amounts). Amounts are whole cents (Decimal). It
+is lazy and cheap per row, so the benchmark uses it for millions of rows (`per_day`).
+
+`generate_income_and_savings` adds what comes in and what is put aside, from its own
+random stream (so the spending rows stay the same): a monthly salary and other regular
+income, the odd other income, a monthly move from checking to a savings account (both
+sides: they pair as a transfer) and the savings account's interest.
 """
 
 import logging
@@ -15,10 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spending_api.accounts.repository import default_account_id
 from spending_api.auth import repository as users
 from spending_api.auth.security import hash_password
+from spending_api.models import Account
 from spending_api.transactions.exporter import write_csv
 from spending_api.transactions.repository import NewTransaction, insert_transactions
 
@@ -27,7 +35,19 @@ logger = logging.getLogger(__name__)
 DEMO_SEED = 20240101
 DEMO_DAYS = 730
 
-__all__ = ["DEMO_USERS", "generate_transactions", "seed_demo_users", "write_csv"]
+__all__ = [
+    "DEMO_USERS",
+    "generate_income_and_savings",
+    "generate_transactions",
+    "seed_demo_users",
+    "write_csv",
+]
+
+# Categories of the default set (categories.defaults) the money in and the moves use.
+SALARY, OTHER_INCOME, SAVINGS = "Salary", "Other income", "Savings"
+CHECKING_ACCOUNT, SAVINGS_ACCOUNT = "checking", "savings"
+SAVINGS_ACCOUNT_NAME = "Savings"
+INTEREST_PER_YEAR = Decimal("0.02")
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,11 @@ class Persona:
     large_per_year: float
     large_purchases: tuple[tuple[str, str, int], ...]
     refund_share: float  # of shopping purchases later refunded
+    # Money in, into checking: (category, description, cents, day of month) every month,
+    # and (description, mean cents, spread, times a year) as "Other income" now and then.
+    regular_income: tuple[tuple[str, str, int, int], ...]
+    odd_income: tuple[tuple[str, int, int, float], ...]
+    savings: tuple[int, int]  # cents moved to the savings account monthly, day of month
 
 
 PERSONAS: dict[str, Persona] = {
@@ -93,6 +118,12 @@ PERSONAS: dict[str, Persona] = {
             ("Electronics", "Phone - TechStore", 79900),
         ),
         refund_share=0.08,
+        regular_income=((SALARY, "Payroll - Brightline Studio", 365000, 25),),
+        odd_income=(
+            ("Freelance design - invoice paid", 45000, 20000, 3.0),
+            ("Tax refund", 62000, 15000, 1.0),
+        ),
+        savings=(45000, 26),
     ),
     # A commuting parent: a mortgage, big grocery shops, fuel, kids' activities.
     "alex": Persona(
@@ -126,6 +157,12 @@ PERSONAS: dict[str, Persona] = {
             ("Home", "Garden furniture - HomeBase", 38900),
         ),
         refund_share=0.05,
+        regular_income=(
+            (SALARY, "Payroll - Northwind Logistics", 498000, 28),
+            (OTHER_INCOME, "Child benefit", 22000, 8),
+        ),
+        odd_income=(("Sold on Marketplace", 9000, 6000, 4.0), ("Tax refund", 85000, 20000, 1.0)),
+        savings=(30000, 1),
     ),
     # A student: small rent share, cheap food, lots of coffee and buses.
     "sam": Persona(
@@ -155,6 +192,12 @@ PERSONAS: dict[str, Persona] = {
             ("Education", "Textbooks - Campus Bookstore", 24500),
         ),
         refund_share=0.1,
+        regular_income=(
+            (SALARY, "Campus Cafe - wages", 104000, 15),
+            (OTHER_INCOME, "From Mum & Dad", 45000, 1),
+        ),
+        odd_income=(("Tutoring", 6000, 2500, 6.0), ("Birthday money", 10000, 5000, 1.0)),
+        savings=(5000, 2),
     ),
 }
 
@@ -311,6 +354,64 @@ def _day_events(
     return events
 
 
+def generate_income_and_savings(
+    *, seed: int, end: date, days: int, persona: str | None = None
+) -> Iterator[tuple[str, NewTransaction]]:
+    """(account, row) of the `days` days ending with `end`, oldest first, the same every
+    time; the account is CHECKING_ACCOUNT or SAVINGS_ACCOUNT. Each move to savings is
+    two rows at the same moment: money out of checking and the same amount into savings,
+    both under the transfer category "Savings"."""
+    name = persona or "demo"
+    profile = PERSONAS[name]
+    rng = random.Random(seed * 1_000_003 + zlib.crc32(f"{name}:income".encode()))
+    start = end - timedelta(days=days - 1)
+    balance = 0  # the savings account's, in cents, for its interest
+    line_no = 0
+
+    def row(day: date, minute: int, category: str, description: str, cents: int):
+        nonlocal line_no
+        line_no += 1
+        moment = datetime(day.year, day.month, day.day, minute // 60, minute % 60)
+        return NewTransaction(moment, _money(cents), category, description, line_no)
+
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        for category, description, cents, pay_day in profile.regular_income:
+            if day.day == pay_day:
+                yield CHECKING_ACCOUNT, row(day, 7 * 60, category, description, -cents)
+        for description, mean, spread, per_year in profile.odd_income:
+            if rng.random() < per_year / 365:
+                cents = _cents(rng, mean, spread)
+                minute = rng.randint(9 * 60, 18 * 60)
+                yield CHECKING_ACCOUNT, row(day, minute, OTHER_INCOME, description, -cents)
+        cents, move_day = profile.savings
+        if day.day == move_day:
+            yield CHECKING_ACCOUNT, row(day, 8 * 60, SAVINGS, "To savings account", cents)
+            yield SAVINGS_ACCOUNT, row(day, 8 * 60, SAVINGS, "From checking account", -cents)
+            balance += cents
+        if (day + timedelta(days=1)).day == 1 and balance:
+            interest = int(balance * INTEREST_PER_YEAR / 12)
+            if interest:
+                yield SAVINGS_ACCOUNT, row(day, 23 * 60, OTHER_INCOME, "Interest", -interest)
+                balance += interest
+
+
+# The demo's moves to savings, linked as the import's pairing would link them: the same
+# moment, the same amount out of checking and into savings.
+_PAIR_DEMO_TRANSFERS = """
+INSERT INTO transfer_pairs (user_id, out_transaction_id, in_transaction_id,
+                            out_previous_category, in_previous_category)
+SELECT o.user_id, o.id, i.id, o.category, i.category
+FROM transactions AS o
+JOIN transactions AS i
+  ON i.user_id = o.user_id AND i.account_id = :savings AND i."timestamp" = o."timestamp"
+ AND i.amount = -o.amount AND i.category = o.category
+WHERE o.user_id = :user_id AND o.account_id = :checking AND o.category = :category
+  AND o.amount > 0
+ORDER BY o.id
+"""
+
+
 def seed_demo_users(
     session: Session, *, end: date | None = None, seed: int = DEMO_SEED
 ) -> Iterator[str]:
@@ -322,11 +423,34 @@ def seed_demo_users(
             yield f"User {username!r} exists; left unchanged."
             continue
         user = users.create_user(session, username=username, password_hash=hash_password(password))
-        rows = generate_transactions(seed=seed, end=end, days=DEMO_DAYS, persona=persona)
-        counts = insert_transactions(session, user_id=user.id, rows=rows)
+        checking = default_account_id(session, user_id=user.id)
+        savings = Account(user_id=user.id, name=SAVINGS_ACCOUNT_NAME, kind="savings")
+        session.add(savings)
+        session.flush()
+        rows = {CHECKING_ACCOUNT: [], SAVINGS_ACCOUNT: []}
+        for account, row in generate_income_and_savings(
+            seed=seed, end=end, days=DEMO_DAYS, persona=persona
+        ):
+            rows[account].append(row)
+        spending = generate_transactions(seed=seed, end=end, days=DEMO_DAYS, persona=persona)
+        # The spending's line numbers go on after the money in's (they order identical rows).
+        offset = len(rows[CHECKING_ACCOUNT])
+        for row in spending:
+            row.line_no += offset
+            rows[CHECKING_ACCOUNT].append(row)
+        inserted = 0
+        for account, account_id in ((CHECKING_ACCOUNT, checking), (SAVINGS_ACCOUNT, savings.id)):
+            counts = insert_transactions(
+                session, user_id=user.id, rows=rows[account], account_id=account_id
+            )
+            inserted += counts.inserted
+        session.execute(
+            text(_PAIR_DEMO_TRANSFERS),
+            {"user_id": user.id, "checking": checking, "savings": savings.id, "category": SAVINGS},
+        )
         session.commit()
-        logger.info("seeded demo user %s with %s transactions", username, counts.inserted)
+        logger.info("seeded demo user %s with %s transactions", username, inserted)
         yield (
             f"Created demo user {username!r} (password {password!r}) with "
-            f"{counts.inserted} transactions up to {end.isoformat()}."
+            f"{inserted} transactions in 2 accounts up to {end.isoformat()}."
         )

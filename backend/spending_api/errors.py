@@ -13,6 +13,11 @@ BAD_MAPPING = (
     "mapping must be a JSON object of role -> header text or 0-based column index "
     '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
 )
+RULE_NOT_FOUND = "Rule not found"
+NO_SUGGESTION = "The transaction has no suggestion to accept"
+# Corrections (MODEL.md): a code each, as the clients match them.
+UNKNOWN_CATEGORY = "unknown_category"
+IMPORTED_FIELD_LOCKED = "imported_field_locked"
 # Accounts (GET/POST/PATCH/DELETE /accounts).
 ACCOUNT_NOT_FOUND = "account_not_found"
 ACCOUNT_NAME_TAKEN = "account_name_taken"

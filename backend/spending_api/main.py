@@ -1,10 +1,13 @@
 """The FastAPI application: routers, middleware, error handlers and /health."""
 
 import logging
+import math
 import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from psycopg import OperationalError as PsycopgOperationalError
@@ -22,6 +25,8 @@ from spending_api.db import Database, Reads, make_async_read_pool
 from spending_api.deps import DatabaseDep
 from spending_api.limits import RequestLimits
 from spending_api.metrics.router import router as metrics_router
+from spending_api.rules.router import router as rules_router
+from spending_api.suggestions.router import router as suggestions_router
 from spending_api.settings import Settings, get_settings
 from spending_api.transactions.router import router as transactions_router
 
@@ -109,6 +114,18 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
+def _json_safe(value):
+    """Validation errors echo the input: a NaN or an infinity (which Python's JSON reader
+    accepts in a body) is shown as text, so the 422 itself can be written as JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
 def _is_unavailable(exc: DBAPIError) -> bool:
     return exc.connection_invalidated or isinstance(exc, OperationalError)
 
@@ -170,7 +187,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "DELETE"],
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["X-Total-Count", "Content-Disposition"],
     )
@@ -187,6 +204,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         docs = request.url.path.startswith(DOCS_PATHS)
         response.headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        content = {"detail": _json_safe(jsonable_encoder(exc.errors()))}
+        return JSONResponse(content, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
@@ -235,4 +257,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(metrics_router, responses={**unauthorized, **common})
     app.include_router(accounts_router, responses={**unauthorized, **common})
     app.include_router(categories_router, responses={**unauthorized, **common})
+    # Before the rules router: /rules/proposals is not a rule id.
+    app.include_router(suggestions_router, responses={**unauthorized, **common})
+    app.include_router(rules_router, responses={**unauthorized, **common})
     return app

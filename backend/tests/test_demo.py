@@ -5,11 +5,20 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from spending_api import cli
-from spending_api.demo import DEMO_USERS, PERSONAS, generate_transactions, seed_demo_users
-from spending_api.models import Transaction, User
+from spending_api.categories.defaults import DEFAULT_KINDS
+from spending_api.demo import (
+    DEMO_SEED,
+    DEMO_USERS,
+    PERSONAS,
+    generate_income_and_savings,
+    generate_transactions,
+    seed_demo_users,
+)
+from spending_api.models import Account, TransferPair, Transaction, User
 from spending_api.transactions.exporter import write_csv
 
 END = date(2025, 6, 30)
@@ -61,6 +70,35 @@ def test_personas_look_different():
     assert top["alex"] == "Groceries" and top["sam"] == "Dining out"
 
 
+def _money_in_and_moves(persona: str, seed: int = 1) -> list:
+    return list(generate_income_and_savings(seed=seed, end=END, days=730, persona=persona))
+
+
+def test_income_and_savings_are_deterministic_and_regular():
+    rows = _money_in_and_moves("demo")
+    assert rows == _money_in_and_moves("demo")
+    assert rows != _money_in_and_moves("demo", seed=2)
+    salary = [row for account, row in rows if row.category == "Salary"]
+    # Every month's salary on the persona's pay day, into checking, as money in.
+    assert len(salary) == 24 and {row.timestamp.day for row in salary} == {25}
+    assert all(row.amount < 0 for row in salary)
+    assert {account for account, row in rows if row.category == "Salary"} == {"checking"}
+    assert [row.timestamp for _, row in rows] == sorted(row.timestamp for _, row in rows)
+    # The categories used are the default set's income and transfer ones.
+    assert {DEFAULT_KINDS[row.category] for _, row in rows if row.category != "Savings"} == {
+        "income"
+    }
+    assert DEFAULT_KINDS["Savings"] == "transfer"
+
+
+@pytest.mark.parametrize("persona", sorted(PERSONAS))
+def test_every_move_to_savings_has_its_other_side(persona):
+    rows = _money_in_and_moves(persona)
+    out = [(r.timestamp, r.amount) for a, r in rows if a == "checking" and r.category == "Savings"]
+    into = [(r.timestamp, -r.amount) for a, r in rows if a == "savings" and r.category == "Savings"]
+    assert len(out) >= 23 and out == into and all(amount > 0 for _, amount in out)
+
+
 def test_per_day_scales_for_benchmarks():
     rows = list(generate_transactions(seed=3, end=END, days=1000, per_day=20))
 
@@ -107,6 +145,54 @@ def test_seed_demo_is_idempotent_and_users_can_log_in(session, client):
     token = login.json()["access_token"]
     metrics = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).json()
     assert metrics["last_transaction"] == END.isoformat()
+
+
+def _expected_figures(persona: str) -> tuple[Decimal, Decimal, int]:
+    """(spend, income, rows) from the generators, by the default categories' kinds (the
+    spending rows' categories that are not in the default set are created as spending)."""
+    spending = list(generate_transactions(seed=DEMO_SEED, end=END, days=730, persona=persona))
+    moves = [
+        row
+        for _, row in generate_income_and_savings(
+            seed=DEMO_SEED, end=END, days=730, persona=persona
+        )
+    ]
+    rows = spending + moves
+    kinds = {row.category: DEFAULT_KINDS.get(row.category, "spending") for row in rows}
+    spend = sum((r.amount for r in rows if kinds[r.category] == "spending"), Decimal(0))
+    income = -sum((r.amount for r in rows if kinds[r.category] == "income"), Decimal(0))
+    return spend, income, len(rows)
+
+
+def test_seeded_users_show_income_savings_and_paired_transfers(session, client):
+    list(seed_demo_users(session, end=END))
+
+    for username, password, persona in DEMO_USERS:
+        token = client.post("/login", json={"username": username, "password": password}).json()[
+            "access_token"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        metrics = client.get("/metrics", headers=headers).json()
+        spend, income, count = _expected_figures(persona)
+
+        assert Decimal(str(metrics["total_spend"])) == spend
+        assert Decimal(str(metrics["total_income"])) == income
+        assert metrics["transaction_count"] == count
+        assert 0 < metrics["savings_rate"] < 0.5, (username, metrics["savings_rate"])
+        assert metrics["income_categories"][0]["category"] == "Salary"
+        assert all(p["income"] > 0 for p in metrics["spend_over_time"])
+        user = session.scalar(select(User).where(User.username == username))
+        accounts = session.scalars(
+            select(Account.kind).where(Account.user_id == user.id).order_by(Account.id)
+        ).all()
+        assert accounts == ["checking", "savings"]
+        moves = client.get(
+            "/transactions", headers=headers, params={"kind": "transfer", "limit": 1}
+        )
+        pairs = session.scalar(
+            select(func.count()).select_from(TransferPair).where(TransferPair.user_id == user.id)
+        )
+        assert pairs >= 23 and int(moves.headers["X-Total-Count"]) == 2 * pairs
 
 
 def test_seed_demo_command(settings, database, monkeypatch, capsys):

@@ -45,3 +45,13 @@ def test_openapi_documents_the_endpoints(client):
         assert path in paths
     assert "application/x-www-form-urlencoded" in paths["/login"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_non_finite_number_in_a_body_is_a_422_not_a_500(client, make_user, auth_headers):
+    """Python's JSON reader takes NaN and Infinity; the 422 that echoes them is still JSON."""
+    headers = {**auth_headers(make_user()), "Content-Type": "application/json"}
+    for literal, shown in (("NaN", "nan"), ("Infinity", "inf"), ("-1e400", "-inf")):
+        body = f'{{"current_password": {literal}, "new_password": "long enough"}}'
+        response = client.post("/me/password", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["input"] == shown

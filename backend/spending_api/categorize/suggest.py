@@ -151,7 +151,14 @@ def _calibration_folds(table: pd.DataFrame) -> list | None:
     if table["merchant"].nunique() < CALIBRATION_FOLDS:
         return None
     splitter = GroupKFold(n_splits=CALIBRATION_FOLDS)
-    return list(splitter.split(table, table["category"], groups=table["merchant"]))
+    categories = table["category"]
+    everything = set(categories)
+    folds = list(splitter.split(table, categories, groups=table["merchant"]))
+    # A training part with only two of three or more categories gives a one-column
+    # decision function that scikit-learn cannot calibrate: then the memory answers alone.
+    if len(everything) > 2 and any(categories.iloc[train].nunique() == 2 for train, _ in folds):
+        return None
+    return folds
 
 
 def _distribution(counts: Counter) -> dict[str, float]:

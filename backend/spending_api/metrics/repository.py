@@ -1,10 +1,11 @@
-"""The metrics query: one statement, aggregated in the database.
+"""The metrics query: one statement, aggregated in the database, by category kind.
 
 When the filters allow it (no amount or text filter) it reads the exact daily
 rollup instead of the transactions, which keeps a million-row user instant.
 
-The statement is prebuilt SQL per filter shape with GROUPING SETS: one pass over
-the rows gives both the per-category and the per-period sums, and no SQLAlchemy
+The statement is prebuilt SQL per filter shape: one pass over the rows sums them per
+category and period, and GROUPING SETS over those sums, joined with the categories'
+kinds, give both the per-category and the per-period-and-kind totals; no SQLAlchemy
 expression is built per request (the API's hot path).
 """
 
@@ -23,6 +24,7 @@ from spending_api.transactions.filters import TransactionFilters
 @dataclass(frozen=True)
 class CategoryAggregate:
     category: str
+    kind: str
     total: Decimal
     count: int
     first_day: date
@@ -32,6 +34,7 @@ class CategoryAggregate:
 @dataclass(frozen=True)
 class PeriodAggregate:
     period_start: date
+    kind: str
     total: Decimal
     count: int
 
@@ -41,21 +44,33 @@ _PERIOD = {
     "week": "CAST(date_trunc('week', {timestamp}) AS date)",
     "month": "CAST(date_trunc('month', {timestamp}) AS date)",
 }
-_ROLLUP = """
-SELECT GROUPING(category) AS by_period, category, {period} AS period_start,
-       sum(total) AS total, sum(transaction_count) AS n,
+# The matching rows are first summed per category and period (unqualified columns: the
+# shared WHERE is written for one table), then joined with the user's categories for
+# the kind: the join sees a few hundred groups, never the rows.
+_MATCHED_ROLLUP = """
+SELECT category, {period} AS period_start, sum(total) AS total, sum(transaction_count) AS n,
        min(day) AS first_day, max(day) AS last_day
 FROM daily_category_spend
 WHERE {where}
-GROUP BY GROUPING SETS ((category), ({period}))
+GROUP BY 1, 2
 """
-_BASE = """
-SELECT GROUPING(category) AS by_period, category, {period} AS period_start,
-       sum(amount) AS total, count(*) AS n,
+_MATCHED_BASE = """
+SELECT category, {period} AS period_start, sum(amount) AS total, count(*) AS n,
        CAST(min("timestamp") AS date) AS first_day, CAST(max("timestamp") AS date) AS last_day
 FROM transactions
 WHERE {where}
-GROUP BY GROUPING SETS ((category), ({period}))
+GROUP BY 1, 2
+"""
+# Every category name in use has a record (the write paths and the rollup trigger create
+# missing ones), so the inner join loses no row.
+_BY_KIND = """
+WITH matched AS ({matched})
+SELECT GROUPING(m.category) AS by_period, m.category, c.kind, m.period_start,
+       sum(m.total) AS total, sum(m.n) AS n, min(m.first_day) AS first_day,
+       max(m.last_day) AS last_day
+FROM matched AS m
+JOIN categories AS c ON c.user_id = %(user_id)s AND c.name = m.category
+GROUP BY GROUPING SETS ((m.category, c.kind), (m.period_start, c.kind))
 """
 
 
@@ -63,9 +78,13 @@ GROUP BY GROUPING SETS ((category), ({period}))
 def _sql(rollup: bool, where: str, granularity: Granularity) -> str:
     if rollup:
         period = _PERIOD[granularity].format(day="day", timestamp="CAST(day AS timestamp)")
-        return _ROLLUP.format(period=period, where=where)
-    period = _PERIOD[granularity].format(day='CAST("timestamp" AS date)', timestamp='"timestamp"')
-    return _BASE.format(period=period, where=where)
+        matched = _MATCHED_ROLLUP.format(period=period, where=where)
+    else:
+        period = _PERIOD[granularity].format(
+            day='CAST("timestamp" AS date)', timestamp='"timestamp"'
+        )
+        matched = _MATCHED_BASE.format(period=period, where=where)
+    return _BY_KIND.format(matched=matched)
 
 
 def _query(
@@ -79,13 +98,16 @@ def _query(
 def _split_grouping_sets(rows) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
     categories: list[CategoryAggregate] = []
     periods: list[PeriodAggregate] = []
-    for by_period, category, start, total, count, first_day, last_day in rows:
+    for by_period, category, kind, start, total, count, first_day, last_day in rows:
         if by_period:
-            periods.append(PeriodAggregate(period_start=start, total=total, count=int(count)))
+            periods.append(
+                PeriodAggregate(period_start=start, kind=kind, total=total, count=int(count))
+            )
         else:
             categories.append(
                 CategoryAggregate(
                     category=category,
+                    kind=kind,
                     total=total,
                     count=int(count),
                     first_day=first_day,
@@ -102,6 +124,6 @@ async def aggregate_async(
     filters: TransactionFilters,
     granularity: Granularity,
 ) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
-    """Per-category and per-period sums of the matching transactions."""
+    """Per-category and per-period-and-kind sums of the matching transactions."""
     sql, params = _query(user_id=user_id, filters=filters, granularity=granularity)
     return _split_grouping_sets(await run_postgresql_async(connection, sql, params))

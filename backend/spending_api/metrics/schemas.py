@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, Field, PlainSerializer
 
 from spending_api.transactions.schemas import MoneyOut
 
@@ -18,23 +18,30 @@ Share = Annotated[
 
 class CategoryTotal(BaseModel):
     category: str
-    total: MoneyOut
+    total: MoneyOut = Field(description="Spending: spent minus refunds; income: money in")
     count: int
-    share: Share
+    share: Share = Field(description="Of total_spend (spending) or total_income (income)")
 
 
 class PeriodTotal(BaseModel):
     period_start: date
-    total: MoneyOut
-    count: int
+    total: MoneyOut = Field(description="Spending in the period (spent minus refunds)")
+    income: MoneyOut = Field(description="Income in the period, positive")
+    count: int = Field(description="Every matching transaction of the period")
 
 
 class Metrics(BaseModel):
-    total_spend: MoneyOut
-    transaction_count: int
+    total_spend: MoneyOut = Field(description="Money out minus refunds, spending categories")
+    total_income: MoneyOut = Field(description="Money in under income categories, positive")
+    net_savings: MoneyOut = Field(description="total_income - total_spend")
+    savings_rate: Share | None = Field(
+        description="net_savings / total_income (4 places); null without income"
+    )
+    transaction_count: int = Field(description="Every matching transaction, transfers too")
     average_monthly_spend: MoneyOut
-    average_transaction: MoneyOut
+    average_transaction: MoneyOut = Field(description="total_spend per spending transaction")
     first_transaction: date | None
     last_transaction: date | None
-    top_categories: list[CategoryTotal]
+    top_categories: list[CategoryTotal] = Field(description="Spending categories")
+    income_categories: list[CategoryTotal]
     spend_over_time: list[PeriodTotal]

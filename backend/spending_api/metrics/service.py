@@ -14,6 +14,7 @@ from spending_api.transactions.filters import TransactionFilters
 CENT = Decimal("0.01")
 SHARE_PLACES = Decimal("0.0001")
 ZERO = Decimal("0.00")
+SPENDING, INCOME = "spending", "income"
 
 
 def months_covered(first: date, last: date) -> Fraction:
@@ -59,6 +60,18 @@ def monthly_average(total: Decimal, months: Fraction) -> Decimal:
     return (Decimal(whole if cents >= 0 else -whole) / 100).quantize(CENT)
 
 
+def _share(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP) if whole else Decimal(0)
+
+
+def _ranked(totals: list[tuple[str, Decimal, int]], whole: Decimal) -> list[CategoryTotal]:
+    """Largest first, then by name; each with its share of `whole`."""
+    return [
+        CategoryTotal(category=name, total=total, count=count, share=_share(total, whole))
+        for name, total, count in sorted(totals, key=lambda item: (-item[1], item[0]))
+    ]
+
+
 def build_metrics(
     categories: list[repository.CategoryAggregate],
     periods: list[repository.PeriodAggregate],
@@ -67,60 +80,69 @@ def build_metrics(
     start: date | None = None,
     end: date | None = None,
 ) -> Metrics:
-    """The /metrics answer; `start`/`end` are the requested period (open ends: the matches)."""
+    """The /metrics answer; `start`/`end` are the requested period (open ends: the matches).
+
+    Spending categories make the spend (money out minus refunds), income categories the
+    income (money in, as a positive number); transfers count in neither, but in
+    `transaction_count` and the dates like every matching transaction."""
     if not categories:
         return Metrics(
             total_spend=ZERO,
+            total_income=ZERO,
+            net_savings=ZERO,
+            savings_rate=None,
             transaction_count=0,
             average_monthly_spend=ZERO,
             average_transaction=ZERO,
             first_transaction=None,
             last_transaction=None,
             top_categories=[],
+            income_categories=[],
             spend_over_time=[],
         )
-    total = sum((c.total for c in categories), ZERO)
-    count = sum(c.count for c in categories)
+    spending = [c for c in categories if c.kind == SPENDING]
+    income = [c for c in categories if c.kind == INCOME]
+    total_spend = sum((c.total for c in spending), ZERO)
+    # ZERO minus, not negation: no -0.00 in the answer.
+    total_income = ZERO - sum((c.total for c in income), ZERO)
+    net_savings = total_income - total_spend
+    spending_count = sum(c.count for c in spending)
     first = min(c.first_day for c in categories)
     last = max(c.last_day for c in categories)
 
-    ranked = sorted(categories, key=lambda c: (-c.total, c.category))
-    top = [
-        CategoryTotal(
-            category=c.category,
-            total=c.total,
-            count=c.count,
-            share=(
-                (c.total / total).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP)
-                if total
-                else Decimal(0)
-            ),
-        )
-        for c in ranked
-    ]
-
-    by_start = {p.period_start: p for p in periods}
+    by_start: dict[date, list[Decimal | int]] = {}
+    for p in periods:
+        spend, money_in, count = by_start.setdefault(p.period_start, [ZERO, ZERO, 0])
+        if p.kind == SPENDING:
+            spend += p.total
+        elif p.kind == INCOME:
+            money_in -= p.total
+        by_start[p.period_start] = [spend, money_in, count + p.count]
     timeline = []
     current, last_period = period_start(first, granularity), period_start(last, granularity)
     while current <= last_period:
-        found = by_start.get(current)
+        spend, money_in, count = by_start.get(current, (ZERO, ZERO, 0))
         timeline.append(
-            PeriodTotal(
-                period_start=current,
-                total=found.total if found else ZERO,
-                count=found.count if found else 0,
-            )
+            PeriodTotal(period_start=current, total=spend, income=money_in, count=count)
         )
         current = next_period(current, granularity)
 
     return Metrics(
-        total_spend=total,
-        transaction_count=count,
-        average_monthly_spend=monthly_average(total, months_covered(start or first, end or last)),
-        average_transaction=_money(total / count) if count else ZERO,
+        total_spend=total_spend,
+        total_income=total_income,
+        net_savings=net_savings,
+        savings_rate=_share(net_savings, total_income) if total_income else None,
+        transaction_count=sum(c.count for c in categories),
+        average_monthly_spend=monthly_average(
+            total_spend, months_covered(start or first, end or last)
+        ),
+        average_transaction=_money(total_spend / spending_count) if spending_count else ZERO,
         first_transaction=first,
         last_transaction=last,
-        top_categories=top,
+        top_categories=_ranked([(c.category, c.total, c.count) for c in spending], total_spend),
+        income_categories=_ranked(
+            [(c.category, ZERO - c.total, c.count) for c in income], total_income
+        ),
         spend_over_time=timeline,
     )
 

@@ -3,12 +3,14 @@
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 MAX_ABS_AMOUNT = Decimal("9999999999.99")
+MAX_ID = 2**31 - 1  # accounts.id is an integer column
+CategoryKind = Literal["spending", "income", "transfer"]
 ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 # Query strings carry text: document exactly the forms that are accepted.
@@ -46,6 +48,13 @@ class TransactionFilters(BaseModel):
         min_length=1,
         max_length=200,
         description="Case-insensitive substring of the description",
+    )
+    account: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, description="Any of these account ids (repeatable)"
+    )
+    kind: list[CategoryKind] = Field(
+        default_factory=list,
+        description="Any of these kinds of category: spending, income, transfer (repeatable)",
     )
 
     @field_validator("start", "end", mode="before")
@@ -123,6 +132,18 @@ class TransactionFilters(BaseModel):
         if self.category:
             clauses.append("category = ANY(%(categories)s)")
             params["categories"] = list(self.category)
+        if self.account:
+            # An id of another user's account matches nothing: the user scope comes first.
+            clauses.append("account_id = ANY(%(accounts)s)")
+            params["accounts"] = sorted(set(self.account))
+        if self.kind:
+            # A transaction's kind is its category's; every category name in use has a
+            # record (the write paths and the rollup trigger create missing ones).
+            clauses.append(
+                "category IN (SELECT name FROM categories "
+                "WHERE user_id = %(user_id)s AND kind = ANY(%(kinds)s))"
+            )
+            params["kinds"] = sorted(set(self.kind))
         return " AND ".join(clauses), params
 
 

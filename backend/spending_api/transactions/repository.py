@@ -1,4 +1,5 @@
-"""SQL for transactions: listing, counting, deletes and bulk inserts.
+"""SQL for transactions: listing, counting and bulk inserts (the user's corrections
+are in corrections.py).
 
 Every function takes the user's id and applies it, so no caller can forget it.
 """
@@ -14,12 +15,11 @@ from typing import Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
-from sqlalchemy import delete, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.accounts.repository import default_account_id
 from spending_api.db import run_postgresql_async
-from spending_api.models import Transaction
 from spending_api.transactions.filters import TransactionFilters
 
 SortKey = Literal[
@@ -47,7 +47,21 @@ _SORT = {
     "category": f'lower(category) COLLATE "C" ASC, {_NEWEST_FIRST}',
     "-category": f'lower(category) COLLATE "C" DESC, {_NEWEST_FIRST}',
 }
-_LISTED = 'id, amount, category, "timestamp", description'
+# A row of GET /transactions. The kind is the category's (a record exists for every name
+# in use; the fallback by sign is the rollup trigger's rule, should one be missing); the
+# stored suggestion comes as one JSON object, or NULL.
+_LISTED = """id, account_id, amount, category,
+coalesce(
+    (SELECT c.kind FROM categories AS c
+     WHERE c.user_id = transactions.user_id AND c.name = transactions.category),
+    CASE WHEN amount < 0 THEN 'income' ELSE 'spending' END
+) AS kind,
+"timestamp", description, notes, category_source,
+CASE WHEN suggested_category IS NOT NULL THEN json_build_object(
+    'category', suggested_category, 'confidence', suggestion_confidence
+) END AS suggestion"""
+# What the export writes (exporter.HEADER).
+_EXPORTED = 'amount, category, "timestamp", description'
 
 
 @lru_cache(maxsize=256)
@@ -98,6 +112,18 @@ async def count_transactions_async(
     return int((await run_postgresql_async(connection, sql, params))[0][0])
 
 
+def transactions_by_id(session: Session, *, user_id: int, ids: Iterable[int]) -> list:
+    """The user's transactions with these ids, as GET /transactions lists them (oldest
+    first; ids of other users' rows are left out): what a write answers with."""
+    sql = (
+        f"SELECT {_LISTED} FROM transactions "
+        f"WHERE user_id = %(user_id)s AND id = ANY(%(ids)s) ORDER BY {_SORT['timestamp']}"
+    )
+    driver = session.connection().connection.driver_connection
+    with driver.cursor(row_factory=namedtuple_row) as cursor:
+        return cursor.execute(sql, {"user_id": user_id, "ids": list(ids)}).fetchall()
+
+
 def iter_transactions(
     session: Session,
     *,
@@ -108,18 +134,11 @@ def iter_transactions(
     """All matching rows, oldest first, fetched in batches through a server-side cursor
     (for the export; needs the session's transaction)."""
     where, params = filters.postgresql_where(user_id=user_id, rollup=False)
-    sql = f"SELECT {_LISTED} FROM transactions WHERE {where} ORDER BY {_SORT['timestamp']}"
+    sql = f"SELECT {_EXPORTED} FROM transactions WHERE {where} ORDER BY {_SORT['timestamp']}"
     driver = session.connection().connection.driver_connection
     with driver.cursor(name="export", row_factory=namedtuple_row) as cursor:
         cursor.itersize = batch_size
         yield from cursor.execute(sql, params)
-
-
-def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:
-    result = session.execute(
-        delete(Transaction).where(Transaction.user_id == user_id, Transaction.id == transaction_id)
-    )
-    return result.rowcount > 0
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a setattr per field per row

@@ -1,5 +1,5 @@
-"""GET /transactions, DELETE /transactions/{id}, import (and its preview),
-export."""
+"""GET /transactions, the corrections (POST /transactions, PATCH /transactions and
+/transactions/{id}, DELETE /transactions/{id}), import (and its preview), export."""
 
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
@@ -31,8 +31,8 @@ from spending_api.deps import (
     get_current_login,
     oauth2_scheme,
 )
-from spending_api.limits import body_responses
-from spending_api.transactions import repository
+from spending_api.limits import JSON_BODY_BYTES, body_responses
+from spending_api.transactions import corrections, repository
 from spending_api.transactions.exporter import csv_chunks
 from spending_api.transactions.filters import FiltersDep, TransactionFilters
 from spending_api.ingest import ParseOptions
@@ -45,9 +45,15 @@ from spending_api.transactions.importer import (
 )
 from spending_api.transactions.repository import SortKey
 from spending_api.transactions.schemas import (
+    BulkCorrectionIn,
+    BulkCorrectionOut,
+    CorrectionErrorOut,
     ImportErrorOut,
     ImportPreview,
     ImportResult,
+    ManualTransactionIn,
+    StoredTransactionOut,
+    TransactionChangeIn,
     TransactionOut,
 )
 
@@ -89,17 +95,129 @@ async def list_transactions(
     )
 
 
+TransactionIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+_NOT_FOUND = {404: {"description": errors.TRANSACTION_NOT_FOUND}}
+# Every correction reads a JSON body.
+_JSON_BODY = {
+    400: {"description": "The body cannot be decoded (not UTF-8)"},
+    **body_responses(JSON_BODY_BYTES),
+}
+_UNKNOWN_CATEGORY = {
+    422: {
+        "model": CorrectionErrorOut,
+        "description": f"{errors.UNKNOWN_CATEGORY} (create it first), or an invalid field",
+    }
+}
+_REFUSED_STATUS = {
+    corrections.AccountNotFound: status.HTTP_404_NOT_FOUND,
+    corrections.UnknownCategory: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    corrections.ImportedFieldLocked: status.HTTP_409_CONFLICT,
+}
+
+
+def _refused(refused: corrections.CorrectionRefused) -> HTTPException:
+    return HTTPException(_REFUSED_STATUS[type(refused)], detail=refused.detail)
+
+
+def _stored(session, *, user_id: int, transaction_id: int) -> StoredTransactionOut:
+    row = corrections.get_transaction(session, user_id=user_id, transaction_id=transaction_id)
+    return StoredTransactionOut.model_validate(row)
+
+
+@router.post(
+    "/transactions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StoredTransactionOut,
+    responses={
+        404: {"description": f"{errors.ACCOUNT_NOT_FOUND}: not one of the user's accounts"},
+        **_UNKNOWN_CATEGORY,
+        **_JSON_BODY,
+    },
+)
+def create_transaction(
+    manual: ManualTransactionIn, session: SessionDep, user: CurrentUser
+) -> StoredTransactionOut:
+    """Add a transaction by hand (cash, anything no bank exports)."""
+    try:
+        transaction_id = corrections.create_manual_transaction(
+            session, user_id=user.id, **manual.model_dump()
+        )
+    except corrections.CorrectionRefused as refused:
+        raise _refused(refused) from None
+    created = _stored(session, user_id=user.id, transaction_id=transaction_id)
+    session.commit()
+    return created
+
+
+@router.patch(
+    "/transactions",
+    response_model=BulkCorrectionOut,
+    responses={**_UNKNOWN_CATEGORY, **_JSON_BODY},
+)
+def correct_transactions(
+    bulk: BulkCorrectionIn, session: SessionDep, user: CurrentUser
+) -> BulkCorrectionOut:
+    """Set the category and/or notes of many transactions at once, chosen by id or by the
+    shared filters; `dry_run` answers how many it would change and their total."""
+    try:
+        outcome = corrections.bulk_update(
+            session,
+            user_id=user.id,
+            ids=bulk.ids,
+            filters=bulk.filters,
+            changes=bulk.change.model_dump(exclude_unset=True),
+            dry_run=bulk.dry_run,
+        )
+    except corrections.CorrectionRefused as refused:
+        raise _refused(refused) from None
+    session.commit()
+    return BulkCorrectionOut(matched=outcome.matched, total=outcome.total, updated=outcome.updated)
+
+
+@router.patch(
+    "/transactions/{transaction_id}",
+    response_model=StoredTransactionOut,
+    responses={
+        **_NOT_FOUND,
+        409: {"description": f"{errors.IMPORTED_FIELD_LOCKED}: an imported row's date or amount"},
+        **_UNKNOWN_CATEGORY,
+        **_JSON_BODY,
+    },
+)
+def correct_transaction(
+    transaction_id: TransactionIdPath,
+    change: TransactionChangeIn,
+    session: SessionDep,
+    user: CurrentUser,
+) -> StoredTransactionOut:
+    """Change what was sent of category, description, notes, and for a manual transaction
+    timestamp and amount. A new category counts as the user's choice (category_source
+    "user"); an imported row keeps its duplicate key, so a re-import still skips it."""
+    query = {"user_id": user.id, "transaction_id": transaction_id}
+    try:
+        found = corrections.update_transaction(
+            session, **query, changes=change.model_dump(exclude_unset=True)
+        )
+    except corrections.CorrectionRefused as refused:
+        raise _refused(refused) from None
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.TRANSACTION_NOT_FOUND)
+    changed = _stored(session, **query)
+    session.commit()
+    return changed
+
+
 @router.delete(
     "/transactions/{transaction_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"description": errors.TRANSACTION_NOT_FOUND}},
+    responses=_NOT_FOUND,
 )
 def delete_transaction(
-    session: SessionDep,
-    user: CurrentUser,
-    transaction_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    session: SessionDep, user: CurrentUser, transaction_id: TransactionIdPath
 ) -> Response:
-    if not repository.delete_transaction(session, user_id=user.id, transaction_id=transaction_id):
+    """Delete a transaction; an imported one stays deleted when its file is imported again."""
+    query = {"user_id": user.id, "transaction_id": transaction_id}
+    if not corrections.delete_transaction(session, **query):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.TRANSACTION_NOT_FOUND)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -116,6 +116,8 @@ def filter_sets(rng: random.Random) -> list[dict]:
         {"category": ["Café ☕"], "start": start.isoformat()},
         {"category": ["no such category"]},
         {"start": "2030-01-01"},
+        {"kind": ["spending"], "start": start.isoformat()},
+        {"kind": ["income", "transfer"]},
     ]
 
 

@@ -9,11 +9,31 @@ from fractions import Fraction
 
 import pytest
 
+from spending_api.models import Account, Category
+from spending_api.transactions.repository import NewTransaction, insert_transactions
+
 CENT = Decimal("0.01")
+
+
+# The seeded user's categories and their kinds (created before the rows).
+KINDS = {
+    "Groceries": "spending",
+    "Rent": "spending",
+    "Dining": "spending",
+    "Transport": "spending",
+    "Travel": "spending",
+    "Fun & Games": "spending",
+    "Salary": "income",
+    "Other income": "income",
+    "Transfer": "transfer",
+    "Credit card payment": "transfer",
+}
+ACCOUNTS = ("Checking", "Savings", "Card")
 
 
 def reference_metrics(
     rows,
+    kinds,
     granularity="month",
     start=None,
     end=None,
@@ -21,10 +41,14 @@ def reference_metrics(
     min_amount=None,
     max_amount=None,
     q=None,
+    accounts=(),
+    kind=(),
 ):
-    """What /metrics must answer, computed independently of the application's code."""
+    """What /metrics must answer, computed independently of the application's code:
+    spending categories make the spend (refunds lower it), income categories the income
+    (money in, positive), transfers neither; every matching row counts."""
     matching = []
-    for timestamp, amount, category, description in rows:
+    for timestamp, amount, category, description, account in rows:
         ts, amount = datetime.fromisoformat(timestamp), Decimal(amount)
         if start and ts.date() < start or end and ts.date() > end:
             continue
@@ -36,22 +60,33 @@ def reference_metrics(
             continue
         if q and q.lower() not in (description or "").lower():
             continue
-        matching.append((ts, amount, category))
+        if accounts and account not in accounts:
+            continue
+        if kind and kinds[category] not in kind:
+            continue
+        matching.append((ts, amount, category, kinds[category]))
     if not matching:
         return {
             "total_spend": 0.0,
+            "total_income": 0.0,
+            "net_savings": 0.0,
+            "savings_rate": None,
             "transaction_count": 0,
             "average_monthly_spend": 0.0,
             "average_transaction": 0.0,
             "first_transaction": None,
             "last_transaction": None,
             "top_categories": [],
+            "income_categories": [],
             "spend_over_time": [],
         }
 
-    total = sum(amount for _, amount, _ in matching)
-    first = min(ts for ts, _, _ in matching).date()
-    last = max(ts for ts, _, _ in matching).date()
+    spent = [(ts, amount, c) for ts, amount, c, k in matching if k == "spending"]
+    earned = [(ts, -amount, c) for ts, amount, c, k in matching if k == "income"]
+    total = sum((amount for _, amount, _ in spent), Decimal(0))
+    income = sum((amount for _, amount, _ in earned), Decimal(0))
+    first = min(ts for ts, *_ in matching).date()
+    last = max(ts for ts, *_ in matching).date()
     # Each day of the period is 1/(days in its month) of a month; open ends are the matches.
     months, day = Fraction(0), start or first
     while day <= (end or last):
@@ -59,11 +94,20 @@ def reference_metrics(
         day += timedelta(days=1)
     months = max(months, Fraction(1))
 
-    per_category = defaultdict(lambda: [Decimal(0), 0])
-    for _, amount, category in matching:
-        per_category[category][0] += amount
-        per_category[category][1] += 1
-    ranked = sorted(per_category.items(), key=lambda item: (-item[1][0], item[0]))
+    def share(part, whole):
+        if not whole:
+            return 0.0
+        return float((part / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+    def ranked(amounts, whole):
+        per_category = defaultdict(lambda: [Decimal(0), 0])
+        for _, amount, category in amounts:
+            per_category[category][0] += amount
+            per_category[category][1] += 1
+        return [
+            {"category": name, "total": float(t), "count": n, "share": share(t, whole)}
+            for name, (t, n) in sorted(per_category.items(), key=lambda i: (-i[1][0], i[0]))
+        ]
 
     def bucket(day):
         if granularity == "day":
@@ -72,16 +116,23 @@ def reference_metrics(
             return day - timedelta(days=day.weekday())
         return day.replace(day=1)
 
-    per_period = defaultdict(lambda: [Decimal(0), 0])
-    for ts, amount, _ in matching:
-        per_period[bucket(ts.date())][0] += amount
-        per_period[bucket(ts.date())][1] += 1
+    per_period = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    for ts, amount, _, k in matching:
+        entry = per_period[bucket(ts.date())]
+        entry[0] += amount if k == "spending" else 0
+        entry[1] -= amount if k == "income" else 0
+        entry[2] += 1
     timeline, day = [], first
     while day <= last:
         if not timeline or timeline[-1]["period_start"] != bucket(day).isoformat():
-            total_p, count_p = per_period.get(bucket(day), (Decimal(0), 0))
+            spend_p, income_p, count_p = per_period.get(bucket(day), (0, 0, 0))
             timeline.append(
-                {"period_start": bucket(day).isoformat(), "total": float(total_p), "count": count_p}
+                {
+                    "period_start": bucket(day).isoformat(),
+                    "total": float(spend_p),
+                    "income": float(income_p),
+                    "count": count_p,
+                }
             )
         day += timedelta(days=1)
 
@@ -90,31 +141,26 @@ def reference_metrics(
 
     return {
         "total_spend": float(total),
+        "total_income": float(income),
+        "net_savings": float(income - total),
+        "savings_rate": share(income - total, income) if income else None,
         "transaction_count": len(matching),
         "average_monthly_spend": money(Decimal(total) * months.denominator / months.numerator),
-        "average_transaction": money(total / len(matching)),
+        "average_transaction": money(total / len(spent)) if spent else 0.0,
         "first_transaction": first.isoformat(),
         "last_transaction": last.isoformat(),
-        "top_categories": [
-            {
-                "category": name,
-                "total": float(t),
-                "count": n,
-                "share": (
-                    float((t / total).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
-                    if total
-                    else 0.0
-                ),
-            }
-            for name, (t, n) in ranked
-        ],
+        "top_categories": ranked(spent, total),
+        "income_categories": ranked(earned, income),
         "spend_over_time": timeline,
     }
 
 
 def random_rows(seed, count=400):
+    """Spending with refunds on the card and the checking account, a monthly salary and
+    some other income (now and then money out under it: a reversed payment), transfers to
+    savings and card payments, both sides of each, as a bank would export them."""
     rng = random.Random(seed)
-    categories = ["Groceries", "Rent", "Dining", "Transport", "Travel", "Fun & Games"]
+    spending = [name for name, kind in KINDS.items() if kind == "spending"]
     start = datetime(2023, 11, 20)
     rows = []
     for _ in range(count):
@@ -124,26 +170,68 @@ def random_rows(seed, count=400):
             (
                 ts.isoformat(),
                 str(Decimal(cents) / 100),
-                rng.choice(categories),
+                rng.choice(spending),
                 rng.choice(["Shop", "shop online", "Café crème", "Taxi", None]),
+                rng.choice(["Checking", "Card"]),
             )
         )
-    # Month ends, a leap day and cents that binary floating point cannot add.
+    for month in range(17):
+        payday = datetime(2023 + (10 + month) // 12, (10 + month) % 12 + 1, 25, 8)
+        salary = Decimal(rng.randrange(400000, 420000)) / 100
+        rows.append((payday.isoformat(), str(-salary), "Salary", "ACME payroll", "Checking"))
+        moved = Decimal(rng.randrange(20000, 90000)) / 100
+        moment = payday + timedelta(days=1, hours=3)
+        rows.append((moment.isoformat(), str(moved), "Transfer", "To savings", "Checking"))
+        rows.append((moment.isoformat(), str(-moved), "Transfer", "From checking", "Savings"))
+        paid = Decimal(rng.randrange(10000, 150000)) / 100
+        moment = payday + timedelta(days=3)
+        rows.append((moment.isoformat(), str(paid), "Credit card payment", "Card", "Checking"))
+        rows.append((moment.isoformat(), str(-paid), "Credit card payment", "Thanks", "Card"))
+        if rng.random() < 0.5:
+            other = Decimal(rng.randrange(-20000, 3000)) / 100
+            moment = payday - timedelta(days=rng.randrange(1, 20))
+            rows.append((moment.isoformat(), str(other), "Other income", "Interest", "Savings"))
+    # Month ends, a leap day and cents that binary floating point cannot add; a week in
+    # which Travel's refund exceeds its purchases.
     rows += [
-        ("2024-02-29T23:59:59", "0.10", "Groceries", "leap"),
-        ("2024-03-01T00:00:00", "0.20", "Groceries", "leap+1"),
-        ("2024-12-31T23:59:59.5", "0.70", "Dining", "new year's eve"),
-        ("2025-01-01T00:00:00", "-0.30", "Dining", "refund"),
+        ("2024-02-29T23:59:59", "0.10", "Groceries", "leap", "Checking"),
+        ("2024-03-01T00:00:00", "0.20", "Groceries", "leap+1", "Card"),
+        ("2024-12-31T23:59:59.5", "0.70", "Dining", "new year's eve", "Card"),
+        ("2025-01-01T00:00:00", "-0.30", "Dining", "refund", "Card"),
+        ("2025-02-03T10:00:00", "120.00", "Travel", "Train", "Card"),
+        ("2025-02-05T10:00:00", "-2480.00", "Travel", "Refund: cancelled flight", "Card"),
     ]
     return rows
 
 
 @pytest.fixture
-def seeded(make_user, add_transactions):
+def seeded(database, make_user):
+    """A user with three accounts, the categories of KINDS and the rows of random_rows;
+    returns (user, rows, {account name: id})."""
     user = make_user("alice")
     rows = random_rows(seed=20241125)
-    add_transactions(user, rows)
-    return user, rows
+    with database.session() as session:
+        accounts = {}
+        for name in ACCOUNTS:
+            account = Account(user_id=user.id, name=name)
+            session.add(account)
+            session.flush()
+            accounts[name] = account.id
+        session.add_all(Category(user_id=user.id, name=n, kind=k) for n, k in KINDS.items())
+        session.flush()
+        for name, account_id in accounts.items():
+            insert_transactions(
+                session,
+                user_id=user.id,
+                account_id=account_id,
+                rows=[
+                    NewTransaction(datetime.fromisoformat(ts), Decimal(a), c, d, line)
+                    for line, (ts, a, c, d, account) in enumerate(rows, start=1)
+                    if account == name
+                ],
+            )
+        session.commit()
+    return user, rows, accounts
 
 
 FILTERS = [
@@ -157,25 +245,71 @@ FILTERS = [
     {"q": "SHOP"},
     {"q": "café", "granularity": "week", "start": date(2024, 6, 1)},
     {"categories": ("Travel",), "start": date(2024, 1, 1), "end": date(2024, 12, 31)},
+    {"categories": ("Travel",), "start": date(2025, 2, 3), "end": date(2025, 2, 9)},
     {"start": date(2030, 1, 1)},
+    {"accounts": ("Savings",)},
+    {"accounts": ("Checking", "Card"), "granularity": "week", "start": date(2024, 9, 1)},
+    {"accounts": ("Card",), "max_amount": Decimal("0")},
+    {"kind": ("income",)},
+    {"kind": ("transfer",)},
+    {"kind": ("spending", "income"), "accounts": ("Checking",)},
+    {"kind": ("spending",), "q": "shop", "granularity": "day", "end": date(2024, 1, 31)},
+    {"kind": ("income",), "categories": ("Groceries",)},
 ]
+# Any amount is inside this bound: with it the same rows come from the base table.
+ALL_AMOUNTS = {"min_amount": "-9999999999.99"}
 
 
-def as_params(spec):
+def as_params(spec, accounts):
     params = {}
     for key, value in spec.items():
-        params["category" if key == "categories" else key] = (
-            list(value) if key == "categories" else str(value)
-        )
+        if key == "categories":
+            params["category"] = list(value)
+        elif key == "accounts":
+            params["account"] = [accounts[name] for name in value]
+        elif key == "kind":
+            params["kind"] = list(value)
+        else:
+            params[key] = str(value)
     return params
 
 
 @pytest.mark.parametrize("spec", FILTERS, ids=lambda spec: ",".join(spec) or "all")
 def test_metrics_match_an_independent_computation(client, seeded, auth_headers, spec):
-    user, rows = seeded
-    response = client.get("/metrics", headers=auth_headers(user), params=as_params(spec))
+    user, rows, accounts = seeded
+    params = as_params(spec, accounts)
+    response = client.get("/metrics", headers=auth_headers(user), params=params)
     assert response.status_code == 200, response.text
-    assert response.json() == reference_metrics(rows, **spec)
+    assert response.json() == reference_metrics(rows, KINDS, **spec)
+    if "min_amount" not in params and "max_amount" not in params and "q" not in params:
+        base = client.get("/metrics", headers=auth_headers(user), params=params | ALL_AMOUNTS)
+        assert base.json() == response.json()  # the rollup answers as the base table does
+
+
+def test_the_seeded_data_has_what_the_metrics_must_handle(client, seeded, auth_headers):
+    """Guard for the comparison above: income, transfers, refunds, a negative category."""
+    user, rows, accounts = seeded
+    body = client.get("/metrics", headers=auth_headers(user)).json()
+    assert body["total_income"] > body["total_spend"] > 0
+    assert 0 < body["savings_rate"] < 1
+    assert [c["category"] for c in body["income_categories"]] == ["Salary", "Other income"]
+    assert {c["category"] for c in body["top_categories"]} == {
+        name for name, kind in KINDS.items() if kind == "spending"
+    }
+    assert body["transaction_count"] == len(rows)
+    week = client.get(
+        "/metrics",
+        headers=auth_headers(user),
+        params={"start": "2025-02-03", "end": "2025-02-09"},
+    ).json()
+    travel = next(c for c in week["top_categories"] if c["category"] == "Travel")
+    assert travel["total"] < 0
+    assert week["top_categories"][-1] == travel  # ranked last, below zero
+    transfers = client.get(
+        "/metrics", headers=auth_headers(user), params={"kind": "transfer"}
+    ).json()
+    assert transfers["total_spend"] == transfers["total_income"] == 0
+    assert transfers["savings_rate"] is None and transfers["transaction_count"] > 30
 
 
 def test_cents_add_up_exactly(client, make_user, add_transactions, auth_headers):
@@ -202,10 +336,10 @@ def test_weeks_start_on_monday_and_gaps_are_zero_filled(
     add_transactions(user, [("2024-09-01T10:00", "5"), ("2024-09-16T10:00", "7")])  # Sun, Mon
     body = client.get("/metrics", headers=auth_headers(user), params={"granularity": "week"})
     assert body.json()["spend_over_time"] == [
-        {"period_start": "2024-08-26", "total": 5.0, "count": 1},
-        {"period_start": "2024-09-02", "total": 0.0, "count": 0},
-        {"period_start": "2024-09-09", "total": 0.0, "count": 0},
-        {"period_start": "2024-09-16", "total": 7.0, "count": 1},
+        {"period_start": "2024-08-26", "total": 5.0, "income": 0.0, "count": 1},
+        {"period_start": "2024-09-02", "total": 0.0, "income": 0.0, "count": 0},
+        {"period_start": "2024-09-09", "total": 0.0, "income": 0.0, "count": 0},
+        {"period_start": "2024-09-16", "total": 7.0, "income": 0.0, "count": 1},
     ]
 
 

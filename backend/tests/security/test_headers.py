@@ -55,9 +55,14 @@ def test_other_origins_are_refused(cors_client, make_user, auth_headers, origin)
     assert "access-control-allow-origin" not in simple.headers
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH", "TRACE"])
+@pytest.mark.parametrize("method", ["PUT", "TRACE"])
 def test_only_the_used_methods_are_allowed_cross_origin(cors_client, method):
     assert _preflight(cors_client, DASHBOARD, method=method).status_code == 400
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+def test_the_correction_methods_are_allowed_cross_origin(cors_client, method):
+    assert _preflight(cors_client, DASHBOARD, method=method).status_code == 200
 
 
 def test_no_wildcard_origin(settings):

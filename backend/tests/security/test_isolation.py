@@ -32,6 +32,20 @@ DEDICATED = {
     ("POST", "/refresh"),
     ("POST", "/me/password"),
     ("POST", "/transactions/import/preview"),
+    # tests/rules/test_router.py::test_rules_are_private
+    ("POST", "/rules"),
+    ("PATCH", "/rules/{rule_id}"),
+    ("DELETE", "/rules/{rule_id}"),
+    ("POST", "/rules/preview"),
+    ("POST", "/rules/apply"),
+    # tests/suggestions/test_router.py::test_accept_is_private; the refresh and the
+    # proposals read and write only the caller's rows (their SQL is user-scoped).
+    ("POST", "/transactions/{transaction_id}/accept-suggestion"),
+    ("POST", "/suggestions/refresh"),
+    # test_isolation_corrections.py
+    ("POST", "/transactions"),
+    ("PATCH", "/transactions"),
+    ("PATCH", "/transactions/{transaction_id}"),
     # test_writes_on_another_users_record_are_a_plain_404 below, and the isolation tests
     # of tests/accounts and tests/categories (creating is scoped to the caller: a new
     # record is the caller's, and its name may equal another user's).

@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from spending_api.categories.repository import create_default_categories
 from spending_api.transactions.exporter import neutralise, restore
 
 ROWS = [
@@ -28,8 +29,23 @@ def _csv(response) -> list[list[str]]:
 
 
 @pytest.fixture
-def owner(make_user, add_transactions):
-    user = make_user()
+def new_user(database, make_user):
+    """A user with the default categories, as a signed-up user has them: the refund-only
+    Shopping is a spending category for the owner and for its copy alike."""
+
+    def make():
+        user = make_user()
+        with database.session() as session:
+            create_default_categories(session, user_id=user.id)
+            session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def owner(new_user, add_transactions):
+    user = new_user()
     add_transactions(user, ROWS)
     return user
 
@@ -105,10 +121,10 @@ def test_invalid_filters_are_422(client, owner, auth_headers):
 
 
 def test_round_trip_gives_identical_metrics_and_rows(
-    client, owner, make_user, auth_headers, upload, stored
+    client, owner, new_user, auth_headers, upload, stored
 ):
     exported = client.get("/transactions/export", headers=auth_headers(owner)).content
-    copy = make_user()
+    copy = new_user()
 
     result = upload(copy, exported, filename="transactions.csv")
 

@@ -1,8 +1,20 @@
 """GET /transactions and DELETE /transactions/{id}."""
 
+from datetime import datetime
+from decimal import Decimal
+
 import pytest
+from pydantic import TypeAdapter
+from sqlalchemy import select, update
 
 from spending_api import errors
+from spending_api.models import Account, Category, Transaction
+from spending_api.transactions.repository import (
+    NewTransaction,
+    insert_transactions,
+    transactions_by_id,
+)
+from spending_api.transactions.schemas import TransactionOut
 
 ROWS = [
     ("2024-01-31T23:59:59", "10.00", "Food", "Corner bakery"),
@@ -21,6 +33,150 @@ def alice(make_user, add_transactions):
     return user
 
 
+@pytest.fixture
+def default_account(database):
+    def first(user) -> int:
+        with database.session() as session:
+            return session.scalar(
+                select(Account.id).where(Account.user_id == user.id).order_by(Account.id)
+            )
+
+    return first
+
+
+# (timestamp, amount, category, description, account): kinds from KINDS.
+LEDGER = [
+    ("2024-05-01T09:00:00", "-3000.00", "Salary", "ACME payroll", "Checking"),
+    ("2024-05-02T10:00:00", "500.00", "Savings", "To savings", "Checking"),
+    ("2024-05-02T10:00:00", "-500.00", "Savings", "From checking", "Savings"),
+    ("2024-05-03T12:00:00", "42.10", "Groceries", "Corner shop", "Card"),
+    ("2024-05-04T12:00:00", "-12.00", "Groceries", "Refund: corner shop", "Card"),
+    ("2024-05-05T12:00:00", "-1.25", "Interest", "Interest", "Savings"),
+]
+KINDS = {
+    "Salary": "income",
+    "Interest": "income",
+    "Savings": "transfer",
+    "Groceries": "spending",
+}
+
+
+@pytest.fixture
+def ledger(database, make_user):
+    """A user with three accounts and LEDGER; returns (user, {account name: id})."""
+    user = make_user("ledger")
+    with database.session() as session:
+        accounts = {}
+        for name in ("Checking", "Savings", "Card"):
+            account = Account(user_id=user.id, name=name)
+            session.add(account)
+            session.flush()
+            accounts[name] = account.id
+        session.add_all(Category(user_id=user.id, name=n, kind=k) for n, k in KINDS.items())
+        session.flush()
+        for name, account_id in accounts.items():
+            insert_transactions(
+                session,
+                user_id=user.id,
+                account_id=account_id,
+                rows=[
+                    NewTransaction(datetime.fromisoformat(ts), Decimal(a), c, d, line, notes=d)
+                    for line, (ts, a, c, d, account) in enumerate(LEDGER, start=1)
+                    if account == name
+                ],
+            )
+        session.commit()
+    return user, accounts
+
+
+def _expected(accounts, *, account=(), kind=()):
+    return {
+        row[3]
+        for row in LEDGER
+        if (not account or accounts[row[4]] in account) and (not kind or KINDS[row[2]] in kind)
+    }
+
+
+@pytest.mark.parametrize(
+    "names, kinds",
+    [
+        (["Savings"], []),
+        (["Checking", "Card"], []),
+        ([], ["income"]),
+        ([], ["transfer", "spending"]),
+        (["Checking"], ["transfer"]),
+        (["Card"], ["income"]),
+    ],
+)
+def test_account_and_kind_filters(client, ledger, auth_headers, names, kinds):
+    user, accounts = ledger
+    params = {"account": [accounts[name] for name in names], "kind": kinds}
+    expected = _expected(accounts, account=params["account"], kind=kinds)
+    response = get(client, auth_headers(user), **params)
+    base = get(client, auth_headers(user), **params, min_amount="-9999999999.99")
+
+    assert response.status_code == 200, response.text
+    assert set(descriptions(response)) == expected
+    # The count comes from the rollup, and from the base table with an amount bound.
+    assert response.headers["X-Total-Count"] == base.headers["X-Total-Count"]
+    assert response.headers["X-Total-Count"] == str(len(expected))
+
+
+def test_rows_carry_account_kind_notes_and_suggestion(database, client, ledger, auth_headers):
+    user, accounts = ledger
+    with database.session() as session:
+        session.execute(
+            update(Transaction)
+            .where(Transaction.user_id == user.id, Transaction.description == "Corner shop")
+            .values(
+                suggested_category="Dining out",
+                suggestion_confidence=Decimal("0.875"),
+                category_source="bank",
+            )
+        )
+        session.commit()
+    rows = {row["description"]: row for row in get(client, auth_headers(user)).json()}
+
+    assert rows["Corner shop"]["suggestion"] == {"category": "Dining out", "confidence": 0.875}
+    assert rows["Corner shop"]["category_source"] == "bank"
+    assert rows["Corner shop"]["account_id"] == accounts["Card"]
+    assert rows["ACME payroll"]["suggestion"] is None
+    assert {d: row["kind"] for d, row in rows.items()} == {row[3]: KINDS[row[2]] for row in LEDGER}
+    assert all(row["notes"] == d for d, row in rows.items())
+
+
+def test_transactions_by_id_gives_the_listed_shape(database, client, ledger, alice, auth_headers):
+    user, _ = ledger
+    listed = get(client, auth_headers(user), sort="timestamp").json()
+    theirs = get(client, auth_headers(alice)).json()[0]["id"]
+    with database.session() as session:
+        rows = transactions_by_id(
+            session, user_id=user.id, ids=[listed[2]["id"], listed[0]["id"], theirs]
+        )
+    answer = TypeAdapter(list[TransactionOut]).validate_python(rows, from_attributes=True)
+    assert [row.model_dump(mode="json") for row in answer] == [listed[0], listed[2]]
+
+
+def test_the_export_takes_the_account_and_kind_filters(client, ledger, auth_headers):
+    user, accounts = ledger
+    params = {"account": [accounts["Checking"], accounts["Savings"]], "kind": ["transfer"]}
+    response = client.get("/transactions/export", headers=auth_headers(user), params=params)
+
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert lines[0] == "timestamp,amount,category,description"
+    assert {line.split(",")[3] for line in lines[1:]} == _expected(
+        accounts, account=params["account"], kind=["transfer"]
+    )
+
+
+def test_another_users_account_matches_nothing(client, ledger, alice, auth_headers):
+    _, accounts = ledger
+    response = get(client, auth_headers(alice), account=accounts["Checking"])
+    assert response.status_code == 200
+    assert response.json() == [] and response.headers["X-Total-Count"] == "0"
+
+
 def get(client, headers, **params):
     return client.get("/transactions", headers=headers, params=params)
 
@@ -29,14 +185,31 @@ def descriptions(response):
     return [row["description"] for row in response.json()]
 
 
-def test_lists_newest_first_with_total_count(client, alice, auth_headers):
+def test_lists_newest_first_with_total_count(client, alice, auth_headers, default_account):
     response = get(client, auth_headers(alice))
     assert response.status_code == 200
     body = response.json()
     assert response.headers["X-Total-Count"] == str(len(ROWS))
     assert [row["timestamp"] for row in body] == sorted((r[0] for r in ROWS), reverse=True)
-    assert set(body[0]) == {"id", "amount", "category", "timestamp", "description"}
+    assert set(body[0]) == {
+        "id",
+        "account_id",
+        "amount",
+        "category",
+        "kind",
+        "timestamp",
+        "description",
+        "notes",
+        "category_source",
+        "suggestion",
+    }
     assert body[0]["amount"] == 120.0 and body[1]["amount"] == -5.0
+    # Categories the rows brought get a kind by sign: Food had purchases, so spending.
+    assert {row["kind"] for row in body} == {"spending"}
+    assert {row["account_id"] for row in body} == {default_account(alice)}
+    assert {(row["notes"], row["category_source"], row["suggestion"]) for row in body} == {
+        (None, "default", None)
+    }
 
 
 @pytest.mark.parametrize(
@@ -154,6 +327,10 @@ def test_pagination_keeps_the_total(client, alice, auth_headers):
         ({"max_amount": "NaN"}, "max_amount"),
         ({"q": "a\x00b"}, "q"),
         ({"category": ""}, "category"),
+        ({"account": "0"}, "account"),
+        ({"account": "main"}, "account"),
+        ({"account": str(2**31)}, "account"),
+        ({"kind": "savings"}, "kind"),
     ],
 )
 def test_bad_parameters_are_422_naming_the_parameter(client, alice, auth_headers, params, named):

@@ -1,0 +1,1 @@
+"""The user's ordered categorization rules: stored, previewed, run at import and on request."""

@@ -1,0 +1,1 @@
+"""Learned suggestions stored on the transactions, the review queue and rule proposals."""
