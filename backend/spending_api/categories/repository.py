@@ -20,7 +20,7 @@ from spending_api.categories.defaults import (
     UNCATEGORIZED_INCOME,
 )
 from spending_api.db import run_postgresql_async
-from spending_api.models import Category, Transaction
+from spending_api.models import Category, Rule, Transaction
 
 # What the import falls back to: they must always exist, under these names and kinds.
 REQUIRED = {UNCATEGORIZED: "spending", UNCATEGORIZED_INCOME: "income"}
@@ -176,6 +176,35 @@ def _move_name(session: Session, *, user_id: int, old: str, new: str) -> None:
             ),
             params,
         )
+    session.execute(_RULE_ACTIONS, params)
+    session.execute(_RULE_CONDITIONS, params)
+
+
+# The user's rules follow the name too (rules.schemas: actions {"set_category": name},
+# conditions [{"type": "category", "categories": [names]}, ...]), so a rule keeps doing
+# what it did. Only rules that name `old` are rewritten; element order is kept.
+_RULE_ACTIONS = text(
+    "UPDATE rules SET actions = jsonb_set(actions, '{set_category}', to_jsonb(CAST(:new AS text)))"
+    " WHERE user_id = :user_id AND actions->>'set_category' = :old"
+)
+_RULE_CONDITIONS = text("""
+UPDATE rules SET conditions = (
+    SELECT jsonb_agg(
+        CASE WHEN condition->>'type' = 'category' THEN jsonb_set(
+            condition, '{categories}', (
+                SELECT jsonb_agg(to_jsonb(CASE WHEN name = :old THEN :new ELSE name END)
+                                 ORDER BY position)
+                FROM jsonb_array_elements_text(condition->'categories')
+                     WITH ORDINALITY AS names(name, position)
+            ))
+        ELSE condition END
+        ORDER BY place)
+    FROM jsonb_array_elements(conditions) WITH ORDINALITY AS listed(condition, place)
+)
+WHERE user_id = :user_id
+  AND conditions @> jsonb_build_array(jsonb_build_object(
+      'type', 'category', 'categories', jsonb_build_array(CAST(:old AS text))))
+""")
 
 
 def update_category(session: Session, *, user_id: int, category_id: int, changes: dict) -> None:
@@ -249,6 +278,14 @@ def delete_category(session: Session, *, user_id: int, category_id: int) -> None
     in_use = session.scalar(
         select(
             exists().where(Transaction.user_id == user_id, Transaction.category == category.name)
+        )
+    )
+    # A rule that sets the category uses it too (move_to moves the rule as well).
+    in_use = in_use or session.scalar(
+        select(
+            exists().where(
+                Rule.user_id == user_id, Rule.actions["set_category"].astext == category.name
+            )
         )
     )
     if in_use:

@@ -496,3 +496,42 @@ def test_random_renames_merges_and_deletes_keep_every_figure_exact(
         assert_metrics_match(client, headers, alice_rows, label)
         assert_metrics_match(client, bob_headers, bob_rows, label)
     assert set(done) == {"rename", "merge", "delete"}
+
+
+def rule_body(set_category: str, condition_categories: list[str]) -> dict:
+    return {
+        "name": "Coffee",
+        "conditions": [
+            {"type": "text", "field": "description", "operator": "contains", "value": "coffee"},
+            {"type": "category", "categories": condition_categories},
+        ],
+        "actions": {"set_category": set_category},
+    }
+
+
+def stored_rule(client, headers) -> dict:
+    [rule] = client.get("/rules", headers=headers).json()
+    return {"set": rule["actions"]["set_category"], "when": rule["conditions"][1]["categories"]}
+
+
+def test_rules_follow_renames_and_merges_and_keep_a_category_in_use(client, headers):
+    listed = by_name(client, headers)
+    body = rule_body("Dining out", ["Uncategorized", "Dining out", "Groceries"])
+    assert client.post("/rules", json=body, headers=headers).status_code == 201
+    dining = listed["Dining out"]["id"]
+    assert client.patch(f"/categories/{dining}", json={"name": "Cafés"}, headers=headers).is_success
+    assert stored_rule(client, headers) == {
+        "set": "Cafés",
+        "when": ["Uncategorized", "Cafés", "Groceries"],
+    }
+    # The rule sets it: deleting needs a category to move the rule to.
+    refused = client.delete(f"/categories/{dining}", headers=headers)
+    assert refused.status_code == 409 and refused.json() == {"detail": errors.CATEGORY_IN_USE}
+    merged = client.delete(
+        f"/categories/{dining}", params={"move_to": listed["Shopping"]["id"]}, headers=headers
+    )
+    assert merged.status_code == 204
+    assert stored_rule(client, headers) == {
+        "set": "Shopping",
+        "when": ["Uncategorized", "Shopping", "Groceries"],
+    }
