@@ -711,6 +711,37 @@ def choose_category(page, name: str) -> None:
     page.keyboard.press("Escape")
 
 
+CHIPS_CONFIG = """() => {
+  function find(view) {
+    if (view.model && view.model.type === 'MultiChoice') return view
+    for (const child of view.children()) { const found = find(child); if (found) return found }
+    return null
+  }
+  for (const root of Bokeh.index) {
+    const view = find(root)
+    if (view && view.choice_el) return { allowHTML: view.choice_el.config.allowHTML }
+  }
+  return null
+}"""
+
+
+def test_the_category_chips_log_no_warning_after_a_login_or_a_reload(new_page, stack):
+    page = new_page()
+    messages = []
+    page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+    login(page, stack, "ana")
+    choose_category(page, "Dining")
+    page.wait_for_function("() => window.location.search.includes('category=Dining')")
+    expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(1)
+    # choices.js is told how labels come (escaped HTML): nothing to warn about.
+    assert page.evaluate(CHIPS_CONFIG) == {"allowHTML": True}
+    # A reload resumes the session and builds the chips again, at once.
+    page.reload()
+    expect(page.locator(".choices__list--multiple .choices__item")).to_contain_text("Dining")
+    assert page.evaluate(CHIPS_CONFIG) == {"allowHTML": True}
+    assert not [m for m in messages if m.startswith(("warning", "error")) or "allowHTML" in m]
+
+
 def test_logout_forgets_the_filters_for_the_next_user(new_page, stack):
     page = new_page()
     login(page, stack, "ana")
