@@ -738,6 +738,10 @@ def test_the_category_chips_log_no_warning_after_a_login_or_a_reload(new_page, s
     page.reload()
     expect(page.locator(".choices__list--multiple .choices__item")).to_contain_text("Dining")
     assert page.evaluate(CHIPS_CONFIG) == {"allowHTML": True}
+    # The chips still work as Bokeh's: a click inside the widget's shadow root removes one.
+    page.get_by_role("button", name="Remove item: 'Dining'").click()
+    page.wait_for_function("() => !window.location.search.includes('category=')")
+    expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(0)
     assert not [m for m in messages if m.startswith(("warning", "error")) or "allowHTML" in m]
 
 
