@@ -87,7 +87,8 @@ class PageBridge(JSComponent):
     // change. The labels are escaped HTML (spending_ui.text.choice_options), so every
     // MultiChoice rendered after this says so explicitly; the rest is Bokeh 3.9's own render
     // (there is no hook for one option). choices.js is no named module of Bokeh's bundle:
-    // CHOICES_JS is its id there, checked before use.
+    // CHOICES_JS is its id in Bokeh 3.9.2's, checked before use; a Bokeh upgrade that moves
+    // it logs an error, which fails the browser tests.
     const CHOICES_JS = 671
 
     function explicitHtmlMultiChoices() {
