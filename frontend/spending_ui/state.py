@@ -164,9 +164,15 @@ class Filters(param.Parameterized):
 
     @param.depends("min_amount", "max_amount", watch=True)
     def _amounts_changed(self) -> None:
-        low, high = self.min_amount, self.max_amount
-        if low is not None and high is not None and low > high:
-            self.param.update(min_amount=high, max_amount=low)
+        # The invariant for any writer; set_amounts orders them first (one change, not two).
+        if self.min_amount is not None and self.max_amount is not None:
+            if self.min_amount > self.max_amount:
+                self.set_amounts(self.min_amount, self.max_amount)
+
+    def set_amounts(self, low: float | None, high: float | None) -> None:
+        """The amount range, in one change: Min above Max means the range between them."""
+        low, high = _ordered(low, high)
+        self.param.update(min_amount=low, max_amount=high)
 
     def set_range(self, start: date | None, end: date | None) -> None:
         """A custom range, e.g. from the date picker or a click on a bar."""
@@ -269,9 +275,7 @@ class Filters(param.Parameterized):
             updates.update(preset=preset, start=first_day, end=last_day)
         categories = [c for c in query.get("category", []) if c and len(c) <= 100]
         updates["categories"] = list(dict.fromkeys(categories))
-        low, high = _decimal(first("min") or ""), _decimal(first("max") or "")
-        if low is not None and high is not None and low > high:
-            low, high = high, low
+        low, high = _ordered(_decimal(first("min") or ""), _decimal(first("max") or ""))
         updates["min_amount"] = None if low is None else float(low)
         updates["max_amount"] = None if high is None else float(high)
         updates["q"] = (first("q") or "")[:MAX_Q_LENGTH]
@@ -314,6 +318,13 @@ class Filters(param.Parameterized):
             )
         finally:
             self._applying_preset = False
+
+
+def _ordered(low, high):
+    """(low, high) with a crossed pair swapped; None is an open end."""
+    if low is not None and high is not None and low > high:
+        return high, low
+    return low, high
 
 
 def _iso_date(value: str | None) -> date | None:

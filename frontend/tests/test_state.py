@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import base64
 import json
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode
 
 import httpx
@@ -473,18 +474,88 @@ def test_a_new_sort_starts_at_the_first_page():
     assert store.page_index == 0 and store.page.items[0].id == 1
 
 
+def type_in(box, text: str) -> None:
+    """What the browser sends as a person types: the box's text, keystroke by keystroke."""
+    box.value_input = text
+
+
+def enter(box) -> None:
+    """Enter (or leaving the box): the typed text becomes the box's value."""
+    box.value = box.value_input
+
+
 def test_amount_boxes_read_thousands_and_show_empty_after_a_reset():
     from spending_ui.views.sidebar import FiltersPanel
 
     store = store_with(api_handler([]))
     panel = FiltersPanel(store=store)
-    panel.min_text = "1,000"
+    type_in(panel._min, "1000")
+    enter(panel._min)
     assert store.filters.min_amount == 1000.0 and panel.amount_error == ""
-    panel.max_text = "abc"
+    assert panel._min.value_input == "1,000"  # shown as read
+    type_in(panel._max, "abc")
+    enter(panel._max)
     assert "not an amount" in panel.amount_error and store.filters.max_amount is None
     store.filters.reset()
     assert (panel.min_text, panel.max_text, panel.amount_error) == ("", "", "")
     assert panel._min.value == "" and panel._max.value == ""
+    assert panel._min.value_input == "" and panel._max.value_input == ""
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        # One box after the other, each shown before the next keystroke ("tick": the server
+        # runs what it deferred to its next turn, such as rewriting the boxes).
+        ("type min", "enter min", "tick", "type max", "enter max"),
+        # Max typed and entered before Min's entry was shown.
+        ("type min", "enter min", "type max", "enter max"),
+        # Max typed first and left pending while Min is typed, entered and shown.
+        ("type max", "type min", "enter min", "tick", "enter max"),
+        ("type min", "type max", "enter min", "tick", "enter max"),
+        # Max's Enter event (Panel's, after the browser's change) arrives after the swap.
+        ("type min", "enter min", "tick", "type max", "enter max", "tick", "late enter max"),
+    ],
+)
+def test_both_amount_boxes_typed_at_once_end_in_one_consistent_range(order):
+    from spending_ui.views.sidebar import FiltersPanel
+
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests, delay=0.02))
+        store.watch_filters()
+        panel = FiltersPanel(store=store)
+        changes: list = []
+        store.filters.param.watch(lambda *e: changes.append(e), ["min_amount", "max_amount"])
+        steps = {
+            "type min": lambda: type_in(panel._min, "50"),
+            "type max": lambda: type_in(panel._max, "20"),
+            "enter min": lambda: enter(panel._min),
+            "enter max": lambda: enter(panel._max),
+            "late enter max": lambda: panel._max._process_event(
+                SimpleNamespace(event_name="enter-pressed", value_input="20")
+            ),
+        }
+        for step in order:
+            if step == "tick":
+                await asyncio.sleep(0)
+            else:
+                steps[step]()
+        await settle(store)
+        return store, panel, changes, requests
+
+    store, panel, changes, requests = run(scenario())
+    # The last typed values win, as the range between them: 20 to 50.
+    assert (store.filters.min_amount, store.filters.max_amount) == (20.0, 50.0)
+    assert (panel._min.value_input, panel._max.value_input) == ("20", "50")
+    assert (panel._min.value, panel._max.value) == ("20", "50")
+    # One change per entry (the swap is part of it, not a second change)...
+    assert len(changes) == 2
+    # ...each fetched once, and the views show the last: metrics and page of 20 to 50.
+    pages = [dict(p) for path, p in requests if path == "/transactions"]
+    assert len(pages) == 2
+    assert (pages[-1]["min_amount"], pages[-1]["max_amount"]) == ("20.00", "50.00")
+    assert store.page is not None and store.metrics is not None
 
 
 def test_crossed_ranges_are_swapped_and_the_pickers_bound_each_other():

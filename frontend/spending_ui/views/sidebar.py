@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 
@@ -57,11 +58,13 @@ class FiltersPanel(Viewer):
             placeholder="All categories",
             sizing_mode="stretch_width",
         )
-        self.param.update(
-            min_text=amount_text(filters.min_amount), max_text=amount_text(filters.max_amount)
-        )
+        low, high = amount_text(filters.min_amount), amount_text(filters.max_amount)
+        with param.parameterized.discard_events(self):
+            self.param.update(min_text=low, max_text=high)
+        # Each box's `value` is its text as entered (Enter, leaving it), `value_input` as typed.
         self._min = pn.widgets.TextInput.from_param(
             self.param.min_text,
+            value_input=low,
             name="Min amount",
             placeholder="Any",
             sizing_mode="stretch_width",
@@ -69,6 +72,7 @@ class FiltersPanel(Viewer):
         )
         self._max = pn.widgets.TextInput.from_param(
             self.param.max_text,
+            value_input=high,
             name="Max amount",
             placeholder="Any",
             sizing_mode="stretch_width",
@@ -98,6 +102,9 @@ class FiltersPanel(Viewer):
         # Each date box cannot go past the other: From after To is not offered.
         filters.param.watch(self._date_bounds, ["start", "end"])
         filters.param.watch(self._show_amounts, ["min_amount", "max_amount"])
+        # box -> (the text it had as entered, the text it was given instead), see _read_amounts
+        self._rewritten: dict[str, tuple[str, str]] = {}
+        self.param.watch(self._read_amounts, ["min_text", "max_text"])
         self._date_bounds()
 
     def _options(self, event):
@@ -112,31 +119,64 @@ class FiltersPanel(Viewer):
             self._end.start = filters.start
 
     def _show_amounts(self, *_):
+        """The boxes show the amount filters (swapped, formatted, emptied by a reset), except
+        a box typed in since its last entry: that text is the user's next word."""
         filters = self.store.filters
 
         def show():
-            low, high = amount_text(filters.min_amount), amount_text(filters.max_amount)
-            self.param.update(min_text=low, max_text=high, amount_error="")
-            with pn.io.hold():  # what the boxes display, also while one is being edited
-                self._min.value_input = low
-                self._max.value_input = high
+            texts = amount_text(filters.min_amount), amount_text(filters.max_amount)
+            with pn.io.hold():
+                for box, name, text in zip((self._min, self._max), ("min_text", "max_text"), texts):
+                    if box.value_input != box.value:
+                        continue
+                    if box.value != text:
+                        self._rewritten[name] = (box.value, text)
+                    with param.parameterized.discard_events(self):
+                        self.param.update({name: text})
+                    box.param.update(value=text, value_input=text)
+                self.amount_error = ""
 
-        # On the next tick: a box being edited is not updated by its own change (a swap).
+        # On the next tick: a box is not updated by the change it sent itself (a swap).
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
             doc.add_next_tick_callback(show)
-        else:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(show)
+        except RuntimeError:  # no event loop (a unit test): at once
             show()
 
-    @param.depends("min_text", "max_text", watch=True)
-    def _read_amounts(self):
+    def _read_amounts(self, *events):
+        """An entered box: its text, with the other box's amount as applied, in one change
+        (the last entered texts win, whatever the order the server gets them in)."""
+        filters = self.store.filters
+        entered = {event.name: event.new for event in events}
+        for name, box in (("min_text", self._min), ("max_text", self._max)):
+            if name not in entered:
+                continue
+            was, shown = self._rewritten.get(name, (None, None))
+            if entered[name] == was and box.value_input == shown:
+                # A late copy of an entry already applied (Panel's Enter event follows
+                # Bokeh's change) that arrives after the box was rewritten (a swap).
+                del entered[name]
+            else:
+                self._rewritten.pop(name, None)
+        if not entered:
+            self._show_amounts()
+            return
         try:
-            low, high = parse_amount(self.min_text), parse_amount(self.max_text)
+            low = parse_amount(entered["min_text"]) if "min_text" in entered else filters.min_amount
+            high = (
+                parse_amount(entered["max_text"]) if "max_text" in entered else filters.max_amount
+            )
         except ValueError as exc:
             self.amount_error = str(exc)
             return
         self.amount_error = ""
-        self.store.filters.param.update(min_amount=low, max_amount=high)
+        before = (filters.min_amount, filters.max_amount)
+        filters.set_amounts(low, high)
+        if (filters.min_amount, filters.max_amount) == before:
+            self._show_amounts()  # the same range: the boxes still show it as applied
 
     def _typing(self, event):
         """Apply the search after a short pause in typing (Enter and leaving the box too)."""
