@@ -15,13 +15,13 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import expect, sync_playwright
 
 from bench.config import REPO_ROOT
 from bench.load import timed_ms
 from spending_api.processes import free_port, start_server
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
-APP = REPO_ROOT / "frontend" / "spending_ui" / "app.py"
 CHANGES = [("All time", "all"), ("Last 12 months", "last_12_months")]
 
 # Every element matching `selector`, through Panel's shadow roots.
@@ -60,20 +60,6 @@ SHOWS_EXPECTED = "(expected) => {" + DEEP_QUERY + """
 }"""
 
 
-def unavailable_reason() -> str | None:
-    if not APP.exists():
-        return f"{APP.relative_to(REPO_ROOT)} does not exist yet"
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-
-        from spending_ui.state import Filters  # noqa: F401
-    except ImportError as exc:
-        return f"cannot import {exc.name}"
-    return None
-
-
 def expected_view(client: httpx.Client, preset: str) -> dict:
     """What every view must show for `preset`, from the API (the way the dashboard asks)."""
     from spending_ui.api import _metrics as parse_metrics
@@ -110,8 +96,6 @@ def api_requests(client: httpx.Client, preset: str) -> None:
 
 def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetitions: int) -> dict:
     """`user`: (username, password, token)."""
-    from playwright.sync_api import expect
-
     username, password, token = user
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=api_url, headers=headers, timeout=60) as client:
@@ -156,10 +140,8 @@ def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetit
 def run(api_url: str, *, users: dict[str, tuple], repetitions: int) -> dict:
     """`users`: {"typical": (username, password, token), "heavy": (...)}; the dashboard
     (spending_ui.serve) on a free port, talking to `api_url`."""
-    problem = unavailable_reason()
-    if problem:
-        return {"skipped": problem}
-    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"{CHROMIUM} is missing (apt-get install -y chromium)"}
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import psutil
 import uvloop
 
-from bench.config import REPO_ROOT
+from bench.config import REPO_ROOT, Config
 from spending_api.auth.security import create_access_token
 from spending_api.processes import free_port, start_server, wait_until
 
@@ -70,7 +70,9 @@ class Server:
             cwd=REPO_ROOT,
         )
         try:
-            wait_until(lambda: len(self.workers_()) >= self.workers, timeout=60, what="workers")
+            wait_until(
+                lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
+            )
         except TimeoutError:
             self.__exit__()
             raise
@@ -81,7 +83,7 @@ class Server:
         self.server.stop(sig=signal.SIGINT)  # uvicorn's graceful shutdown, as Ctrl-C
         self._log_dir.cleanup()
 
-    def workers_(self) -> list[psutil.Process]:
+    def worker_processes(self) -> list[psutil.Process]:
         """The processes serving requests: uvicorn's children but its resource tracker,
         or uvicorn itself with 1 worker."""
         try:
@@ -95,7 +97,7 @@ class Server:
     def worker_rss_mb(self) -> float:
         """The workers' total RSS."""
         total = 0
-        for process in self.workers_():
+        for process in self.worker_processes():
             try:
                 total += process.memory_info().rss
             except psutil.NoSuchProcess:
@@ -225,20 +227,13 @@ def closed_loop(server: Server, requests, *, seconds: float, connections: int) -
     return uvloop.run(_closed_loop(server, requests, seconds, connections))
 
 
-def run(
-    server: Server,
-    user_ids: list[int],
-    *,
-    seconds: float,
-    warmup: float,
-    connections: int,
-    rounds: int = 1,
-    endpoints: tuple[str, ...] = tuple(ENDPOINTS),
-) -> dict:
-    """Step 3: each endpoint for random typical users for `seconds` per round, the
-    endpoints interleaved over `rounds` rounds; each endpoint's best round (highest
-    throughput) is kept, so another process busy on the machine for a while skews the
-    ratios less."""
+def run(server: Server, user_ids: list[int], config: Config, endpoints=tuple(ENDPOINTS)) -> dict:
+    """Step 3: each endpoint for random typical users for `config.load_seconds` per round,
+    the endpoints interleaved over `config.load_rounds` rounds after a warm-up each; each
+    endpoint's best round (highest throughput) is kept, so another process busy on the
+    machine for a while skews the ratios less."""
+    seconds, connections = config.load_seconds, config.connections
+    warmup = config.load_warmup_seconds
     requests = {}
     for name in endpoints:  # the floor without a token
         tokens = [None if name.startswith("floor") else server.token(u) for u in user_ids]
@@ -248,7 +243,7 @@ def run(
             raise RuntimeError(f"{ENDPOINTS[name]}: {warm['errors']} errors in the warm-up")
     runs: dict[str, list[dict]] = {name: [] for name in endpoints}
     rss: list[float] = []
-    for _ in range(rounds):
+    for _ in range(config.load_rounds):
         for name in endpoints:
             result = closed_loop(server, requests[name], seconds=seconds, connections=connections)
             rss += result.pop("rss_samples")
@@ -270,7 +265,7 @@ def run(
     return {
         "connections": connections,
         "seconds_per_run": seconds,
-        "rounds": rounds,
+        "rounds": config.load_rounds,
         "load_generator": GENERATOR,
         "workers": server.workers,
         "endpoints": results,

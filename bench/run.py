@@ -66,19 +66,14 @@ def log(message: str) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a small run in seconds")
-    parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers")
-    parser.add_argument("--no-browser", action="store_true", help="skip step 5")
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
-    parser.add_argument(
-        "--render",
-        action="store_true",
-        help="only re-render the report from the saved results (and load-test.json)",
-    )
-    parser.add_argument("--output", type=Path, help="results JSON (default by mode)")
-    parser.add_argument(
-        "--markdown", type=Path, help="the report (default docs/PERFORMANCE.md; quick: none)"
-    )
+    add = parser.add_argument
+    add("--quick", action="store_true", help="a small run in seconds")
+    add("--workers", type=int, default=WORKERS, help="uvicorn workers")
+    add("--no-browser", action="store_true", help="skip step 5")
+    add("--keep-db", action="store_true", help="do not drop the database")
+    add("--render", action="store_true", help="only re-render the report from the saved results")
+    add("--output", type=Path, help="results JSON (default by mode)")
+    add("--markdown", type=Path, help="the report (default docs/PERFORMANCE.md; quick: none)")
     return parser.parse_args(argv)
 
 
@@ -104,15 +99,7 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
     results["dataset"] = {"typical": typical, "vacuum_seconds": vacuum, "counts": counts}
 
     def load_step(server: Server, key: str, endpoints: tuple[str, ...]) -> None:
-        results[key] = load.run(
-            server,
-            users.typical,
-            seconds=config.load_seconds,
-            warmup=config.load_warmup_seconds,
-            connections=config.connections,
-            rounds=config.load_rounds,
-            endpoints=endpoints,
-        )
+        results[key] = load.run(server, users.typical, config, endpoints)
         for name, value in results[key]["endpoints"].items():
             log(f"  {name}: {value}")
 
