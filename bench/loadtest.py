@@ -62,6 +62,10 @@ class Stats(list):
         return [{"name": n, "error": e, "occurrences": count} for (n, e), count in counted.items()]
 
 
+def _http_failure(status: int, body: bytes) -> str | None:
+    return f"HTTP {status}" if status >= 400 else None
+
+
 def _export_failure(status: int, body: bytes) -> str | None:
     # The time measured includes the whole body.
     return None if status == 200 and body else f"export {status}, {len(body)} bytes"
@@ -73,15 +77,13 @@ class DashboardUser:
     def __init__(self, base_url: str, username: str, stats: Stats) -> None:
         self.client, self.username, self.stats = Client(base_url), username, stats
 
-    async def call(self, name: str, path: str, body: dict | None = None, check=None):
+    async def call(self, name: str, path: str, body: dict | None = None, check=_http_failure):
         """One request, recorded under "METHOD name"; (status, body) or None on a
         connection error."""
         method, started, answer = "POST" if body else "GET", time.perf_counter(), None
         try:
             answer = await self.client.request(method, path, body)
-            failure = (
-                check(*answer) if check else (f"HTTP {answer[0]}" if answer[0] >= 400 else None)
-            )
+            failure = check(*answer)
         except (OSError, asyncio.IncompleteReadError) as exc:
             self.client.close()
             failure = repr(exc)
