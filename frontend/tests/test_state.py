@@ -170,6 +170,7 @@ def round_trip(filters: Filters) -> Filters:
         {"preset": "last_3_months"},
         {"preset": "all", "categories": ["Food & Drink", "Rent"], "q": "a=b&c"},
         {"min_amount": 10.5, "max_amount": 20.0, "granularity": "week"},
+        {"accounts": [3, 1]},
     ],
 )
 def test_url_round_trip_of_presets(values):
@@ -553,3 +554,64 @@ def test_a_header_click_orders_by_its_column_then_reverses():
     assert store.sort == "-category"
     store.sort_by("merchant")  # no such column: nothing changes
     assert store.sort == "-category"
+
+
+# -- the account filter (#13) ----------------------------------------------------------------
+
+
+def test_the_account_filter_is_a_repeated_query_parameter_and_part_of_the_url():
+    filters = Filters(today=TODAY, preset="all")
+    filters.accounts = [2, 5]
+    assert filters.to_params() == [("account", "2"), ("account", "5")]
+    assert filters.to_query() == [("preset", "all"), ("account", "2"), ("account", "5")]
+    assert not filters.is_default
+    filters.reset()
+    assert filters.accounts == [] and filters.is_default
+
+
+def test_bad_account_ids_in_the_url_are_ignored():
+    filters = Filters(today=TODAY)
+    filters.apply_query({"account": ["4", "x", "-1", "\u00b2", "4", "9" * 30, "7"]})
+    assert filters.accounts == [4, 7]
+
+
+ACCOUNTS = [
+    {"id": 1, "name": "Main account", "kind": "checking", "currency": "EUR", "institution": None},
+    {"id": 2, "name": "Visa", "kind": "credit_card", "currency": "EUR", "institution": "Bank"},
+]
+
+
+def test_the_accounts_load_and_a_bookmarked_unknown_account_is_dropped():
+    requests: list = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append((request.url.path, request.url.params.multi_items()))
+        if request.url.path == "/accounts":
+            return httpx.Response(200, json=ACCOUNTS)
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    store.filters.accounts = [2, 99]
+    run(store.load_accounts())
+    assert [a.name for a in store.accounts] == ["Main account", "Visa"]
+    assert store.filters.accounts == [2]
+    assert store.account_name(2) == "Visa" and store.account_name(5) == "Account 5"
+    run(store.refresh())
+    metrics = [params for path, params in requests if path == "/metrics"]
+    assert all(("account", "2") in params for params in metrics)
+    page = next(params for path, params in requests if path == "/transactions")
+    assert ("account", "2") in page
+
+
+def test_accounts_that_cannot_load_leave_the_dashboard_working():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/accounts":
+            return httpx.Response(500, text="boom")
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    run(store.load_accounts())
+    assert store.accounts == [] and store.error == "" and store.auth.status == "logged_in"
+    expired = store_with(lambda r: httpx.Response(401, json={"detail": "Not authenticated"}))
+    run(expired.load_accounts())
+    assert expired.auth.status == "logged_out"
