@@ -241,7 +241,9 @@ class ImportOptions:
         """The options as the import's query parameters (`account_id` is a form field)."""
         query: Params = []
         if self.mapping:
-            targets = {role: cols[0] if len(cols) == 1 else cols for role, cols in self.mapping.items()}
+            targets = {
+                role: cols[0] if len(cols) == 1 else cols for role, cols in self.mapping.items()
+            }
             query.append(("mapping", json.dumps(targets, separators=(",", ":"))))
         if self.has_header is not None:
             query.append(("has_header", "true" if self.has_header else "false"))

@@ -1,5 +1,6 @@
 """The import dialog's state: the file, the account, the options the user decided, the
-preview the API answered for them, and the import's outcome. No widgets here (views/import_dialog.py).
+preview the API answered for them, and the import's outcome. The widgets are in
+views/import_dialog.py.
 
 The flow: a file is chosen -> preview with no options (the API applies the account's saved
 profile or detects) -> the form shows what was detected -> every change the user makes is

@@ -244,8 +244,13 @@ def test_accounts_are_listed_and_created():
         return httpx.Response(
             200,
             json=[
-                {"id": 1, "name": "Main account", "kind": "checking", "currency": "EUR",
-                 "institution": None}
+                {
+                    "id": 1,
+                    "name": "Main account",
+                    "kind": "checking",
+                    "currency": "EUR",
+                    "institution": None,
+                }
             ],
         )
 
@@ -258,10 +263,15 @@ def test_accounts_are_listed_and_created():
 
 
 def test_a_duplicate_account_name_is_the_apis_sentence():
-    client = client_for(lambda r: httpx.Response(409, json={"detail": "An account with this name already exists"}))
+    client = client_for(
+        lambda r: httpx.Response(409, json={"detail": "An account with this name already exists"})
+    )
     with pytest.raises(ApiError) as raised:
         run(client.create_account(name="Main account", kind="checking", currency="EUR"))
-    assert raised.value.status == 409 and raised.value.message == "An account with this name already exists"
+    assert (
+        raised.value.status == 409
+        and raised.value.message == "An account with this name already exists"
+    )
 
 
 PREVIEW = {

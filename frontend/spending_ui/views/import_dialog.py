@@ -76,17 +76,18 @@ def skipped_html(rows, count: int, title: str) -> str:
     """The rows left out on purpose, line and reason, as an escaped list."""
     if not count and not rows:
         return ""
-    items = "".join(
-        f"<li>{html_text(f'Line {r.line:,}' if r.line is not None else 'The file')}: "
-        f"{html_text(r.reason, DESCRIPTION_CHARS)}</li>"
-        for r in rows[:MAX_LISTED]
-    )
+    items = "".join(f"<li>{html_text(skipped_text(r))}</li>" for r in rows[:MAX_LISTED])
     more = count - min(len(rows), MAX_LISTED)
     tail = f"<li>… and {more:,} more</li>" if more > 0 else ""
     return (
         f"<div class='import-list import-skipped'><b>{html_text(title)}</b>"
         f" ({_plural(count, 'row')})<ul>{items}{tail}</ul></div>"
     )
+
+
+def skipped_text(row) -> str:
+    where = f"Line {row.line:,}" if row.line is not None else "The file"
+    return f"{where}: {plain(row.reason, DESCRIPTION_CHARS)}"
 
 
 def problems_html(errors, count: int, title: str) -> str:
@@ -363,9 +364,7 @@ class ImportDialog(Viewer):
             self._card.visible = event.new
 
     def _accounts_changed(self, event) -> None:
-        self._account.param.update(
-            options=account_options(event.new), value=self.state.account_id
-        )
+        self._account.param.update(options=account_options(event.new), value=self.state.account_id)
 
     def _account_shown(self, event) -> None:
         if self._account.value != event.new:

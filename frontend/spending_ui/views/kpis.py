@@ -126,7 +126,8 @@ def _income_kpi_html(key: str, label: str, metrics: Metrics, previous: Metrics |
         value, shown = f"{current:.2f}", money(current)
         delta = _delta_html(current, previous, before)
     return (
-        f"<div class='kpi more-is-better' data-kpi='{key}' data-value='{escape(value, quote=True)}'>"
+        f"<div class='kpi more-is-better' data-kpi='{key}' "
+        f"data-value='{escape(value, quote=True)}'>"
         f"<div class='kpi-label'>{label}</div><div class='kpi-value'>{shown}</div>{delta}</div>"
     )
 
