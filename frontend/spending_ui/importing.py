@@ -55,6 +55,9 @@ class ImportState(param.Parameterized):
     preview = param.ClassSelector(class_=ImportPreview, default=None, allow_None=True)
     result = param.ClassSelector(class_=ImportResult, default=None, allow_None=True)
     rejection = param.ClassSelector(class_=ImportRejected, default=None, allow_None=True)
+    preview_rejection = param.ClassSelector(
+        class_=ImportRejected, default=None, allow_None=True, doc="The file cannot be read so"
+    )
     message = param.String(default="", doc="Why the last request failed (not the file's rows)")
     busy = param.Boolean(default=False)
 
@@ -152,6 +155,7 @@ class ImportState(param.Parameterized):
                 preview=None,
                 result=None,
                 rejection=None,
+                preview_rejection=None,
                 message="",
             )
         finally:
@@ -175,13 +179,16 @@ class ImportState(param.Parameterized):
         """Ask the API what importing the file with the current options would do."""
         if not self.content:
             return
-        self.param.update(busy=True, message="", result=None, rejection=None)
+        self.param.update(
+            busy=True, message="", result=None, rejection=None, preview_rejection=None
+        )
         try:
             preview = await self.store.api.preview_import(
                 self.filename, self.content, self.options()
             )
         except ImportRejected as exc:
-            self.param.update(preview=None, rejection=exc)
+            # The form stays: a date format or an encoding may be what makes it readable.
+            self.param.update(preview=None, preview_rejection=exc)
             return
         except ApiError as exc:
             self.message = self.store.auth.handle(exc)

@@ -403,3 +403,39 @@ def test_an_account_the_api_refuses_is_its_sentence(status):
     state.param.update(new_name="Main account", new_currency="EUR")
     assert not run(state.create_account())
     assert "An account with this name exists" in state.message
+
+
+def test_a_file_that_cannot_be_read_keeps_the_form_to_give_the_missing_option():
+    refused = {
+        "message": "The dates are in a format that was not recognised",
+        "error_count": 0,
+        "errors": [],
+    }
+    answers = [httpx.Response(422, json={"detail": refused}), httpx.Response(200, json=PREVIEW)]
+    api = Api()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/transactions/import/preview":
+            api(request)
+            return answers.pop(0)
+        return api(request)
+
+    auth = AuthState(
+        ApiClient("http://api.test", token="tok", transport=httpx.MockTransport(handler))
+    )
+    auth.status = "logged_in"
+    state = ImportState(store=DashboardStore(auth, filters=Filters(today=date(2026, 3, 31))))
+    dialog = ImportDialog(state=state)
+    state.show()
+    run(state.choose_file("odd.csv", b"data"))
+    assert state.preview is None and state.preview_rejection is not None
+    notes = str(dialog._notes.object() if callable(dialog._notes.object) else dialog._notes.object)
+    assert "cannot be read with these options" in notes and "not recognised" in notes
+    assert dialog._options.visible and dialog._date_format.visible
+    assert dialog._confirm.disabled and not dialog._preview_button.disabled
+    state.date_format = "%d %b %y"
+    run(state.refresh_preview())
+    query, _ = api.calls("/transactions/import/preview")[-1]
+    assert query == [("date_format", "%d %b %y")]
+    assert state.preview is not None and state.preview_rejection is None
+    assert state.date_format == "%d %b %y" and not dialog._confirm.disabled

@@ -177,8 +177,15 @@ def preview_table_html(preview: ImportPreview | None) -> str:
     )
 
 
-def preview_notes_html(preview: ImportPreview | None) -> str:
+def preview_notes_html(preview: ImportPreview | None, refused: ImportRejected | None = None):
     """Why the import would be refused as it is, and the rows it would leave out."""
+    if refused is not None:
+        listing = problems_html(refused.errors, refused.error_count, "Problems")
+        return _notice(
+            "<b>The file cannot be read with these options.</b> "
+            f"{html_text(refused.message)}{listing}",
+            "danger",
+        )
     if preview is None:
         return ""
     parts = []
@@ -302,7 +309,7 @@ class ImportDialog(Viewer):
             css_classes=["import-table"],
         )
         self._notes = pn.pane.HTML(
-            pn.bind(preview_notes_html, state.param.preview),
+            pn.bind(preview_notes_html, state.param.preview, state.param.preview_rejection),
             stylesheets=[CSS, DIALOG_CSS],
             sizing_mode="stretch_width",
             css_classes=["import-notes"],
@@ -313,8 +320,11 @@ class ImportDialog(Viewer):
             sizing_mode="stretch_width",
             css_classes=["import-result"],
         )
+        self._roles_title = pn.pane.HTML(
+            "<b>Columns</b> (choose what each one holds)", margin=(5, 10, 0, 10), visible=False
+        )
         self._options = pn.Column(
-            pn.pane.HTML("<b>Columns</b> (choose what each one holds)", margin=(5, 10, 0, 10)),
+            self._roles_title,
             self._roles,
             pn.FlexBox(self._has_header, self._date_format, self._amount_sign, self._encoding),
             visible=False,
@@ -347,8 +357,8 @@ class ImportDialog(Viewer):
         )
         store.param.watch(self._accounts_changed, "accounts")
         state.param.watch(self._opened, "open")
-        state.param.watch(self._show_roles, ["preview", "roles"])
-        state.param.watch(self._buttons, ["content", "busy", "preview", "result"])
+        state.param.watch(self._show_roles, ["preview", "roles", "content"])
+        state.param.watch(self._buttons, ["content", "busy", "preview"])
         state.param.watch(self._account_shown, "account_id")
 
     # -- state -> widgets -----------------------------------------------------------------
@@ -374,19 +384,19 @@ class ImportDialog(Viewer):
         state = self.state
         ready = bool(state.content) and not state.busy
         with pn.io.hold():
-            self._preview_button.disabled = not ready or state.preview is None
-            # Once imported, the same file again would only find duplicates: choose another.
-            self._confirm.disabled = not ready or state.preview is None or state.result is not None
+            self._preview_button.disabled = not ready
+            self._confirm.disabled = not ready or state.preview is None
             self._confirm.name = "Importing…" if state.busy else "Import"
 
     def _show_roles(self, *_) -> None:
         state = self.state
-        csv = state.preview is not None and state.preview.detection.format == "csv"
+        # Also shown when the file could not be read: an option may be what it needs.
+        csv = state.is_csv
         with pn.io.hold():
-            self._options.visible = state.preview is not None
+            self._options.visible = bool(state.content)
             for widget in (self._has_header, self._date_format, self._amount_sign):
                 widget.visible = csv
-            self._roles.visible = csv
+            self._roles.visible = self._roles_title.visible = csv and bool(state.roles)
             if not csv:
                 return
             indexes = sorted(state.roles)
