@@ -103,7 +103,9 @@ class ImportState(param.Parameterized):
         """The options to send: the user's decisions, plus, while the file leaves something
         undecided, the detected layout shown in the form (importing it confirms it)."""
         confirm = bool(self.preview and self.preview.detection.undecided)
-        sent = set(OPTION_FIELDS) if confirm else set(self.decided)
+        # The detected date format is a name ("DD.MM.YYYY"), not the strftime pattern the
+        # option takes: it is confirmed with the mapping, and sent only when the user typed one.
+        sent = set(self.decided) | ({*OPTION_FIELDS} - {"date_format"} if confirm else set())
         csv = self.is_csv
 
         def given(name: str) -> bool:
@@ -211,8 +213,6 @@ class ImportState(param.Parameterized):
             updates["has_header"] = (
                 DETECT if found.format != "csv" else ("yes" if found.header else "no")
             )
-        if "date_format" not in decided:
-            updates["date_format"] = found.date_format or ""
         if "amount_sign" not in decided:
             updates["amount_sign"] = found.amount_sign or DETECT
         if "encoding" not in decided:

@@ -56,7 +56,7 @@ PREVIEW = {
             {"index": 3, "name": "Saldo", "role": "balance"},
         ],
         "mapping": {"date": [0], "description": [1], "amount": [2], "balance": [3]},
-        "date_format": "%d.%m.%Y",
+        "date_format": "DD.MM.YYYY",
         "amount_sign": "spend_negative",
         "decimal_separator": ",",
         "currency": "EUR",
@@ -176,9 +176,10 @@ def test_a_new_file_is_previewed_with_no_options_and_the_form_shows_the_detectio
     # No options: the account's saved profile (or the detection) decides.
     assert query == [] and fields == {"account_id": "1"}
     assert state.roles == {0: "date", 1: "description", 2: "amount", 3: "balance", 4: IGNORE}
+    # The detected date format is a name, shown as the box's hint; the box takes strftime.
     assert (state.has_header, state.date_format, state.amount_sign, state.encoding) == (
         "yes",
-        "%d.%m.%Y",
+        "",
         "spend_negative",
         "cp1252",
     )
@@ -236,7 +237,6 @@ def test_a_guess_the_file_leaves_undecided_is_confirmed_by_sending_what_is_shown
     assert dict(query) == {
         "mapping": '{"date":0,"description":1,"amount":2,"balance":3}',
         "has_header": "false",
-        "date_format": "%d.%m.%Y",
         "amount_sign": "spend_negative",
         "encoding": "cp1252",
     }
@@ -338,6 +338,7 @@ def test_the_dialog_has_a_role_box_per_column_and_every_option():
     run(state.choose_file("giro.csv", b"data"))
     widgets = dialog._role_widgets
     assert sorted(widgets) == [0, 1, 2, 3, 4]
+    assert dialog._date_format.placeholder == "detected: DD.MM.YYYY"
     assert widgets[4].name == "Info" and widgets[4].value == IGNORE
     assert set(widgets[0].options.values()) == {
         IGNORE,

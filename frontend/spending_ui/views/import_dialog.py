@@ -270,8 +270,8 @@ class ImportDialog(Viewer):
         )
         self._date_format = pn.widgets.TextInput.from_param(
             state.param.date_format,
-            name="Date format",
-            placeholder="e.g. %d/%m/%Y",
+            name="Date format (strftime)",
+            placeholder="detected",
             css_classes=["import-date-format"],
         )
         self._amount_sign = pn.widgets.Select.from_param(
@@ -396,6 +396,10 @@ class ImportDialog(Viewer):
             self._options.visible = bool(state.content)
             for widget in (self._has_header, self._date_format, self._amount_sign):
                 widget.visible = csv
+            found = state.preview.detection if state.preview else None
+            self._date_format.placeholder = (
+                f"detected: {found.date_format}" if found and found.date_format else "e.g. %d/%m/%Y"
+            )
             self._roles.visible = self._roles_title.visible = csv and bool(state.roles)
             if not csv:
                 return
