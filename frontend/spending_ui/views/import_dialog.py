@@ -235,6 +235,15 @@ class ImportDialog(Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
+        # Its widgets are made when it is first opened: a dashboard that is only looked at
+        # does not send them to the browser with every login.
+        self._holder = pn.Column(sizing_mode="stretch_width", margin=0)
+        self._card = None
+        self.state.param.watch(self._opened, "open")
+        if self.state.open:
+            self._build()
+
+    def _build(self) -> None:
         state = self.state
         store = state.store
         self._account = pn.widgets.Select(
@@ -356,7 +365,6 @@ class ImportDialog(Viewer):
             css_classes=["import-dialog"],
         )
         store.param.watch(self._accounts_changed, "accounts")
-        state.param.watch(self._opened, "open")
         state.param.watch(self._show_roles, ["preview", "roles", "content"])
         state.param.watch(self._buttons, ["content", "busy", "preview"])
         state.param.watch(self._account_shown, "account_id")
@@ -364,6 +372,13 @@ class ImportDialog(Viewer):
     # -- state -> widgets -----------------------------------------------------------------
 
     def _opened(self, event) -> None:
+        if self._card is None:
+            if not event.new:
+                return
+            self._build()
+            self._holder.objects = [self._card]
+            self._show_roles()
+            self._buttons()
         with pn.io.hold():
             if event.new:
                 self._file.value = None
@@ -447,4 +462,6 @@ class ImportDialog(Viewer):
         await self.state.confirm()
 
     def __panel__(self):
-        return self._card
+        if self._card is not None and not self._holder.objects:
+            self._holder.objects = [self._card]
+        return self._holder
