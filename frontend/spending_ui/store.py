@@ -47,6 +47,9 @@ class DashboardStore(param.Parameterized):
     filters = param.ClassSelector(class_=Filters)
     categories = param.List(default=[], item_type=str, doc="All the user's categories")
     accounts = param.List(default=[], item_type=Account, doc="All the user's accounts")
+    has_transactions = param.Boolean(
+        default=True, doc="Any at all, whatever the filters (a new user's categories have none)"
+    )
     metrics = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     previous = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     page = param.ClassSelector(class_=TransactionPage, default=None, allow_None=True)
@@ -139,7 +142,12 @@ class DashboardStore(param.Parameterized):
             spinners.cancel()
         if generation != self._generation:
             return
-        updates = dict(categories=[c.category for c in categories], previous=previous, error="")
+        updates = dict(
+            categories=[c.category for c in categories],
+            has_transactions=any(c.count for c in categories),
+            previous=previous,
+            error="",
+        )
         if chart_generation == self._chart_generation:
             updates.update(metrics=metrics, loading=False)
         table_current = table_generation == self._table_generation

@@ -615,3 +615,21 @@ def test_accounts_that_cannot_load_leave_the_dashboard_working():
     expired = store_with(lambda r: httpx.Response(401, json={"detail": "Not authenticated"}))
     run(expired.load_accounts())
     assert expired.auth.status == "logged_out"
+
+
+def test_a_new_user_with_only_default_categories_has_no_transactions():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/categories":
+            body = [
+                {"id": 1, "name": "Groceries", "kind": "spending", "count": 0},
+                {"id": 2, "name": "Salary", "kind": "income", "count": 0},
+            ]
+            return httpx.Response(200, json=body)
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    run(store.refresh())
+    assert store.categories == ["Groceries", "Salary"] and not store.has_transactions
+    used = store_with(api_handler([]))
+    run(used.refresh())
+    assert used.has_transactions  # {"category": "Food", "count": 2}

@@ -120,7 +120,7 @@ class DashboardView(Viewer):
         )
         store.filters.param.watch(self._update_summary, list(store.filters.param))
         store.param.watch(self._update_summary, "accounts")  # the names in the summary
-        store.param.watch(self._update_state, ["metrics", "categories", "error"])
+        store.param.watch(self._update_state, ["metrics", "has_transactions", "error"])
         store.param.watch(self._loading, "loading")
         self._update_state()
 
@@ -136,7 +136,7 @@ class DashboardView(Viewer):
         store = self.store
         empty = store.metrics is not None and store.metrics.transaction_count == 0
         # No transactions at all (a new account): how to get some in, not "widen the period".
-        first_run = empty and not store.categories
+        first_run = empty and not store.has_transactions
         self._first_run.visible = first_run
         self._empty.visible = empty and not first_run
         self._charts.visible = not empty
