@@ -225,6 +225,18 @@ class ImportState(param.Parameterized):
         finally:
             self._filling = False
 
+    def roles_not_applied(self) -> list[str]:
+        """Columns the last preview read otherwise than the form says (the API keeps a
+        detected role the mapping does not give to another column, e.g. one set to ignore)."""
+        if self.preview is None or "roles" not in self.decided or not self.is_csv:
+            return []
+        read = {c.index: c.role for c in self.preview.detection.columns}
+        return [
+            f"{self.column_name(index)} was read as {read.get(index, IGNORE)}, not {role}"
+            for index, role in sorted(self.roles.items())
+            if read.get(index, IGNORE) != role
+        ]
+
     def column_name(self, index: int) -> str:
         header = self.preview.detection.header if self.preview else None
         if header and index < len(header) and header[index].strip():

@@ -441,3 +441,21 @@ def test_a_file_that_cannot_be_read_keeps_the_form_to_give_the_missing_option():
     assert query == [("date_format", "%d %b %y")]
     assert state.preview is not None and state.preview_rejection is None
     assert state.date_format == "%d %b %y" and not dialog._confirm.disabled
+
+
+def test_a_role_the_preview_did_not_apply_is_pointed_out():
+    api = Api()
+    state = importer_for(api)
+    dialog = ImportDialog(state=state)
+    state.show()
+    run(state.choose_file("giro.csv", b"data"))
+    assert state.roles_not_applied() == []
+    state.set_role(3, IGNORE)
+    notes = dialog._notes.object
+    notes = str(notes() if callable(notes) else notes)
+    assert "Saldo was read as balance, not ignore" in state.roles_not_applied()[0]
+    assert "Not as chosen" in notes and "Preview again" in notes
+    # The API still reads Saldo as the balance (its detected role stays unless another column
+    # takes it): the form keeps the user's choice and keeps saying so.
+    run(state.refresh_preview())
+    assert state.roles[3] == IGNORE and state.roles_not_applied()

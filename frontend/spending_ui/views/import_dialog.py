@@ -198,6 +198,16 @@ def preview_notes_html(preview: ImportPreview | None, refused: ImportRejected | 
     return "".join(parts)
 
 
+def mismatch_html(sentences: list[str]) -> str:
+    if not sentences:
+        return ""
+    items = "".join(f"<li>{html_text(s)}</li>" for s in sentences)
+    return (
+        "<div class='import-undecided import-mismatch'><b>Not as chosen:</b> press "
+        f"<i>Preview again</i> to read the file with your choices.<ul>{items}</ul></div>"
+    )
+
+
 def result_html(result: ImportResult | None, rejection: ImportRejected | None, message: str):
     if message:
         return _notice(html_text(message), "danger")
@@ -318,7 +328,13 @@ class ImportDialog(Viewer):
             css_classes=["import-table"],
         )
         self._notes = pn.pane.HTML(
-            pn.bind(preview_notes_html, state.param.preview, state.param.preview_rejection),
+            pn.bind(
+                self._notes_html,
+                state.param.preview,
+                state.param.preview_rejection,
+                state.param.roles,
+                state.param.decided,
+            ),
             stylesheets=[CSS, DIALOG_CSS],
             sizing_mode="stretch_width",
             css_classes=["import-notes"],
@@ -442,6 +458,9 @@ class ImportDialog(Viewer):
 
         widget.param.watch(changed, "value")
         return widget
+
+    def _notes_html(self, preview, refused, *_roles_and_decided) -> str:
+        return mismatch_html(self.state.roles_not_applied()) + preview_notes_html(preview, refused)
 
     # -- widgets -> state -----------------------------------------------------------------
 
