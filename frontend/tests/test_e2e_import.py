@@ -149,3 +149,32 @@ def test_import_into_a_new_account_with_a_changed_role_then_income_and_the_accou
     page.goto(f"{stack.ui_url}?preset=all&account={main}")
     expect(page.get_by_text("No data for these filters")).to_be_visible()
     assert page.console_errors == []
+
+
+HOSTILE = "<img src=x onerror=window.__xss=1>"
+
+
+def test_the_preview_shows_a_files_markup_as_text(new_page, stack, tmp_path):
+    """A file's text, the API's sentences and column names reach the dialog only escaped."""
+    page = new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    login(page, stack, "ben")
+    upload = tmp_path / "hostile.csv"
+    upload.write_text(
+        f'Date,Description,Amount,"{HOSTILE}"\n'
+        f'2026-03-02,"{HOSTILE}",12.00,x\n'
+        "2026-03-03,Bakery,3.00,y\n"
+    )
+    page.get_by_role("button", name="Import a file…").click()
+    dialog = page.locator(".import-dialog")
+    dialog.locator("input[type=file]").set_input_files(str(upload))
+    table = dialog.locator("table.import-rows")
+    expect(table).to_have_attribute("data-rows", "2")
+    expect(table).to_contain_text(HOSTILE)
+    assert dialog.locator("img").count() == 0
+    # Nothing was stored by looking: ben's figures are as before.
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("window.__xss") is None and dialogs == []
+    assert page.console_errors == []
