@@ -633,3 +633,24 @@ def test_a_new_user_with_only_default_categories_has_no_transactions():
     used = store_with(api_handler([]))
     run(used.refresh())
     assert used.has_transactions  # {"category": "Food", "count": 2}
+
+
+def test_the_account_filter_appears_once_there_is_a_choice():
+    from spending_ui.api import Account
+    from spending_ui.views.accounts import AccountFilter
+
+    store = store_with(api_handler([]))
+    view = AccountFilter(store=store)
+    assert view.__panel__().objects == []
+    store.accounts = [Account(1, "Main account", "checking", "EUR")]
+    assert view.__panel__().objects == []
+    store.accounts = [*store.accounts, Account(2, "<b>Visa</b>", "credit_card", "USD")]
+    [choice] = view.__panel__().objects
+    assert choice.options == {"Main account · EUR": 1, "&lt;b&gt;Visa&lt;/b&gt; · USD": 2}
+    choice.value = [2]
+    assert store.filters.accounts == [2]
+    # A bookmark with an account shows the filter even before the accounts are known.
+    other = store_with(api_handler([]))
+    other.filters.accounts = [7]
+    [choice] = AccountFilter(store=other).__panel__().objects
+    assert choice.options == {"Account #7": 7} and choice.value == [7]

@@ -30,23 +30,37 @@ def account_choices(accounts, chosen=()) -> dict[str, int]:
 
 
 class AccountFilter(Viewer):
+    """Shown once there is a choice to make: two accounts or more, or accounts in the URL.
+    (Until then the multi-select is not even made: one less widget for the browser to build
+    at every login of a one-account user.)"""
+
     store = param.ClassSelector(class_=DashboardStore)
 
     def __init__(self, **params):
         super().__init__(**params)
-        filters = self.store.filters
+        self._holder = pn.Column(sizing_mode="stretch_width", margin=(0, 0, 10, 0))
+        self._choice: pn.widgets.MultiChoice | None = None
+        self.store.param.watch(self._options, "accounts")
+        self.store.filters.param.watch(self._options, "accounts")
+        self._options()
+
+    def _options(self, *_) -> None:
+        store, filters = self.store, self.store.filters
+        options = account_choices(store.accounts, filters.accounts)
+        if self._choice is not None:
+            self._choice.options = options
+            return
+        if len(options) < 2 and not filters.accounts:
+            return
         self._choice = pn.widgets.MultiChoice.from_param(
             filters.param.accounts,
-            options=account_choices(self.store.accounts, filters.accounts),
+            options=options,
             name="Accounts",
             placeholder="All accounts",
             sizing_mode="stretch_width",
             css_classes=["account-filter"],
         )
-        self.store.param.watch(self._options, "accounts")
-
-    def _options(self, event) -> None:
-        self._choice.options = account_choices(event.new, self.store.filters.accounts)
+        self._holder.objects = [self._choice]
 
     def __panel__(self):
-        return pn.Column(self._choice, sizing_mode="stretch_width", margin=(0, 0, 10, 0))
+        return self._holder
