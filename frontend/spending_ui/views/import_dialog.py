@@ -47,6 +47,7 @@ SIGN_LABELS = {
     "spend_negative": "Spending is negative",
 }
 DIALOG_CSS = """
+.import-preview { overflow-x: auto; }
 .import-preview table { border-collapse: collapse; width: 100%; font-size: 13px; }
 .import-preview th, .import-preview td { padding: 3px 6px; border-bottom: 1px solid #8883;
   text-align: left; vertical-align: top; }
