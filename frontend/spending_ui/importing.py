@@ -214,7 +214,8 @@ class ImportState(param.Parameterized):
                 DETECT if found.format != "csv" else ("yes" if found.header else "no")
             )
         if "amount_sign" not in decided:
-            updates["amount_sign"] = found.amount_sign or DETECT
+            sign = found.amount_sign
+            updates["amount_sign"] = sign if sign in SIGN_CHOICES else DETECT
         if "encoding" not in decided:
             updates["encoding"] = found.encoding or ""
         if not self.new_currency and found.currency:
