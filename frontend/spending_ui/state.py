@@ -120,6 +120,7 @@ class Filters(param.Parameterized):
     start = param.CalendarDate(default=None, allow_None=True)
     end = param.CalendarDate(default=None, allow_None=True)
     categories = param.List(default=[], item_type=str)
+    accounts = param.List(default=[], item_type=int, doc="Account ids; none: every account")
     min_amount = param.Number(default=None, allow_None=True)
     max_amount = param.Number(default=None, allow_None=True)
     q = param.String(default="")
@@ -194,6 +195,7 @@ class Filters(param.Parameterized):
         if end:
             params.append(("end", end.isoformat()))
         params.extend(("category", category) for category in self.categories)
+        params.extend(("account", str(account)) for account in self.accounts)
         if self.min_amount is not None:
             params.append(("min_amount", _number_text(self.min_amount)))
         if self.max_amount is not None:
@@ -216,6 +218,7 @@ class Filters(param.Parameterized):
         return (
             self.preset == DEFAULT_PRESET
             and not self.categories
+            and not self.accounts
             and self.min_amount is None
             and self.max_amount is None
             and not self.q
@@ -245,6 +248,7 @@ class Filters(param.Parameterized):
         elif self.preset != DEFAULT_PRESET:
             query.append(("preset", self.preset))
         query.extend(("category", category) for category in self.categories)
+        query.extend(("account", str(account)) for account in self.accounts)
         if self.min_amount is not None:
             query.append(("min", _number_text(self.min_amount)))
         if self.max_amount is not None:
@@ -275,6 +279,10 @@ class Filters(param.Parameterized):
             updates.update(preset=preset, start=first_day, end=last_day)
         categories = [c for c in query.get("category", []) if c and len(c) <= 100]
         updates["categories"] = list(dict.fromkeys(categories))
+        accounts = [
+            int(a) for a in query.get("account", []) if a.isascii() and a.isdigit() and len(a) <= 18
+        ]
+        updates["accounts"] = list(dict.fromkeys(accounts))
         low, high = _ordered(_decimal(first("min") or ""), _decimal(first("max") or ""))
         updates["min_amount"] = None if low is None else float(low)
         updates["max_amount"] = None if high is None else float(high)
@@ -309,6 +317,7 @@ class Filters(param.Parameterized):
         try:
             self.param.update(
                 categories=[],
+                accounts=[],
                 min_amount=None,
                 max_amount=None,
                 q="",

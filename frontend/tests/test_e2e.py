@@ -336,11 +336,14 @@ def test_upload_changes_the_totals_and_export_matches_transactions(new_page, sta
         f"{day:%Y-%m-%d},Train ticket,13.80,Transport\n"
         f"{day - timedelta(days=1):%Y-%m-%d},Weekly shop,52.00,Groceries\n"
     )
-    page.locator("input[type=file]").set_input_files(str(upload))
-    import_button = page.get_by_role("button", name="Import CSV")
+    page.get_by_role("button", name="Import a file…").click()
+    dialog = page.locator(".import-dialog")
+    dialog.locator("input[type=file]").set_input_files(str(upload))
+    expect(dialog.locator("table.import-rows")).to_have_attribute("data-rows", "3")
+    import_button = dialog.get_by_role("button", name="Import", exact=True)
     expect(import_button).to_be_enabled()
     import_button.click()
-    expect(page.locator(".import-result")).to_contain_text("Imported 3 new transactions")
+    expect(dialog.locator(".import-result")).to_contain_text("Imported 3 new transactions")
     after = metrics_for(stack, "cam", [])
     assert Decimal(str(after["total_spend"])) == Decimal(str(before["total_spend"])) + Decimal(
         "70.00"
@@ -350,14 +353,16 @@ def test_upload_changes_the_totals_and_export_matches_transactions(new_page, sta
     # The same file again: all duplicates, nothing changes.
     expect(import_button).to_be_enabled()
     import_button.click()
-    expect(page.locator(".import-result")).to_contain_text("3 duplicates skipped")
+    expect(dialog.locator(".import-result")).to_contain_text("3 duplicates skipped")
 
     # A broken file: the row errors are shown, nothing is imported.
     broken = tmp_path / "broken.csv"
     broken.write_text("Date,Description,Amount\nnot-a-date,Thing,abc\n")
-    page.locator("input[type=file]").set_input_files(str(broken))
-    import_button.click()
-    expect(page.locator(".import-result")).to_contain_text("Nothing was imported")
+    dialog.locator("input[type=file]").set_input_files(str(broken))
+    expect(dialog.locator(".import-notes")).to_contain_text("cannot be read")
+    expect(import_button).to_be_disabled()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
 
     # Export with a filter: the file holds exactly the rows /transactions lists.
     page.get_by_placeholder("e.g. coffee").fill("shop")
@@ -813,7 +818,7 @@ def test_a_new_account_sees_how_to_import(new_page, stack):
     page = new_page()
     login(page, stack, "eve")
     expect(page.locator("[data-first-run]")).to_be_visible()
-    expect(page.locator("[data-first-run]")).to_contain_text("Import CSV")
+    expect(page.locator("[data-first-run]")).to_contain_text("Import a file…")
     expect(page.get_by_text("Widen the period")).to_be_hidden()
     # Someone with data but nothing matching still gets the "widen" advice.
     page.get_by_role("button", name="Log out").click()

@@ -171,6 +171,7 @@ def round_trip(filters: Filters) -> Filters:
         {"preset": "last_3_months"},
         {"preset": "all", "categories": ["Food & Drink", "Rent"], "q": "a=b&c"},
         {"min_amount": 10.5, "max_amount": 20.0, "granularity": "week"},
+        {"accounts": [3, 1]},
     ],
 )
 def test_url_round_trip_of_presets(values):
@@ -624,3 +625,103 @@ def test_a_header_click_orders_by_its_column_then_reverses():
     assert store.sort == "-category"
     store.sort_by("merchant")  # no such column: nothing changes
     assert store.sort == "-category"
+
+
+# -- the account filter (#13) ----------------------------------------------------------------
+
+
+def test_the_account_filter_is_a_repeated_query_parameter_and_part_of_the_url():
+    filters = Filters(today=TODAY, preset="all")
+    filters.accounts = [2, 5]
+    assert filters.to_params() == [("account", "2"), ("account", "5")]
+    assert filters.to_query() == [("preset", "all"), ("account", "2"), ("account", "5")]
+    assert not filters.is_default
+    filters.reset()
+    assert filters.accounts == [] and filters.is_default
+
+
+def test_bad_account_ids_in_the_url_are_ignored():
+    filters = Filters(today=TODAY)
+    filters.apply_query({"account": ["4", "x", "-1", "\u00b2", "4", "9" * 30, "7"]})
+    assert filters.accounts == [4, 7]
+
+
+ACCOUNTS = [
+    {"id": 1, "name": "Main account", "kind": "checking", "currency": "EUR", "institution": None},
+    {"id": 2, "name": "Visa", "kind": "credit_card", "currency": "EUR", "institution": "Bank"},
+]
+
+
+def test_the_accounts_load_and_a_bookmarked_unknown_account_is_dropped():
+    requests: list = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append((request.url.path, request.url.params.multi_items()))
+        if request.url.path == "/accounts":
+            return httpx.Response(200, json=ACCOUNTS)
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    store.filters.accounts = [2, 99]
+    run(store.load_accounts())
+    assert [a.name for a in store.accounts] == ["Main account", "Visa"]
+    assert store.filters.accounts == [2]
+    assert store.account_name(2) == "Visa" and store.account_name(5) == "Account 5"
+    run(store.refresh())
+    metrics = [params for path, params in requests if path == "/metrics"]
+    assert all(("account", "2") in params for params in metrics)
+    page = next(params for path, params in requests if path == "/transactions")
+    assert ("account", "2") in page
+
+
+def test_accounts_that_cannot_load_leave_the_dashboard_working():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/accounts":
+            return httpx.Response(500, text="boom")
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    run(store.load_accounts())
+    assert store.accounts == [] and store.error == "" and store.auth.status == "logged_in"
+    expired = store_with(lambda r: httpx.Response(401, json={"detail": "Not authenticated"}))
+    run(expired.load_accounts())
+    assert expired.auth.status == "logged_out"
+
+
+def test_a_new_user_with_only_default_categories_has_no_transactions():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/categories":
+            body = [
+                {"id": 1, "name": "Groceries", "kind": "spending", "count": 0},
+                {"id": 2, "name": "Salary", "kind": "income", "count": 0},
+            ]
+            return httpx.Response(200, json=body)
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    run(store.refresh())
+    assert store.categories == ["Groceries", "Salary"] and not store.has_transactions
+    used = store_with(api_handler([]))
+    run(used.refresh())
+    assert used.has_transactions  # {"category": "Food", "count": 2}
+
+
+def test_the_account_filter_appears_once_there_is_a_choice():
+    from spending_ui.api import Account
+    from spending_ui.views.accounts import AccountFilter
+
+    store = store_with(api_handler([]))
+    view = AccountFilter(store=store)
+    assert view.__panel__().objects == []
+    store.accounts = [Account(1, "Main account", "checking", "EUR")]
+    assert view.__panel__().objects == []
+    store.accounts = [*store.accounts, Account(2, "<b>Visa</b>", "credit_card", "USD")]
+    [choice] = view.__panel__().objects
+    assert choice.options == {"Main account · EUR": 1, "&lt;b&gt;Visa&lt;/b&gt; · USD": 2}
+    choice.value = [2]
+    assert store.filters.accounts == [2]
+    # A bookmark with an account shows the filter even before the accounts are known.
+    other = store_with(api_handler([]))
+    other.filters.accounts = [7]
+    [choice] = AccountFilter(store=other).__panel__().objects
+    assert choice.options == {"Account #7": 7} and choice.value == [7]
