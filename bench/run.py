@@ -9,7 +9,9 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import browser, dataset, heavy, importbench, loadbench, machine, pg, report
+from sqlalchemy.engine import make_url
+
+from bench import browser, dataset, heavy, importbench, load, pg, report
 from bench.config import FULL, PERFORMANCE_MD, QUICK, Config
 from bench.load import WORKERS, Server
 from spending_api.migrate import upgrade
@@ -66,134 +68,82 @@ def log(message: str) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a small run in seconds")
-    parser.add_argument("--workers", type=int, default=WORKERS, help="uvicorn workers")
-    parser.add_argument("--no-browser", action="store_true", help="skip step 5")
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
-    parser.add_argument(
-        "--render",
-        action="store_true",
-        help="only re-render the report from the saved results (and load-test.json)",
-    )
-    parser.add_argument("--output", type=Path, help="results JSON (default by mode)")
-    parser.add_argument(
-        "--markdown", type=Path, help="the report (default docs/PERFORMANCE.md; quick: none)"
-    )
+    add = parser.add_argument
+    add("--quick", action="store_true", help="a small run in seconds")
+    add("--workers", type=int, default=WORKERS, help="uvicorn workers")
+    add("--no-browser", action="store_true", help="skip step 5")
+    add("--keep-db", action="store_true", help="do not drop the database")
+    add("--render", action="store_true", help="only re-render the report from the saved results")
+    add("--output", type=Path, help="results JSON (default by mode)")
+    add("--markdown", type=Path, help="the report (default docs/PERFORMANCE.md; quick: none)")
     return parser.parse_args(argv)
 
 
-def run(config: Config, args: argparse.Namespace) -> dict:
-    started = time.perf_counter()
-    results: dict = {
-        "mode": config.name,
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": {
-            "users": config.users,
-            "transactions_per_user": config.per_user,
-            "heavy_transactions": config.heavy_rows,
-            "load_seconds": config.load_seconds,
-            "load_rounds": config.load_rounds,
-            "connections": config.connections,
-        },
-        "notes": list(NOTES),
-    }
-    problem = pg.unavailable_reason()
-    if problem:
-        raise SystemExit(f"PostgreSQL is not available: {problem}")
-    name = pg.new_database_name(config.name)
-    url = pg.create_database(name)
-    results["database"] = name
-    log(f"database {name}")
-    try:
-        results["machine"] = machine.describe(url, args.workers)
-        upgrade(url)
-        users = dataset.create_users(url, config)
+def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
+    """The six steps on the fresh database `url`, each one's figures into `results`."""
+    results["machine"] = pg.describe_machine(url, args.workers)
+    upgrade(url)
+    users = dataset.create_users(url, config)
 
-        log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
-        typical = dataset.import_typical_users(url, users, config)
-        log(f"  {typical['transactions']} transactions in {typical['seconds']} s")
+    log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
+    typical = dataset.import_typical_users(url, users, config)
+    log(f"  {typical['transactions']} transactions in {typical['seconds']} s")
 
-        with tempfile.TemporaryDirectory(prefix="spending-bench-") as directory:
-            path = Path(directory) / "heavy.csv"
-            log(f"step 2: writing the heavy user's CSV ({config.heavy_rows} rows)")
-            dataset.write_heavy_csv(path, config.heavy_rows)
-            results["import"] = importbench.run(url, users.heavy, path)
-            log(f"  {json.dumps(results['import'])}")
+    with tempfile.TemporaryDirectory(prefix="spending-bench-") as directory:
+        path = Path(directory) / "heavy.csv"
+        log(f"step 2: writing the heavy user's CSV ({config.heavy_rows} rows)")
+        dataset.write_heavy_csv(path, config.heavy_rows)
+        results["import"] = importbench.run(url, users.heavy, path)
+        log(f"  {json.dumps(results['import'])}")
 
-        vacuum = dataset.vacuum_analyze(url)
-        results["dataset"] = {
-            "typical": typical,
-            "vacuum_seconds": vacuum,
-            "counts": dataset.table_counts(url),
+    vacuum = dataset.vacuum_analyze(url)
+    counts = dataset.table_counts(url)
+    results["dataset"] = {"typical": typical, "vacuum_seconds": vacuum, "counts": counts}
+
+    def load_step(server: Server, key: str, endpoints: tuple[str, ...]) -> None:
+        results[key] = load.run(server, users.typical, config, endpoints)
+        for name, value in results[key]["endpoints"].items():
+            log(f"  {name}: {value}")
+
+    with Server(url, workers=args.workers) as server:
+        log(f"step 3: load, {config.connections} connections")
+        load_step(server, "load", tuple(load.ENDPOINTS))
+
+    # The answer cache off from here on: step 3 again shows what every request costs
+    # when it computes its answer (a user's first look at a view, or the first after
+    # their data changed); steps 4 and 5 repeat the same requests, which the cache
+    # would otherwise answer after the first time.
+    with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
+        log("step 3b: the same load with the answer cache off")
+        load_step(server, "load_uncached", ("floor", "metrics", "transactions"))
+
+        log("step 4: the heavy user's /metrics against plain SQL")
+        token = server.token(users.heavy)
+        repetitions = config.heavy_repetitions
+        results["heavy"] = heavy.run(url, server.base_url, token, users.heavy, repetitions)
+        for item in results["heavy"]:
+            log(f"  {item}")
+
+        if not config.browser or args.no_browser:
+            results["dashboard"] = {"skipped": "not run in this mode (--quick/--no-browser)"}
+            return
+        log("step 5: the dashboard in Chromium")
+        accounts = {
+            "typical": (dataset.typical_username(1), users.typical[0]),
+            "heavy": (dataset.HEAVY_USERNAME, users.heavy),
         }
-
-        def load(server: Server, endpoints: tuple[str, ...]) -> dict:
-            result = loadbench.run(
-                server,
-                users.typical,
-                seconds=config.load_seconds,
-                warmup=config.load_warmup_seconds,
-                connections=config.connections,
-                rounds=config.load_rounds,
-                endpoints=endpoints,
+        logins = {
+            who: (name, dataset.PASSWORD, server.token(user_id))
+            for who, (name, user_id) in accounts.items()
+        }
+        try:
+            results["dashboard"] = browser.run(
+                server.base_url, users=logins, repetitions=config.browser_repetitions
             )
-            for key, value in result["endpoints"].items():
-                log(f"  {key}: {value}")
-            return result
-
-        with Server(url, workers=args.workers) as server:
-            log(f"step 3: load, {config.connections} connections")
-            results["load"] = load(server, tuple(loadbench.ENDPOINTS))
-
-        # The answer cache off from here on: step 3 again shows what every request costs
-        # when it computes its answer (a user's first look at a view, or the first after
-        # their data changed); steps 4 and 5 repeat the same requests, which the cache
-        # would otherwise answer after the first time.
-        with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
-            log("step 3b: the same load with the answer cache off")
-            results["load_uncached"] = load(server, ("floor", "metrics", "transactions"))
-
-            log("step 4: the heavy user's /metrics against plain SQL")
-            results["heavy"] = heavy.run(
-                url,
-                server.base_url,
-                server.token(users.heavy),
-                users.heavy,
-                config.heavy_repetitions,
-            )
-            for item in results["heavy"]:
-                log(f"  {item}")
-
-            if config.browser and not args.no_browser:
-                log("step 5: the dashboard in Chromium")
-                try:
-                    results["dashboard"] = browser.run(
-                        server.base_url,
-                        tokens={
-                            "typical": (
-                                dataset.typical_username(1),
-                                server.token(users.typical[0]),
-                            ),
-                            "heavy": (dataset.HEAVY_USERNAME, server.token(users.heavy)),
-                        },
-                        password=dataset.PASSWORD,
-                        repetitions=config.browser_repetitions,
-                    )
-                except Exception as exc:  # the other steps' numbers are still worth keeping
-                    traceback.print_exc()
-                    results["dashboard"] = {"skipped": f"failed: {exc!r}"[:500]}
-                log(f"  {results['dashboard']}")
-            else:
-                results["dashboard"] = {"skipped": "not run in this mode (--quick/--no-browser)"}
-    finally:
-        if args.keep_db:
-            log(f"kept database {name}")
-        else:
-            pg.drop_database(name)
-    results["load_test"] = report.read_load_test()
-    results["total_seconds"] = round(time.perf_counter() - started, 1)
-    results["targets"] = report.targets(results)
-    return results
+        except Exception as exc:  # the other steps' numbers are still worth keeping
+            traceback.print_exc()
+            results["dashboard"] = {"skipped": f"failed: {exc!r}"[:500]}
+        log(f"  {results['dashboard']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,12 +153,32 @@ def main(argv: list[str] | None = None) -> int:
     markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
     if args.render:
         results = json.loads(output.read_text())
-        results["notes"] = list(NOTES)  # they describe the code, which may have moved on
-        results["load_test"] = report.read_load_test()
-        results["targets"] = report.targets(results)
     else:
-        results = run(config, args)
+        started = time.perf_counter()
+        results = {
+            "mode": config.name,
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "config": {
+                "users": config.users,
+                "transactions_per_user": config.per_user,
+                "heavy_transactions": config.heavy_rows,
+                "load_seconds": config.load_seconds,
+                "load_rounds": config.load_rounds,
+                "connections": config.connections,
+            },
+        }
+        problem = pg.unavailable_reason()
+        if problem:
+            raise SystemExit(f"PostgreSQL is not available: {problem}")
+        with pg.fresh_database(config.name, keep=args.keep_db) as url:
+            results["database"] = make_url(url).database
+            log(f"database {results['database']}" + (" (kept)" if args.keep_db else ""))
+            steps(url, config, args, results)
+        results["total_seconds"] = round(time.perf_counter() - started, 1)
         results["results_file"] = str(output)
+    # The notes describe the code and the load test has its own file: both as they are now.
+    results["notes"], results["load_test"] = list(NOTES), report.read_load_test()
+    results["targets"] = report.targets(results)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
     if markdown:

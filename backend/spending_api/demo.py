@@ -438,6 +438,11 @@ def seed_demo_users(
         for row in spending:
             row.line_no += offset
             rows[CHECKING_ACCOUNT].append(row)
+        # The demo stands for a bank that categorizes its exports: the suggester learns
+        # from these categories as from any bank's.
+        for account_rows in rows.values():
+            for row in account_rows:
+                row.category_source = "bank"
         inserted = 0
         for account, account_id in ((CHECKING_ACCOUNT, checking), (SAVINGS_ACCOUNT, savings.id)):
             counts = insert_transactions(

@@ -25,6 +25,7 @@ pytestmark = [
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+PYTHONPATH = os.environ.get("PYTHONPATH", "")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,8 @@ def results(tmp_path_factory) -> dict:
         capture_output=True,
         text=True,
         timeout=240,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        # The caller's PYTHONPATH stays after the repository (a worktree's own packages).
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), PYTHONPATH])},
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
     data = json.loads(output.read_text())

@@ -103,6 +103,7 @@ class PeriodTotal:
     period_start: date
     total: Decimal
     count: int
+    income: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,12 @@ class Metrics:
     last_transaction: date | None
     top_categories: list[CategoryTotal] = field(default_factory=list)
     spend_over_time: list[PeriodTotal] = field(default_factory=list)
+    # Money in under income categories (positive) and what is left of it; None from an API
+    # that does not report income. `savings_rate` is None when there was no income.
+    total_income: Decimal | None = None
+    net_savings: Decimal | None = None
+    savings_rate: Decimal | None = None
+    income_categories: list[CategoryTotal] = field(default_factory=list)
 
     @property
     def top_category(self) -> CategoryTotal | None:
@@ -145,6 +152,27 @@ class Transaction:
     category: str
     timestamp: datetime
     description: str | None
+    account_id: int | None = None
+    kind: str | None = None
+
+
+ACCOUNT_KINDS = {
+    "checking": "Checking",
+    "savings": "Savings",
+    "credit_card": "Credit card",
+    "cash": "Cash",
+    "wallet": "Wallet",
+    "loan": "Loan",
+}
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    kind: str
+    currency: str
+    institution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,13 @@ class TransactionPage:
 class CategoryCount:
     category: str
     count: int
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -164,6 +199,106 @@ class ImportResult:
     inserted: int
     skipped_duplicates: int
     total_rows: int
+    skipped_rows: list[SkippedRow] = field(default_factory=list)
+    skipped_row_count: int = 0
+    import_id: int | None = None
+    account_id: int | None = None
+
+
+# The roles a column can play in an import's `mapping` (the API's list).
+IMPORT_ROLES = (
+    "date",
+    "amount",
+    "debit",
+    "credit",
+    "direction",
+    "description",
+    "payee",
+    "category",
+    "type",
+    "currency",
+    "balance",
+    "notes",
+    "time",
+    "status",
+    "id",
+)
+AMOUNT_SIGNS = ("spend_positive", "spend_negative")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user decided in the import dialog; None: let the API detect it."""
+
+    account_id: int | None = None
+    mapping: dict[str, list[int]] | None = None
+    has_header: bool | None = None
+    date_format: str | None = None
+    amount_sign: str | None = None
+    encoding: str | None = None
+
+    def query(self) -> Params:
+        """The options as the import's query parameters (`account_id` is a form field)."""
+        query: Params = []
+        if self.mapping:
+            targets = {
+                role: cols[0] if len(cols) == 1 else cols for role, cols in self.mapping.items()
+            }
+            query.append(("mapping", json.dumps(targets, separators=(",", ":"))))
+        if self.has_header is not None:
+            query.append(("has_header", "true" if self.has_header else "false"))
+        if self.date_format:
+            query.append(("date_format", self.date_format))
+        if self.amount_sign:
+            query.append(("amount_sign", self.amount_sign))
+        if self.encoding:
+            query.append(("encoding", self.encoding))
+        return query
+
+
+@dataclass(frozen=True)
+class DetectedColumn:
+    index: int
+    name: str | None
+    role: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    header_line: int | None
+    header: list[str] | None
+    columns: list[DetectedColumn]
+    mapping: dict[str, list[int]]
+    date_format: str | None
+    amount_sign: str | None
+    currency: str | None
+    undecided: list[str]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    line: int
+    timestamp: datetime
+    amount: Decimal
+    description: str
+    notes: str | None
+    category: str | None
+    type: str | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    detection: Detection
+    rows: list[PreviewRow]
+    skipped_rows: list[SkippedRow]
+    skipped_row_count: int
+    problems: list[RowError]
+    problem_count: int
+    message: str | None
 
 
 @dataclass(frozen=True)
@@ -198,23 +333,107 @@ def _metrics(data: dict[str, Any]) -> Metrics:
         average_transaction=Decimal(data["average_transaction"]),
         first_transaction=_date(data.get("first_transaction")),
         last_transaction=_date(data.get("last_transaction")),
-        top_categories=[
-            CategoryTotal(
-                category=item["category"],
-                total=Decimal(item["total"]),
-                count=int(item["count"]),
-                share=Decimal(item["share"]),
-            )
-            for item in data.get("top_categories", [])
-        ],
+        top_categories=[_category_total(item) for item in data.get("top_categories", [])],
         spend_over_time=[
             PeriodTotal(
                 period_start=date.fromisoformat(item["period_start"]),
                 total=Decimal(item["total"]),
                 count=int(item["count"]),
+                income=Decimal(item.get("income") or 0),
             )
             for item in data.get("spend_over_time", [])
         ],
+        total_income=_optional_decimal(data.get("total_income")),
+        net_savings=_optional_decimal(data.get("net_savings")),
+        savings_rate=_optional_decimal(data.get("savings_rate")),
+        income_categories=[_category_total(item) for item in data.get("income_categories", [])],
+    )
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _category_total(item: dict[str, Any]) -> CategoryTotal:
+    return CategoryTotal(
+        category=item["category"],
+        total=Decimal(item["total"]),
+        count=int(item["count"]),
+        share=Decimal(item["share"]),
+    )
+
+
+def _row_errors(items: list[Any]) -> list[RowError]:
+    return [
+        RowError(
+            line=e.get("line"),
+            column=e.get("column"),
+            value=None if e.get("value") is None else str(e.get("value")),
+            reason=str(e.get("reason", "")),
+        )
+        for e in items
+        if isinstance(e, dict)
+    ]
+
+
+def _skipped_rows(items: list[Any]) -> list[SkippedRow]:
+    return [
+        SkippedRow(line=s.get("line"), reason=str(s.get("reason", "")))
+        for s in items
+        if isinstance(s, dict)
+    ]
+
+
+def _account(data: dict[str, Any]) -> Account:
+    return Account(
+        id=int(data["id"]),
+        name=str(data["name"]),
+        kind=str(data["kind"]),
+        currency=str(data["currency"]),
+        institution=data.get("institution"),
+    )
+
+
+def _preview(data: dict[str, Any]) -> ImportPreview:
+    found = data["detection"]
+    return ImportPreview(
+        detection=Detection(
+            format=found["format"],
+            encoding=found.get("encoding"),
+            delimiter=found.get("delimiter"),
+            header_line=found.get("header_line"),
+            header=found.get("header"),
+            columns=[
+                DetectedColumn(index=int(c["index"]), name=c.get("name"), role=str(c["role"]))
+                for c in found.get("columns", [])
+            ],
+            mapping={
+                str(role): [int(i) for i in indexes]
+                for role, indexes in (found.get("mapping") or {}).items()
+            },
+            date_format=found.get("date_format"),
+            amount_sign=found.get("amount_sign"),
+            currency=found.get("currency"),
+            undecided=[str(u) for u in found.get("undecided", [])],
+        ),
+        rows=[
+            PreviewRow(
+                line=int(r["line"]),
+                timestamp=datetime.fromisoformat(r["timestamp"]),
+                amount=Decimal(r["amount"]),
+                description=str(r.get("description") or ""),
+                notes=r.get("notes"),
+                category=r.get("category"),
+                type=r.get("type"),
+                currency=r.get("currency"),
+            )
+            for r in data.get("rows", [])
+        ],
+        skipped_rows=_skipped_rows(data.get("skipped_rows", [])),
+        skipped_row_count=int(data.get("skipped_row_count", 0)),
+        problems=_row_errors(data.get("problems", [])),
+        problem_count=int(data.get("problem_count", 0)),
+        message=data.get("message"),
     )
 
 
@@ -430,7 +649,9 @@ class ApiClient:
 
     async def categories(self) -> list[CategoryCount]:
         data = self._json(await self._get("/categories"))
-        return [CategoryCount(category=i["name"], count=int(i["count"])) for i in data]
+        return [
+            CategoryCount(category=i["name"], count=int(i["count"]), kind=i["kind"]) for i in data
+        ]
 
     async def metrics(self, params: Params, granularity: str = "month") -> Metrics:
         response = await self._get("/metrics", [*params, ("granularity", granularity)])
@@ -452,6 +673,8 @@ class ApiClient:
                     category=i["category"],
                     timestamp=datetime.fromisoformat(i["timestamp"]),
                     description=i.get("description"),
+                    account_id=i.get("account_id"),
+                    kind=i.get("kind"),
                 )
                 for i in response.json(parse_float=Decimal)
             ]
@@ -463,29 +686,40 @@ class ApiClient:
     async def export_csv(self, params: Params) -> bytes:
         return (await self._get("/transactions/export", params)).content
 
-    async def import_csv(
-        self, filename: str, content: bytes, *, date_format: str | None = None
-    ) -> ImportResult:
-        query = [("date_format", date_format)] if date_format else []
+    async def accounts(self) -> list[Account]:
+        data = self._json(await self._get("/accounts"))
+        try:
+            return [_account(item) for item in data]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent accounts that could not be read.") from exc
+
+    async def create_account(
+        self, *, name: str, kind: str, currency: str, institution: str | None = None
+    ) -> Account:
+        body = {"name": name, "kind": kind, "currency": currency}
+        if institution:
+            body["institution"] = institution
+        response = await self._authorized("POST", "/accounts", json=body)
+        self._raise_for_status(response)
+        return _account(self._json(response))
+
+    async def _upload(
+        self, url: str, filename: str, content: bytes, options: ImportOptions
+    ) -> httpx.Response:
+        """The file and the options; a 422 that lists the file's rows is ImportRejected."""
+        form = {"account_id": str(options.account_id)} if options.account_id is not None else {}
         response = await self._authorized(
             "POST",
-            "/transactions/import",
-            params=query,
-            files={"file": (filename, content, "text/csv")},
+            url,
+            params=options.query(),
+            data=form,
+            files={"file": (filename, content, "application/octet-stream")},
             timeout=UPLOAD_TIMEOUT,
         )
         if response.status_code == 422:
             detail = self._detail(response)
             if isinstance(detail, dict) and "errors" in detail:
-                errors = [
-                    RowError(
-                        line=e.get("line"),
-                        column=e.get("column"),
-                        value=None if e.get("value") is None else str(e.get("value")),
-                        reason=str(e.get("reason", "")),
-                    )
-                    for e in detail.get("errors", [])
-                ]
+                errors = _row_errors(detail.get("errors") or [])
                 raise ImportRejected(
                     str(detail.get("message") or "The file could not be imported."),
                     status=422,
@@ -494,9 +728,33 @@ class ApiClient:
                     errors=errors,
                 )
         self._raise_for_status(response)
+        return response
+
+    async def preview_import(
+        self, filename: str, content: bytes, options: ImportOptions | None = None
+    ) -> ImportPreview:
+        """What importing the file with these options would do; nothing is stored."""
+        response = await self._upload(
+            "/transactions/import/preview", filename, content, options or ImportOptions()
+        )
+        try:
+            return _preview(response.json(parse_float=Decimal))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent a preview that could not be read.") from exc
+
+    async def import_file(
+        self, filename: str, content: bytes, options: ImportOptions | None = None
+    ) -> ImportResult:
+        response = await self._upload(
+            "/transactions/import", filename, content, options or ImportOptions()
+        )
         data = self._json(response)
         return ImportResult(
             inserted=int(data["inserted"]),
             skipped_duplicates=int(data["skipped_duplicates"]),
             total_rows=int(data["total_rows"]),
+            skipped_rows=_skipped_rows(data.get("skipped_rows") or []),
+            skipped_row_count=int(data.get("skipped_row_count", 0)),
+            import_id=data.get("import_id"),
+            account_id=data.get("account_id"),
         )

@@ -17,7 +17,10 @@ from spending_ui.state import AuthState, Filters
 from spending_ui.store import DEFAULT_SORT, DashboardStore
 from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import ACCENT, SYSTEM_FONTS, use_system_fonts
+from spending_ui.importing import ImportState
+from spending_ui.views.accounts import AccountFilter
 from spending_ui.views.dashboard import DashboardView
+from spending_ui.views.import_dialog import ImportDialog
 from spending_ui.views.login import LoginView
 from spending_ui.views.password import PasswordView
 from spending_ui.views.sidebar import DataPanel, FiltersPanel
@@ -84,6 +87,7 @@ class DashboardApp:
         query = initial_query()
         self.store = DashboardStore(self.auth, filters=filters)
         self.store.apply_query(query)
+        self.importer = ImportState(store=self.store)
         # The template reads ?theme=dark itself; it stays in the URL through every change.
         self.theme = "dark" if (query.get("theme") or [""])[0] == "dark" else "default"
         self.storage = TabTokenStore(height=0, width=0, margin=0)
@@ -192,6 +196,8 @@ class DashboardApp:
             anonymous_sessions.add(self, client_address())
             if event.old == "logged_in":
                 # The next person to log in in this tab starts from the default view.
+                self.importer.param.update(open=False, account_id=None)
+                self.importer.reset()
                 self.store.clear_view()
             self._show_logged_out()
 
@@ -226,14 +232,19 @@ class DashboardApp:
             self._dashboard_views = (
                 [
                     FiltersPanel(store=self.store),
-                    DataPanel(store=self.store),
+                    AccountFilter(store=self.store),
+                    DataPanel(store=self.store, importer=self.importer),
                     PasswordView(auth=self.auth),
                 ],
-                [DashboardView(store=self.store, compact=narrow)],
+                [
+                    ImportDialog(state=self.importer),
+                    DashboardView(store=self.store, compact=narrow),
+                ],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
         # The page in the URL (a bookmark, a reload) is the page shown.
         pn.state.execute(partial(self.store.refresh, keep_page=True))
+        pn.state.execute(self.store.load_accounts)
 
     # -- timers and the URL ---------------------------------------------------------------
 

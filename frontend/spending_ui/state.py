@@ -120,6 +120,7 @@ class Filters(param.Parameterized):
     start = param.CalendarDate(default=None, allow_None=True)
     end = param.CalendarDate(default=None, allow_None=True)
     categories = param.List(default=[], item_type=str)
+    accounts = param.List(default=[], item_type=int, doc="Account ids; none: every account")
     min_amount = param.Number(default=None, allow_None=True)
     max_amount = param.Number(default=None, allow_None=True)
     q = param.String(default="")
@@ -164,9 +165,15 @@ class Filters(param.Parameterized):
 
     @param.depends("min_amount", "max_amount", watch=True)
     def _amounts_changed(self) -> None:
-        low, high = self.min_amount, self.max_amount
-        if low is not None and high is not None and low > high:
-            self.param.update(min_amount=high, max_amount=low)
+        # The invariant for any writer; set_amounts orders them first (one change, not two).
+        if self.min_amount is not None and self.max_amount is not None:
+            if self.min_amount > self.max_amount:
+                self.set_amounts(self.min_amount, self.max_amount)
+
+    def set_amounts(self, low: float | None, high: float | None) -> None:
+        """The amount range, in one change: Min above Max means the range between them."""
+        low, high = _ordered(low, high)
+        self.param.update(min_amount=low, max_amount=high)
 
     def set_range(self, start: date | None, end: date | None) -> None:
         """A custom range, e.g. from the date picker or a click on a bar."""
@@ -188,6 +195,7 @@ class Filters(param.Parameterized):
         if end:
             params.append(("end", end.isoformat()))
         params.extend(("category", category) for category in self.categories)
+        params.extend(("account", str(account)) for account in self.accounts)
         if self.min_amount is not None:
             params.append(("min_amount", _number_text(self.min_amount)))
         if self.max_amount is not None:
@@ -210,6 +218,7 @@ class Filters(param.Parameterized):
         return (
             self.preset == DEFAULT_PRESET
             and not self.categories
+            and not self.accounts
             and self.min_amount is None
             and self.max_amount is None
             and not self.q
@@ -239,6 +248,7 @@ class Filters(param.Parameterized):
         elif self.preset != DEFAULT_PRESET:
             query.append(("preset", self.preset))
         query.extend(("category", category) for category in self.categories)
+        query.extend(("account", str(account)) for account in self.accounts)
         if self.min_amount is not None:
             query.append(("min", _number_text(self.min_amount)))
         if self.max_amount is not None:
@@ -269,9 +279,11 @@ class Filters(param.Parameterized):
             updates.update(preset=preset, start=first_day, end=last_day)
         categories = [c for c in query.get("category", []) if c and len(c) <= 100]
         updates["categories"] = list(dict.fromkeys(categories))
-        low, high = _decimal(first("min") or ""), _decimal(first("max") or "")
-        if low is not None and high is not None and low > high:
-            low, high = high, low
+        accounts = [
+            int(a) for a in query.get("account", []) if a.isascii() and a.isdigit() and len(a) <= 18
+        ]
+        updates["accounts"] = list(dict.fromkeys(accounts))
+        low, high = _ordered(_decimal(first("min") or ""), _decimal(first("max") or ""))
         updates["min_amount"] = None if low is None else float(low)
         updates["max_amount"] = None if high is None else float(high)
         updates["q"] = (first("q") or "")[:MAX_Q_LENGTH]
@@ -305,6 +317,7 @@ class Filters(param.Parameterized):
         try:
             self.param.update(
                 categories=[],
+                accounts=[],
                 min_amount=None,
                 max_amount=None,
                 q="",
@@ -314,6 +327,13 @@ class Filters(param.Parameterized):
             )
         finally:
             self._applying_preset = False
+
+
+def _ordered(low, high):
+    """(low, high) with a crossed pair swapped; None is an open end."""
+    if low is not None and high is not None and low > high:
+        return high, low
+    return low, high
 
 
 def _iso_date(value: str | None) -> date | None:

@@ -10,7 +10,7 @@ from functools import partial
 import panel as pn
 import param
 
-from spending_ui.api import ApiError, ImportResult, InvalidRequest, Metrics, TransactionPage
+from spending_ui.api import Account, ApiError, InvalidRequest, Metrics, TransactionPage
 from spending_ui.state import AuthState, Filters
 from spending_ui.theme import category_colours
 
@@ -35,7 +35,7 @@ SORT_COLUMNS = {
     "category": ("category", "-category"),
     "amount": ("-amount", "amount"),
 }
-FILTER_PARAMS = ["start", "end", "categories", "min_amount", "max_amount", "q"]
+FILTER_PARAMS = ["start", "end", "categories", "accounts", "min_amount", "max_amount", "q"]
 # Spinners appear only when an update takes longer than this: a fast one would flash
 # them, and each view's spinner is a round of browser patches that delays the data.
 LOADING_DELAY_SECONDS = 0.3
@@ -46,6 +46,10 @@ class DashboardStore(param.Parameterized):
 
     filters = param.ClassSelector(class_=Filters)
     categories = param.List(default=[], item_type=str, doc="All the user's categories")
+    accounts = param.List(default=[], item_type=Account, doc="All the user's accounts")
+    has_transactions = param.Boolean(
+        default=True, doc="Any at all, whatever the filters (a new user's categories have none)"
+    )
     metrics = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     previous = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     page = param.ClassSelector(class_=TransactionPage, default=None, allow_None=True)
@@ -138,9 +142,12 @@ class DashboardStore(param.Parameterized):
             spinners.cancel()
         if generation != self._generation:
             return
-        # The filter offers the categories that have transactions (/categories lists all).
-        used = [c.category for c in categories if c.count]
-        updates = dict(categories=used, previous=previous, error="")
+        updates = dict(
+            categories=[c.category for c in categories],
+            has_transactions=any(c.count for c in categories),
+            previous=previous,
+            error="",
+        )
         if chart_generation == self._chart_generation:
             updates.update(metrics=metrics, loading=False)
         table_current = table_generation == self._table_generation
@@ -196,10 +203,27 @@ class DashboardStore(param.Parameterized):
     async def export_csv(self) -> bytes:
         return await self._call(self.api.export_csv(self.filters.to_params()))
 
-    async def import_csv(self, filename: str, content: bytes) -> ImportResult:
-        result = await self.api.import_csv(filename, content)
-        await self.refresh()
-        return result
+    async def load_accounts(self) -> None:
+        """The user's accounts (the account filter, the import dialog); they change only when
+        the user adds one, so they are not fetched with every filter change."""
+        try:
+            accounts = await self.api.accounts()
+        except ApiError as exc:
+            # An expired session or a lost server is handled as everywhere; otherwise the
+            # dashboard works on without the account list.
+            logger.warning("accounts not loaded: %s", self.auth.handle(exc))
+            return
+        self.accounts = accounts
+        known = {account.id for account in accounts}
+        if any(a not in known for a in self.filters.accounts):
+            # A bookmark of an account since deleted (or another user's): not a silent blank.
+            self.filters.accounts = [a for a in self.filters.accounts if a in known]
+
+    def account_name(self, account_id: int) -> str:
+        for account in self.accounts:
+            if account.id == account_id:
+                return account.name
+        return f"Account {account_id}"
 
     def sort_by(self, column: str) -> None:
         """A click on a column's header: by that column (newest, largest or A–Z first), then
@@ -240,6 +264,7 @@ class DashboardStore(param.Parameterized):
                 previous=None,
                 page=None,
                 categories=[],
+                accounts=[],
                 error="",
             )
         finally:

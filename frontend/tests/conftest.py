@@ -373,15 +373,10 @@ def browser(chromium_path):
 
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-# The one message the page cannot avoid yet: Bokeh's MultiChoice builds Choices.js without
-# its `allowHTML` option (no way to pass it), so Choices.js warns once per widget. The
-# categories widget is issue #11's (escaping its labels); replacing or patching it there
-# removes this line.
-CHOICES_JS_WARNING = "Deprecation warning: allowHTML will default to false in a future release"
 
 
 def console_problem(message) -> str | None:
-    if message.type not in ("error", "warning") or message.text.startswith(CHOICES_JS_WARNING):
+    if message.type not in ("error", "warning"):
         return None
     return f"{message.type}: {message.text}"
 

@@ -147,26 +147,6 @@ def test_the_table_shows_no_fake_time_and_money_in_as_such():
     assert amount_html(Decimal("1234.50")) == "1,234.50"
 
 
-def test_import_messages_name_lines_without_python_quoting_or_zero_counts():
-    from spending_ui.api import ImportRejected, RowError
-    from spending_ui.views.sidebar import rejection_html
-
-    rejected = ImportRejected(
-        "Some rows could not be read.",
-        error_count=2,
-        errors=[
-            RowError(line=3, column="amount", value="12,3,4", reason="not an amount"),
-            RowError(line=None, column=None, value=None, reason="no date column"),
-        ],
-    )
-    html = rejection_html(rejected)
-    assert "Line 3, column amount: not an amount (“12,3,4”)" in html
-    assert "The file: no date column" in html
-    assert "'12,3,4'" not in html and "Line ?" not in html and html.count("(2 problems)") == 1
-    whole_file = rejection_html(ImportRejected("The file is empty.", error_count=0, errors=[]))
-    assert "(0 problems)" not in whole_file and "<ul>" not in whole_file
-
-
 def test_the_value_axis_holds_zero_and_every_bar():
     from spending_ui.views.charts import value_range
 
@@ -174,3 +154,81 @@ def test_the_value_axis_holds_zero_and_every_bar():
     low, high = value_range({"total": [10.0, -5.0]})
     assert low < -5.0 and high > 10.0
     assert value_range({"total": [3.0]})[0] == 0.0
+
+
+# -- income, net savings, savings rate; transfers never in the spending charts (#13) --------
+
+
+def with_income(metrics: Metrics, income: str | None, rate: str | None) -> Metrics:
+    from dataclasses import replace
+
+    total_income = None if income is None else Decimal(income)
+    return replace(
+        metrics,
+        total_income=total_income,
+        net_savings=None if income is None else total_income - metrics.total_spend,
+        savings_rate=None if rate is None else Decimal(rate),
+        income_categories=[CategoryTotal("Salary", total_income or Decimal(0), 1, Decimal(1))],
+    )
+
+
+def test_income_net_savings_and_savings_rate_cards_show_the_apis_figures():
+    now = with_income(metrics_of({"Rent": "1000.00", "Food": "250.00"}), "2500.00", "0.5")
+    before = with_income(metrics_of({"Rent": "1000.00"}), "2000.00", "0.5")
+    income = kpi_html("total_income", now, before, {})
+    assert "data-value='2500.00'" in income and "2,500.00" in income
+    assert "▲ 25.0% vs previous period" in income and "more-is-better" in income
+    savings = kpi_html("net_savings", now, before, {})
+    assert "data-value='1250.00'" in savings and "▲ 250.00 vs previous period" in savings
+    rate = kpi_html("savings_rate", now, before, {})
+    assert "data-value='0.5'" in rate and "50.0%" in rate and "No change" in rate
+    lower = with_income(metrics_of({"Rent": "1000.00"}), "2000.00", "0.4567")
+    assert "▼ 4.3 pts vs previous period" in kpi_html("savings_rate", lower, before, {})
+
+
+def test_no_income_is_a_dash_not_a_zero_rate():
+    spent = with_income(metrics_of({"Rent": "1000.00"}), "0.00", None)
+    rate = kpi_html("savings_rate", spent, None, {})
+    assert "<div class='kpi-value'>—</div>" in rate and "No income in this period" in rate
+    assert "data-value=''" in rate
+    savings = kpi_html("net_savings", spent, None, {})
+    assert "data-value='-1000.00'" in savings and "-1,000.00" in savings
+    # Income now, none before: the rate has nothing to compare with.
+    now = with_income(metrics_of({"Rent": "500.00"}), "1000.00", "0.5")
+    assert "No income in the previous period" in kpi_html("savings_rate", now, spent, {})
+    # An API that does not report income at all: dashes, not invented zeros.
+    old = metrics_of({"Rent": "1000.00"})
+    for key in ("total_income", "net_savings", "savings_rate"):
+        assert "<div class='kpi-value'>—</div>" in kpi_html(key, old, None, {})
+
+
+def test_income_and_transfers_never_reach_the_donut_and_income_is_its_own_line():
+    # /metrics lists spending in top_categories; income categories (and transfers, counted in
+    # nothing) must not appear as slices even though the data holds them.
+    metrics = with_income(
+        metrics_of(
+            {"Groceries": "60.00", "Rent": "40.00"},
+            [(date(2026, 3, 1), "100.00")],
+        ),
+        "2500.00",
+        "0.96",
+    )
+    from dataclasses import replace
+
+    metrics = replace(
+        metrics,
+        spend_over_time=[PeriodTotal(date(2026, 3, 1), Decimal("100.00"), 2, Decimal(2500))],
+    )
+    store = store_showing(metrics, preset="this_month")
+    store.categories = ["Groceries", "Rent", "Salary", "Transfer"]
+    data = donut_data(store)
+    assert data["category"] == ["Groceries", "Rent"] and sum(data["share"]) == 1.0
+    bars = timeline_data(store)
+    assert bars["total"] == [100.0] and bars["income"] == [2500.0]
+    assert bars["income_text"] == ["2,500.00"]
+    from spending_ui.views.charts import has_income, value_range
+
+    assert has_income(bars) and value_range(bars)[1] > 2500.0
+    assert not has_income(
+        timeline_data(store_showing(metrics_of({"Food": "5"}, [(date(2026, 3, 1), "5")])))
+    )

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import base64
 import json
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode
 
 import httpx
@@ -178,6 +179,7 @@ def round_trip(filters: Filters) -> Filters:
         {"preset": "last_3_months"},
         {"preset": "all", "categories": ["Food & Drink", "Rent"], "q": "a=b&c"},
         {"min_amount": 10.5, "max_amount": 20.0, "granularity": "week"},
+        {"accounts": [3, 1]},
     ],
 )
 def test_url_round_trip_of_presets(values):
@@ -319,9 +321,7 @@ def api_handler(requests: list):
         if request.url.path == "/metrics":
             return httpx.Response(200, json=METRICS)
         if request.url.path == "/categories":
-            return httpx.Response(
-                200, json=[CATEGORY_FOOD, {**CATEGORY_FOOD, "name": "Unused", "count": 0}]
-            )
+            return httpx.Response(200, json=[CATEGORY_FOOD])
         return httpx.Response(200, json=[], headers={"X-Total-Count": "0"})
 
     return handler
@@ -483,18 +483,88 @@ def test_a_new_sort_starts_at_the_first_page():
     assert store.page_index == 0 and store.page.items[0].id == 1
 
 
+def type_in(box, text: str) -> None:
+    """What the browser sends as a person types: the box's text, keystroke by keystroke."""
+    box.value_input = text
+
+
+def enter(box) -> None:
+    """Enter (or leaving the box): the typed text becomes the box's value."""
+    box.value = box.value_input
+
+
 def test_amount_boxes_read_thousands_and_show_empty_after_a_reset():
     from spending_ui.views.sidebar import FiltersPanel
 
     store = store_with(api_handler([]))
     panel = FiltersPanel(store=store)
-    panel.min_text = "1,000"
+    type_in(panel._min, "1000")
+    enter(panel._min)
     assert store.filters.min_amount == 1000.0 and panel.amount_error == ""
-    panel.max_text = "abc"
+    assert panel._min.value_input == "1,000"  # shown as read
+    type_in(panel._max, "abc")
+    enter(panel._max)
     assert "not an amount" in panel.amount_error and store.filters.max_amount is None
     store.filters.reset()
     assert (panel.min_text, panel.max_text, panel.amount_error) == ("", "", "")
     assert panel._min.value == "" and panel._max.value == ""
+    assert panel._min.value_input == "" and panel._max.value_input == ""
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        # One box after the other, each shown before the next keystroke ("tick": the server
+        # runs what it deferred to its next turn, such as rewriting the boxes).
+        ("type min", "enter min", "tick", "type max", "enter max"),
+        # Max typed and entered before Min's entry was shown.
+        ("type min", "enter min", "type max", "enter max"),
+        # Max typed first and left pending while Min is typed, entered and shown.
+        ("type max", "type min", "enter min", "tick", "enter max"),
+        ("type min", "type max", "enter min", "tick", "enter max"),
+        # Max's Enter event (Panel's, after the browser's change) arrives after the swap.
+        ("type min", "enter min", "tick", "type max", "enter max", "tick", "late enter max"),
+    ],
+)
+def test_both_amount_boxes_typed_at_once_end_in_one_consistent_range(order):
+    from spending_ui.views.sidebar import FiltersPanel
+
+    async def scenario():
+        requests: list = []
+        store = store_with(page_handler(requests, delay=0.02))
+        store.watch_filters()
+        panel = FiltersPanel(store=store)
+        changes: list = []
+        store.filters.param.watch(lambda *e: changes.append(e), ["min_amount", "max_amount"])
+        steps = {
+            "type min": lambda: type_in(panel._min, "50"),
+            "type max": lambda: type_in(panel._max, "20"),
+            "enter min": lambda: enter(panel._min),
+            "enter max": lambda: enter(panel._max),
+            "late enter max": lambda: panel._max._process_event(
+                SimpleNamespace(event_name="enter-pressed", value_input="20")
+            ),
+        }
+        for step in order:
+            if step == "tick":
+                await asyncio.sleep(0)
+            else:
+                steps[step]()
+        await settle(store)
+        return store, panel, changes, requests
+
+    store, panel, changes, requests = run(scenario())
+    # The last typed values win, as the range between them: 20 to 50.
+    assert (store.filters.min_amount, store.filters.max_amount) == (20.0, 50.0)
+    assert (panel._min.value_input, panel._max.value_input) == ("20", "50")
+    assert (panel._min.value, panel._max.value) == ("20", "50")
+    # One change per entry (the swap is part of it, not a second change)...
+    assert len(changes) == 2
+    # ...each fetched once, and the views show the last: metrics and page of 20 to 50.
+    pages = [dict(p) for path, p in requests if path == "/transactions"]
+    assert len(pages) == 2
+    assert (pages[-1]["min_amount"], pages[-1]["max_amount"]) == ("20.00", "50.00")
+    assert store.page is not None and store.metrics is not None
 
 
 def test_crossed_ranges_are_swapped_and_the_pickers_bound_each_other():
@@ -563,3 +633,103 @@ def test_a_header_click_orders_by_its_column_then_reverses():
     assert store.sort == "-category"
     store.sort_by("merchant")  # no such column: nothing changes
     assert store.sort == "-category"
+
+
+# -- the account filter (#13) ----------------------------------------------------------------
+
+
+def test_the_account_filter_is_a_repeated_query_parameter_and_part_of_the_url():
+    filters = Filters(today=TODAY, preset="all")
+    filters.accounts = [2, 5]
+    assert filters.to_params() == [("account", "2"), ("account", "5")]
+    assert filters.to_query() == [("preset", "all"), ("account", "2"), ("account", "5")]
+    assert not filters.is_default
+    filters.reset()
+    assert filters.accounts == [] and filters.is_default
+
+
+def test_bad_account_ids_in_the_url_are_ignored():
+    filters = Filters(today=TODAY)
+    filters.apply_query({"account": ["4", "x", "-1", "\u00b2", "4", "9" * 30, "7"]})
+    assert filters.accounts == [4, 7]
+
+
+ACCOUNTS = [
+    {"id": 1, "name": "Main account", "kind": "checking", "currency": "EUR", "institution": None},
+    {"id": 2, "name": "Visa", "kind": "credit_card", "currency": "EUR", "institution": "Bank"},
+]
+
+
+def test_the_accounts_load_and_a_bookmarked_unknown_account_is_dropped():
+    requests: list = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append((request.url.path, request.url.params.multi_items()))
+        if request.url.path == "/accounts":
+            return httpx.Response(200, json=ACCOUNTS)
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    store.filters.accounts = [2, 99]
+    run(store.load_accounts())
+    assert [a.name for a in store.accounts] == ["Main account", "Visa"]
+    assert store.filters.accounts == [2]
+    assert store.account_name(2) == "Visa" and store.account_name(5) == "Account 5"
+    run(store.refresh())
+    metrics = [params for path, params in requests if path == "/metrics"]
+    assert all(("account", "2") in params for params in metrics)
+    page = next(params for path, params in requests if path == "/transactions")
+    assert ("account", "2") in page
+
+
+def test_accounts_that_cannot_load_leave_the_dashboard_working():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/accounts":
+            return httpx.Response(500, text="boom")
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    run(store.load_accounts())
+    assert store.accounts == [] and store.error == "" and store.auth.status == "logged_in"
+    expired = store_with(lambda r: httpx.Response(401, json={"detail": "Not authenticated"}))
+    run(expired.load_accounts())
+    assert expired.auth.status == "logged_out"
+
+
+def test_a_new_user_with_only_default_categories_has_no_transactions():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/categories":
+            body = [
+                {"id": 1, "name": "Groceries", "kind": "spending", "count": 0},
+                {"id": 2, "name": "Salary", "kind": "income", "count": 0},
+            ]
+            return httpx.Response(200, json=body)
+        return api_handler([])(request)
+
+    store = store_with(handler)
+    run(store.refresh())
+    assert store.categories == ["Groceries", "Salary"] and not store.has_transactions
+    used = store_with(api_handler([]))
+    run(used.refresh())
+    assert used.has_transactions  # CATEGORY_FOOD: 2 transactions
+
+
+def test_the_account_filter_appears_once_there_is_a_choice():
+    from spending_ui.api import Account
+    from spending_ui.views.accounts import AccountFilter
+
+    store = store_with(api_handler([]))
+    view = AccountFilter(store=store)
+    assert view.__panel__().objects == []
+    store.accounts = [Account(1, "Main account", "checking", "EUR")]
+    assert view.__panel__().objects == []
+    store.accounts = [*store.accounts, Account(2, "<b>Visa</b>", "credit_card", "USD")]
+    [choice] = view.__panel__().objects
+    assert choice.options == {"Main account · EUR": 1, "&lt;b&gt;Visa&lt;/b&gt; · USD": 2}
+    choice.value = [2]
+    assert store.filters.accounts == [2]
+    # A bookmark with an account shows the filter even before the accounts are known.
+    other = store_with(api_handler([]))
+    other.filters.accounts = [7]
+    [choice] = AccountFilter(store=other).__panel__().objects
+    assert choice.options == {"Account #7": 7} and choice.value == [7]

@@ -9,14 +9,6 @@ from sqlalchemy.orm import Session
 
 from spending_api.models import Transaction
 
-# The rows the review queue holds: no one chose their category (default), or the system
-# chose it with less than this confidence.
-REVIEW_BELOW = Decimal("0.95")
-REVIEW_CONDITION = (
-    "(category_source = 'default' OR "
-    f"(category_source = 'learned' AND coalesce(category_confidence, 0) < {REVIEW_BELOW}))"
-)
-
 _CLEAR = text(
     "UPDATE transactions SET suggested_category = NULL, suggestion_confidence = NULL "
     "WHERE user_id = :user_id AND suggested_category IS NOT NULL "
@@ -102,11 +94,3 @@ def user_corrections(session: Session, *, user_id: int, limit: int = 5000) -> li
             .limit(limit)
         )
     )
-
-
-def category_of(session: Session, *, user_id: int, transaction_id: int):
-    return session.execute(
-        select(Transaction.category, Transaction.category_source.label("source")).where(
-            Transaction.user_id == user_id, Transaction.id == transaction_id
-        )
-    ).one()

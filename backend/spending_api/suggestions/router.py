@@ -10,14 +10,10 @@ from spending_api.deps import CurrentUser, SessionDep
 from spending_api.rules import service as rules
 from spending_api.rules.schemas import RuleIn, RulePreviewOut
 from spending_api.suggestions import repository, service
+from spending_api.transactions import repository as transactions
+from spending_api.transactions.schemas import TransactionOut
 
 router = APIRouter(tags=["suggestions"])
-
-
-class AcceptedOut(BaseModel):
-    id: int
-    category: str
-    category_source: str
 
 
 class RefreshOut(BaseModel):
@@ -34,7 +30,7 @@ class RuleProposalOut(BaseModel):
 
 @router.post(
     "/transactions/{transaction_id}/accept-suggestion",
-    response_model=AcceptedOut,
+    response_model=TransactionOut,
     responses={
         404: {"description": errors.TRANSACTION_NOT_FOUND},
         409: {"description": errors.NO_SUGGESTION},
@@ -45,7 +41,7 @@ def accept_suggestion(
     session: SessionDep,
     user: CurrentUser,
     transaction_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-) -> AcceptedOut:
+) -> TransactionOut:
     """Take the transaction's suggestion as the user's own category."""
     taken = repository.accept_suggestion(session, user_id=user.id, transaction_id=transaction_id)
     if taken is None:
@@ -53,8 +49,8 @@ def accept_suggestion(
     if not taken:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=errors.NO_SUGGESTION)
     session.commit()
-    row = repository.category_of(session, user_id=user.id, transaction_id=transaction_id)
-    return AcceptedOut(id=transaction_id, category=row.category, category_source=row.source)
+    [row] = transactions.transactions_by_id(session, user_id=user.id, ids=[transaction_id])
+    return TransactionOut.model_validate(row, from_attributes=True)
 
 
 @router.post("/suggestions/refresh", response_model=RefreshOut)

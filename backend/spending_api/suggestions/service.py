@@ -9,19 +9,23 @@ confidence). User and rule categories are never touched: the SQL says so too.
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from decimal import Decimal
 from itertools import islice
 
+from fastapi import BackgroundTasks
 from sqlalchemy.orm import Session
 
 from spending_api.categorize.ledger import AUTO_REPLACEABLE, TRUSTED, CategorySource
 from spending_api.categorize.rules import RuleActions, TextCondition
-from spending_api.categorize.suggest import Correction, Suggester, SuggesterConfig, propose_rules
 from spending_api.db import Database
 from spending_api.rules import repository as ledger
 from spending_api.rules.service import engine_rule
 from spending_api.suggestions import repository
 from spending_api.suggestions.repository import StoredSuggestion
+
+if TYPE_CHECKING:
+    from spending_api.categorize.suggest import SuggesterConfig
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +43,12 @@ class RefreshCounts:
 
 
 def refresh(
-    session: Session, *, user_id: int, config: SuggesterConfig | None = None
+    session: Session, *, user_id: int, config: "SuggesterConfig | None" = None
 ) -> RefreshCounts:
     """Retrain on the user's history and store the suggestions; the caller commits."""
+    # scikit-learn and pandas take seconds to import: only the processes that learn pay.
+    from spending_api.categorize.suggest import Suggester, SuggesterConfig
+
     config = config or SuggesterConfig()
     history = list(
         ledger.iter_ledger(
@@ -90,8 +97,15 @@ def refresh_in_background(database: Database, user_id: int) -> None:
         logger.exception("refreshing suggestions for user %s failed", user_id)
 
 
+def refresh_later(background: BackgroundTasks, database: Database, user_id: int) -> None:
+    """Retrain after the response is sent: the change is already committed."""
+    background.add_task(refresh_in_background, database, user_id)
+
+
 def proposals(session: Session, *, user_id: int) -> list:
     """Rules to offer for merchants the user moved to one category at least twice."""
+    from spending_api.categorize.suggest import Correction, propose_rules
+
     corrections = [
         Correction(
             transaction_id=row.id,

@@ -38,23 +38,6 @@ class ImportedFieldLocked(CorrectionRefused):
     detail = errors.IMPORTED_FIELD_LOCKED
 
 
-_STORED = text("""
-    SELECT t.id, t.account_id, t.amount, t.category, coalesce(c.kind, 'spending') AS kind,
-           t."timestamp", t.description, t.notes, t.category_source,
-           t.suggested_category, t.suggestion_confidence
-    FROM transactions AS t
-    LEFT JOIN categories AS c ON c.user_id = t.user_id AND c.name = t.category
-    WHERE t.user_id = :user_id AND t.id = :transaction_id
-    """)
-
-
-def get_transaction(session: Session, *, user_id: int, transaction_id: int) -> Any | None:
-    """One of the user's transactions with its category's kind, or None."""
-    return session.execute(
-        _STORED, {"user_id": user_id, "transaction_id": transaction_id}
-    ).one_or_none()
-
-
 def _require_account(session: Session, *, user_id: int, account_id: int | None) -> int:
     if account_id is None:
         return default_account_id(session, user_id=user_id)

@@ -26,6 +26,15 @@ AmountParam = Annotated[
 ]
 
 
+# The review queue: rows whose category nobody chose (`default`), and rows the system
+# categorized by learning with less than this confidence.
+REVIEW_BELOW = Decimal("0.95")
+REVIEW_CONDITION = (
+    "(category_source = 'default' OR "
+    f"(category_source = 'learned' AND coalesce(category_confidence, 0) < {REVIEW_BELOW}))"
+)
+
+
 def _reject_nul(value: str, name: str) -> str:
     # PostgreSQL text cannot hold NUL; say so instead of failing in the driver.
     if "\x00" in value:
@@ -55,6 +64,13 @@ class TransactionFilters(BaseModel):
     kind: list[CategoryKind] = Field(
         default_factory=list,
         description="Any of these kinds of category: spending, income, transfer (repeatable)",
+    )
+    review: bool = Field(
+        False,
+        description=(
+            "Only the review queue: transactions nobody categorized, and those the system "
+            f"categorized by learning with a confidence under {REVIEW_BELOW}"
+        ),
     )
 
     @field_validator("start", "end", mode="before")
@@ -90,7 +106,12 @@ class TransactionFilters(BaseModel):
     @property
     def uses_rollup(self) -> bool:
         """True when the daily rollup answers these filters exactly."""
-        return self.min_amount is None and self.max_amount is None and self.q is None
+        return (
+            self.min_amount is None
+            and self.max_amount is None
+            and self.q is None
+            and not self.review
+        )
 
     @property
     def end_exclusive(self) -> datetime | None:
@@ -129,6 +150,8 @@ class TransactionFilters(BaseModel):
             if self.q:
                 clauses.append("lower(coalesce(description, '')) LIKE lower(%(q)s) ESCAPE '/'")
                 params["q"] = "%" + _escape_like(self.q) + "%"
+            if self.review:
+                clauses.append(REVIEW_CONDITION)
         if self.category:
             clauses.append("category = ANY(%(categories)s)")
             params["categories"] = list(self.category)

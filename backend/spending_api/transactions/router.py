@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
+    BackgroundTasks,
     Depends,
     HTTPException,
     Path,
@@ -25,12 +26,14 @@ from spending_api import errors
 from spending_api.cache import CachedAnswer, cached_answer
 from spending_api.deps import (
     CurrentUser,
+    DatabaseDep,
     ReadsDep,
     SessionDep,
     SettingsDep,
     get_current_login,
     oauth2_scheme,
 )
+from spending_api.suggestions import service as suggestions
 from spending_api.limits import JSON_BODY_BYTES, body_responses
 from spending_api.transactions import corrections, repository
 from spending_api.transactions.exporter import csv_chunks
@@ -52,7 +55,6 @@ from spending_api.transactions.schemas import (
     ImportPreview,
     ImportResult,
     ManualTransactionIn,
-    StoredTransactionOut,
     TransactionChangeIn,
     TransactionOut,
 )
@@ -119,15 +121,15 @@ def _refused(refused: corrections.CorrectionRefused) -> HTTPException:
     return HTTPException(_REFUSED_STATUS[type(refused)], detail=refused.detail)
 
 
-def _stored(session, *, user_id: int, transaction_id: int) -> StoredTransactionOut:
-    row = corrections.get_transaction(session, user_id=user_id, transaction_id=transaction_id)
-    return StoredTransactionOut.model_validate(row)
+def _stored(session, *, user_id: int, transaction_id: int) -> TransactionOut:
+    [row] = repository.transactions_by_id(session, user_id=user_id, ids=[transaction_id])
+    return TransactionOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
     "/transactions",
     status_code=status.HTTP_201_CREATED,
-    response_model=StoredTransactionOut,
+    response_model=TransactionOut,
     responses={
         404: {"description": f"{errors.ACCOUNT_NOT_FOUND}: not one of the user's accounts"},
         **_UNKNOWN_CATEGORY,
@@ -135,8 +137,12 @@ def _stored(session, *, user_id: int, transaction_id: int) -> StoredTransactionO
     },
 )
 def create_transaction(
-    manual: ManualTransactionIn, session: SessionDep, user: CurrentUser
-) -> StoredTransactionOut:
+    manual: ManualTransactionIn,
+    session: SessionDep,
+    user: CurrentUser,
+    database: DatabaseDep,
+    background: BackgroundTasks,
+) -> TransactionOut:
     """Add a transaction by hand (cash, anything no bank exports)."""
     try:
         transaction_id = corrections.create_manual_transaction(
@@ -146,6 +152,7 @@ def create_transaction(
         raise _refused(refused) from None
     created = _stored(session, user_id=user.id, transaction_id=transaction_id)
     session.commit()
+    suggestions.refresh_later(background, database, user.id)
     return created
 
 
@@ -155,7 +162,11 @@ def create_transaction(
     responses={**_UNKNOWN_CATEGORY, **_JSON_BODY},
 )
 def correct_transactions(
-    bulk: BulkCorrectionIn, session: SessionDep, user: CurrentUser
+    bulk: BulkCorrectionIn,
+    session: SessionDep,
+    user: CurrentUser,
+    database: DatabaseDep,
+    background: BackgroundTasks,
 ) -> BulkCorrectionOut:
     """Set the category and/or notes of many transactions at once, chosen by id or by the
     shared filters; `dry_run` answers how many it would change and their total."""
@@ -171,12 +182,14 @@ def correct_transactions(
     except corrections.CorrectionRefused as refused:
         raise _refused(refused) from None
     session.commit()
+    if outcome.updated and bulk.change.category is not None:
+        suggestions.refresh_later(background, database, user.id)
     return BulkCorrectionOut(matched=outcome.matched, total=outcome.total, updated=outcome.updated)
 
 
 @router.patch(
     "/transactions/{transaction_id}",
-    response_model=StoredTransactionOut,
+    response_model=TransactionOut,
     responses={
         **_NOT_FOUND,
         409: {"description": f"{errors.IMPORTED_FIELD_LOCKED}: an imported row's date or amount"},
@@ -189,7 +202,9 @@ def correct_transaction(
     change: TransactionChangeIn,
     session: SessionDep,
     user: CurrentUser,
-) -> StoredTransactionOut:
+    database: DatabaseDep,
+    background: BackgroundTasks,
+) -> TransactionOut:
     """Change what was sent of category, description, notes, and for a manual transaction
     timestamp and amount. A new category counts as the user's choice (category_source
     "user"); an imported row keeps its duplicate key, so a re-import still skips it."""
@@ -204,6 +219,8 @@ def correct_transaction(
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.TRANSACTION_NOT_FOUND)
     changed = _stored(session, **query)
     session.commit()
+    if "category" in change.model_fields_set:
+        suggestions.refresh_later(background, database, user.id)
     return changed
 
 

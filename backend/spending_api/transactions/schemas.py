@@ -227,43 +227,6 @@ TransactionId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
 AccountId = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
 
 
-class SuggestionOut(BaseModel):
-    category: str
-    confidence: float = Field(ge=0, le=1)
-
-
-class StoredTransactionOut(BaseModel):
-    """A transaction as `GET /transactions` lists it (MODEL.md), with its category's kind
-    and who chose the category."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    account_id: int
-    amount: MoneyOut
-    category: str
-    kind: Literal["spending", "income", "transfer"]
-    timestamp: LocalDateTime
-    description: str | None
-    notes: str | None
-    category_source: Literal["user", "rule", "bank", "learned", "default"]
-    suggestion: SuggestionOut | None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _suggestion_from_columns(cls, row: Any) -> Any:
-        # A database row carries the suggestion as two columns.
-        if isinstance(row, BaseModel | dict) or not hasattr(row, "suggested_category"):
-            return row
-        fields = dict(row._mapping)
-        category = fields.pop("suggested_category")
-        confidence = fields.pop("suggestion_confidence")
-        fields["suggestion"] = (
-            None if category is None else {"category": category, "confidence": confidence}
-        )
-        return fields
-
-
 class ManualTransactionIn(BaseModel):
     """`POST /transactions`: money the bank does not export (cash, ...)."""
 

@@ -131,7 +131,13 @@ def test_accepting_a_suggestion_makes_it_the_users_choice(client, database, lear
     refund = _row(database, learner, "TESCO STORES 3341", "-12.00")
     response = client.post(f"/transactions/{refund.id}/accept-suggestion", headers=headers)
     assert response.status_code == 200, response.text
-    assert response.json() == {"id": refund.id, "category": "Groceries", "category_source": "user"}
+    accepted = response.json()
+    assert (accepted["id"], accepted["category"], accepted["category_source"]) == (
+        refund.id,
+        "Groceries",
+        "user",
+    )
+    assert accepted["suggestion"] is None and accepted["kind"] == "spending"
     again = client.post(f"/transactions/{refund.id}/accept-suggestion", headers=headers)
     assert again.status_code == 409
     metrics = client.get("/metrics", headers=headers).json()

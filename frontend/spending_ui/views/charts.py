@@ -125,7 +125,14 @@ def timeline_data(store: DashboardStore) -> dict:
         "total_text": [money(p.total) for p in periods],
         "count": [p.count for p in periods],
         "colour": [colour if p.total >= 0 else REFUND_COLOUR for p in periods],
+        # Income is a second series (a line over the bars): spending stays the bars alone.
+        "income": [float(p.income) for p in periods],
+        "income_text": [money(p.income) for p in periods],
     }
+
+
+def has_income(data: dict) -> bool:
+    return any(value > 0 for value in data.get("income", []))
 
 
 def timeline_range(store: DashboardStore) -> tuple[float, float] | None:
@@ -142,8 +149,10 @@ def timeline_range(store: DashboardStore) -> tuple[float, float] | None:
 
 
 def value_range(data: dict) -> tuple[float, float]:
-    """The y range: zero and every bar (a refund goes below zero), with room above."""
-    low, high = min([0.0, *data["total"]]), max([0.0, *data["total"]])
+    """The y range: zero, every bar (a refund goes below zero) and the income line, with room
+    above."""
+    values = [0.0, *data["total"], *data.get("income", [])]
+    low, high = min(values), max(values)
     if low == high:
         return 0.0, 1.0
     pad = (high - low) * 0.06
@@ -334,9 +343,23 @@ class SpendOverTime(Viewer):
             nonselection_fill_alpha=1,
             source=self.source,
         )
+        self.income = fig.line(
+            x="centre",
+            y="income",
+            line_color=REFUND_COLOUR,
+            line_width=2,
+            source=self.source,
+            visible=has_income(data),
+            name="income-line",
+        )
         fig.add_tools(
             HoverTool(
-                tooltips=[("", "@label"), ("Spent", "@total_text"), ("Items", "@count")],
+                tooltips=[
+                    ("", "@label"),
+                    ("Spent", "@total_text"),
+                    ("Income", "@income_text"),
+                    ("Items", "@count"),
+                ],
                 renderers=[self.bars],
             )
         )
@@ -370,6 +393,7 @@ class SpendOverTime(Viewer):
 
         def apply():
             self.source.data = data
+            self.income.visible = has_income(data)
             if x_range:
                 self.figure.x_range.update(start=x_range[0], end=x_range[1])
             self.figure.y_range.update(start=y_range[0], end=y_range[1])

@@ -22,6 +22,9 @@ def summary_html(store: DashboardStore) -> str:
         parts.append(f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}")
     if filters.categories:
         parts.append("in " + ", ".join(html_text(c, LABEL_CHARS) for c in filters.categories))
+    if filters.accounts:
+        names = (html_text(store.account_name(a), LABEL_CHARS) for a in filters.accounts)
+        parts.append("accounts " + ", ".join(names))
     if filters.min_amount is not None or filters.max_amount is not None:
         low = "…" if filters.min_amount is None else f"{filters.min_amount:,.2f}"
         high = "…" if filters.max_amount is None else f"{filters.max_amount:,.2f}"
@@ -34,12 +37,12 @@ def summary_html(store: DashboardStore) -> str:
 FIRST_RUN_HTML = """
 <div class='empty first-run' data-first-run='true'>
 <h3>Welcome! Import your first bank statement</h3>
-<div>Your account has no transactions yet. Export a CSV file from your online banking, then
-choose it under <b>Your data</b> in the sidebar (the ☰ menu on a phone) and press
-<b>Import CSV</b>.</div>
+<div>You have no transactions yet. Export a file from your online banking (CSV, OFX, QIF
+or CAMT.053), then press <b>Import a file…</b> under <b>Your data</b> in the sidebar (the ☰ menu
+on a phone): choose the account, check the preview, and import.</div>
 <ul class='first-run-files'>
-<li>Most banks' CSV exports work: a date column, an amount (or Paid out / Paid in) and a
-description; a category column is optional.</li>
+<li>Most banks' exports work as they are; the preview shows what each column was read as,
+and you can change it before importing.</li>
 <li>Comma, semicolon or tab separated; dates like 2026-03-31, 31/03/2026 or 03/31/2026;
 amounts like 1,234.56 or 1.234,56.</li>
 <li>Importing the same file twice is safe: rows already stored are skipped.</li>
@@ -116,7 +119,8 @@ class DashboardView(Viewer):
             margin=8,
         )
         store.filters.param.watch(self._update_summary, list(store.filters.param))
-        store.param.watch(self._update_state, ["metrics", "categories", "error"])
+        store.param.watch(self._update_summary, "accounts")  # the names in the summary
+        store.param.watch(self._update_state, ["metrics", "has_transactions", "error"])
         store.param.watch(self._loading, "loading")
         self._update_state()
 
@@ -132,7 +136,7 @@ class DashboardView(Viewer):
         store = self.store
         empty = store.metrics is not None and store.metrics.transaction_count == 0
         # No transactions at all (a new account): how to get some in, not "widen the period".
-        first_run = empty and not store.categories
+        first_run = empty and not store.has_transactions
         self._first_run.visible = first_run
         self._empty.visible = empty and not first_run
         self._charts.visible = not empty

@@ -1,4 +1,5 @@
-"""The four KPI cards, each with its change against the previous period of the same length."""
+"""The KPI cards (spending, then income, net savings and savings rate), each with its change
+against the previous period of the same length."""
 
 from __future__ import annotations
 
@@ -19,7 +20,16 @@ KPIS = (
     ("average_monthly_spend", "Avg. monthly spend"),
     ("transaction_count", "Transactions"),
     ("top_category", "Top category"),
+    ("total_income", "Income"),
+    ("net_savings", "Net savings"),
+    ("savings_rate", "Savings rate"),
 )
+# Cards where a rise is good news: their arrows take the colours the other way round.
+MORE_IS_BETTER = {"total_income", "net_savings", "savings_rate"}
+INCOME_CSS = """
+.kpi.more-is-better .kpi-delta.up { color: #2a9d5c; }
+.kpi.more-is-better .kpi-delta.down { color: #d1495b; }
+"""
 
 
 def _delta_html(current: Decimal, previous: Metrics | None, previous_value: Decimal | None) -> str:
@@ -47,6 +57,8 @@ def kpi_html(key: str, metrics: Metrics | None, previous: Metrics | None, colour
             f"<div class='kpi' data-kpi='{key}'><div class='kpi-label'>{label}</div>"
             "<div class='kpi-value'>…</div></div>"
         )
+    if key in MORE_IS_BETTER:
+        return _income_kpi_html(key, label, metrics, previous)
     if key == "top_category":
         top = metrics.top_category
         if top is None:
@@ -75,6 +87,51 @@ def kpi_html(key: str, metrics: Metrics | None, previous: Metrics | None, colour
     )
 
 
+def _change_html(change: Decimal | None, text: str) -> str:
+    """An absolute change (money, percentage points): `text` formats its size."""
+    if change is None:
+        return "<div class='kpi-delta none'>No previous period to compare</div>"
+    if not change:
+        return "<div class='kpi-delta flat' data-delta='0'>No change vs previous period</div>"
+    direction, arrow = ("up", "▲") if change > 0 else ("down", "▼")
+    return (
+        f"<div class='kpi-delta {direction}' data-delta='{change}'>"
+        f"{arrow} {text} vs previous period</div>"
+    )
+
+
+def _income_kpi_html(key: str, label: str, metrics: Metrics, previous: Metrics | None) -> str:
+    """Income (its change in percent), net savings (in money), savings rate (in points);
+    "—" where there is nothing to show (no income: no rate)."""
+    current = getattr(metrics, key)
+    before = getattr(previous, key) if previous else None
+    if current is None:
+        value, shown = "", "—"
+        delta = (
+            "<div class='kpi-delta none'>No income in this period</div>"
+            if key == "savings_rate" and metrics.total_income is not None
+            else "<div class='kpi-delta none'>Not reported</div>"
+        )
+    elif key == "savings_rate":
+        value, shown = f"{current}", f"{current * 100:.1f}%"
+        change = None if before is None else (current - before) * 100
+        delta = _change_html(change, f"{abs(change or 0):.1f} pts")
+        if previous is not None and before is None:
+            delta = "<div class='kpi-delta none'>No income in the previous period</div>"
+    elif key == "net_savings":
+        value, shown = f"{current:.2f}", money(current)
+        change = None if before is None else current - before
+        delta = _change_html(change, money(abs(change or 0)))
+    else:
+        value, shown = f"{current:.2f}", money(current)
+        delta = _delta_html(current, previous, before)
+    return (
+        f"<div class='kpi more-is-better' data-kpi='{key}' "
+        f"data-value='{escape(value, quote=True)}'>"
+        f"<div class='kpi-label'>{label}</div><div class='kpi-value'>{shown}</div>{delta}</div>"
+    )
+
+
 class KpiCards(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
 
@@ -86,7 +143,7 @@ class KpiCards(Viewer):
                 sizing_mode="stretch_width",
                 min_width=160,
                 margin=(5, 8),
-                stylesheets=[CSS],
+                stylesheets=[CSS, INCOME_CSS],
                 styles={"flex": "1 1 220px"},
                 css_classes=[f"kpi-{key}"],
             )
