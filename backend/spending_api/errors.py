@@ -13,3 +13,6 @@ BAD_MAPPING = (
     "mapping must be a JSON object of role -> header text or 0-based column index "
     '(or a list of them), e.g. {"date": "Booking date", "amount": 3}'
 )
+ACCOUNT_NOT_FOUND = "account_not_found"
+IMPORT_NOT_FOUND = "import_not_found"
+TRANSFER_NOT_FOUND = "transfer_not_found"

@@ -25,3 +25,11 @@ def default_account_id(session: Session, *, user_id: int) -> int:
     return session.scalar(
         select(Account.id).where(Account.user_id == user_id).order_by(Account.id).limit(1)
     )
+
+
+def account_exists(session: Session, *, user_id: int, account_id: int) -> bool:
+    """Whether the account is the user's (another user's id is as good as none)."""
+    found = session.scalar(
+        select(Account.id).where(Account.user_id == user_id, Account.id == account_id)
+    )
+    return found is not None
