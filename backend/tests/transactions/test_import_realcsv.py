@@ -124,14 +124,16 @@ def _by_kind(database, user) -> tuple[Decimal, Decimal]:
     return totals.get("spending") or Decimal(0), -(totals.get("income") or Decimal(0))
 
 
-def _cases():
+def _cases() -> list:
+    cases = []
     for name in sorted(EXPECTED):
         marks = (
             [pytest.mark.xfail(strict=True, reason=DIFFERENCES[name])]
             if name in DIFFERENCES
             else []
         )
-        yield pytest.param(name, marks=marks, id=name)
+        cases.append(pytest.param(name, marks=marks, id=name))
+    return cases
 
 
 def test_every_file_has_figures_read_by_hand():
