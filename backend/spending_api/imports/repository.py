@@ -65,7 +65,9 @@ def list_imports(session: Session, *, user_id: int) -> list[Import]:
 def delete_import(session: Session, *, user_id: int, import_id: int) -> bool:
     """Remove the import and exactly the rows it added (ON DELETE CASCADE); a transfer
     pair one of them was in is unlinked first, so its other side gets its category back."""
-    found = session.scalar(select(Import.id).where(Import.user_id == user_id, Import.id == import_id))
+    found = session.scalar(
+        select(Import.id).where(Import.user_id == user_id, Import.id == import_id)
+    )
     if found is None:
         return False
     unlink_pairs_of_import(session, user_id=user_id, import_id=import_id)
@@ -85,9 +87,7 @@ def has_profiles(session: Session, *, user_id: int, account_id: int) -> bool:
     )
 
 
-def find_profile(
-    session: Session, *, user_id: int, account_id: int, signature: str
-) -> dict | None:
+def find_profile(session: Session, *, user_id: int, account_id: int, signature: str) -> dict | None:
     """The options saved for this layout of file on the account, if any."""
     return session.scalar(
         select(ImportProfile.options).where(

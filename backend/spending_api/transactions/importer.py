@@ -125,9 +125,7 @@ MAX_CATEGORY_LENGTH = 100  # categories.name
 
 def options_to_json(options: ParseOptions) -> dict:
     """The options given, as an import profile keeps them."""
-    return {
-        name: value for name, value in dataclasses.asdict(options).items() if value is not None
-    }
+    return {name: value for name, value in dataclasses.asdict(options).items() if value is not None}
 
 
 def options_from_json(saved: dict) -> ParseOptions:
@@ -264,7 +262,9 @@ class CategoryNames:
         return found
 
 
-def to_new_transaction(row: ParsedRow, *, categories: CategoryNames | None = None) -> NewTransaction:
+def to_new_transaction(
+    row: ParsedRow, *, categories: CategoryNames | None = None
+) -> NewTransaction:
     """What the database stores of a parsed row, classified by what the file says:
     - the bank's category (mapped onto the user's category of that name, any case; a new
       name gets the kind it suggests), unless the file calls the row a transfer or card

@@ -50,7 +50,9 @@ def _rows(database, user) -> list[tuple]:
         return [tuple(row) for row in session.execute(statement)]
 
 
-def test_import_goes_to_the_account_named_and_is_listed(post, client, auth_headers, make_user, database):
+def test_import_goes_to_the_account_named_and_is_listed(
+    post, client, auth_headers, make_user, database
+):
     user = make_user()
     first = _account(database, user, "Checking")
     card = _account(database, user, "Card", "credit_card")
@@ -104,7 +106,9 @@ def test_another_users_account_is_not_found(post, make_user, database):
     assert _rows(database, owner) == _rows(database, other) == []
 
 
-def test_deleting_an_import_removes_exactly_its_rows(post, client, auth_headers, make_user, database):
+def test_deleting_an_import_removes_exactly_its_rows(
+    post, client, auth_headers, make_user, database
+):
     user = make_user()
     january = post(user, JANUARY).json()["import_id"]
     february = post(user, FEBRUARY).json()["import_id"]
@@ -122,7 +126,9 @@ def test_deleting_an_import_removes_exactly_its_rows(post, client, auth_headers,
     assert again["inserted"] == 2
 
 
-def test_deleting_an_unknown_or_another_users_import_is_404(post, client, auth_headers, make_user, database):
+def test_deleting_an_unknown_or_another_users_import_is_404(
+    post, client, auth_headers, make_user, database
+):
     owner, other = make_user(), make_user()
     theirs = post(owner, JANUARY).json()["import_id"]
 
