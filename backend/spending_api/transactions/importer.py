@@ -190,11 +190,11 @@ def import_csv(
         options=options,
         filename=filename,
     )
-    parsed = parse_upload(stream, options=options, filename=filename)
     try:
+        parsed = parse_upload(stream, options=options, filename=filename)
         parsed.require_decided()
     except ParseFailed as failed:
-        raise ImportFailed.from_parse(failed) from None
+        raise _said_profile(ImportFailed.from_parse(failed), from_profile) from None
     logger.info("importing for user %s: %s", user_id, parsed.detection)
     import_id = imports.start_import(
         session,
@@ -211,7 +211,7 @@ def import_csv(
         )
     except ParseFailed as failed:
         session.rollback()
-        raise ImportFailed.from_parse(failed) from None
+        raise _said_profile(ImportFailed.from_parse(failed), from_profile) from None
     finally:
         rows.close()  # while the stream is still open, if the insert gave up early
     imports.finish_import(
@@ -244,6 +244,19 @@ def import_csv(
         skipped_row_count=parsed.skipped_count,
         profile_used=from_profile,
     )
+
+
+PROFILE_NOTE = (
+    " (The file was read with the import options saved for its layout on this account; "
+    "give options to read it differently.)"
+)
+
+
+def _said_profile(failed: ImportFailed, from_profile: bool) -> ImportFailed:
+    """The refusal, saying when the saved options were the ones that failed."""
+    if not from_profile:
+        return failed
+    return ImportFailed(failed.message + PROFILE_NOTE, failed.problems, failed.problem_count)
 
 
 class CategoryNames:

@@ -5,10 +5,10 @@ import json
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from spending_api import errors
-from spending_api.models import Account, Category, ImportProfile, Transaction
+from spending_api.models import Account, Category, DailyCategorySpend, ImportProfile, Transaction
 
 JANUARY = b"Date,Description,Amount\n2025-01-02,BAKERY,-3.20\n2025-01-03,CINEMA,-12.00\n"
 FEBRUARY = b"Date,Description,Amount\n2025-02-02,BAKERY,-3.40\n2025-02-05,SALARY ACME,2000.00\n"
@@ -117,6 +117,13 @@ def test_deleting_an_import_removes_exactly_its_rows(
 
     assert deleted.status_code == 204
     assert [row[2] for row in _rows(database, user)] == ["BAKERY", "SALARY ACME"]
+    with database.session() as session:  # the rollup follows the cascade
+        rollup = session.execute(
+            select(
+                func.sum(DailyCategorySpend.total), func.sum(DailyCategorySpend.transaction_count)
+            ).where(DailyCategorySpend.user_id == user.id)
+        ).one()
+    assert tuple(rollup) == (Decimal("-1996.60"), 2)
     assert {row[1] for row in _rows(database, user)} == {february}
     assert [entry["id"] for entry in client.get("/imports", headers=auth_headers(user)).json()] == [
         february
