@@ -539,6 +539,38 @@ def test_cli_import_uses_the_same_importer(
     assert len(stored(user)) == 12
 
 
+def test_cli_import_into_a_named_account_creates_it_once(
+    data_dir, settings, make_user, database, monkeypatch, capsys
+):
+    from sqlalchemy import select
+
+    from spending_api.models import Account, Transaction
+
+    user = make_user()
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    path = str(data_dir / "eu_bank.csv")
+
+    first = cli.main(["import-csv", user.username, path, "--account", "Giro"])
+    second = cli.main(["import-csv", user.username, path, "--account", "Giro"])
+    other = cli.main(["import-csv", user.username, path])
+    refused = cli.main(["import-csv", user.username, path, "--account", " "])
+
+    assert (first, second, other, refused) == (0, 0, 0, 1)
+    assert "--account needs a name" in capsys.readouterr().err
+    with database.session() as session:
+        accounts = session.execute(
+            select(Account.name, Account.id).where(Account.user_id == user.id)
+        ).all()
+        per_account = session.execute(
+            select(Transaction.account_id, Transaction.id).where(Transaction.user_id == user.id)
+        ).all()
+    assert [name for name, _ in accounts] == ["Giro"]  # and the default is the first
+    counts = {}
+    for account_id, _ in per_account:
+        counts[account_id] = counts.get(account_id, 0) + 1
+    assert counts == {accounts[0][1]: 12}  # the same file twice in one account: once
+
+
 def test_cli_import_reports_row_errors(tmp_path, settings, make_user, stored, monkeypatch, capsys):
     user = make_user()
     bad = tmp_path / "bad.csv"
