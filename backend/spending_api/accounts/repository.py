@@ -45,3 +45,9 @@ def account_id_by_name(session: Session, *, user_id: int, name: str) -> int:
     return session.scalar(
         select(Account.id).where(Account.user_id == user_id, Account.name == name)
     )
+
+
+def account_kind(session: Session, *, user_id: int, account_id: int) -> str | None:
+    return session.scalar(
+        select(Account.kind).where(Account.user_id == user_id, Account.id == account_id)
+    )

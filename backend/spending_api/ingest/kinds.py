@@ -245,3 +245,22 @@ def is_bare_transfer(texts: tuple[str | None, ...]) -> bool:
     if any(TRANSFER.search(text) or _OWN_ACCOUNT_QUOTED.match(text.strip()) for text in folded):
         return False
     return any(BARE_TRANSFER.search(text) for text in folded)
+
+
+# Cash taken out is spent (as an ATM withdrawal is), even where a bank files it as a transfer.
+CASH_WITHDRAWAL = _whole(
+    "atm withdrawal",
+    "cash withdrawal",
+    "geldautomat",
+    "bargeldauszahlung",
+    "geldopname",
+    "retrait",
+    "retirada de efectivo",
+    "reintegro efectivo",
+    "saque",
+    "prelievo",
+)
+
+
+def is_cash_withdrawal(texts: tuple[str | None, ...]) -> bool:
+    return _says(CASH_WITHDRAWAL, texts)

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from spending_api.accounts.repository import default_account_id
+from spending_api.accounts.repository import account_kind, default_account_id
 from spending_api.categories.defaults import (
     CARD_PAYMENT,
     OTHER_INCOME,
@@ -48,7 +48,12 @@ from spending_api.ingest import (
     parse,
     seekable,
 )
-from spending_api.ingest.kinds import is_bare_transfer, is_refund, is_salary
+from spending_api.ingest.kinds import (
+    is_bare_transfer,
+    is_cash_withdrawal,
+    is_refund,
+    is_salary,
+)
 from spending_api.transactions.repository import NewTransaction, insert_transactions
 from spending_api.transfers.repository import pair_transfers
 from spending_api.transactions.schemas import (
@@ -204,7 +209,10 @@ def import_csv(
         file_format=parsed.detection.format,
     )
     names = CategoryNames(category_names(session, user_id=user_id))
-    rows = _new_transactions(parsed, lambda row: to_new_transaction(row, categories=names))
+    card = account_kind(session, user_id=user_id, account_id=account_id) == "credit_card"
+    rows = _new_transactions(
+        parsed, lambda row: to_new_transaction(row, categories=names, card_account=card)
+    )
     try:
         counts = insert_transactions(
             session, user_id=user_id, rows=rows, account_id=account_id, import_id=import_id
@@ -276,7 +284,7 @@ class CategoryNames:
 
 
 def to_new_transaction(
-    row: ParsedRow, *, categories: CategoryNames | None = None
+    row: ParsedRow, *, categories: CategoryNames | None = None, card_account: bool = False
 ) -> NewTransaction:
     """What the database stores of a parsed row, classified by what the file says:
     - the bank's category (mapped onto the user's category of that name, any case; a new
@@ -285,34 +293,24 @@ def to_new_transaction(
     - else the file's hints: a card payment, a transfer (not the bare word "transfer",
       as often a payment to someone: pairing finds those between the user's accounts),
       income (payroll words: Salary, else Other income);
-    - else money in that the file calls a refund lowers spending (Uncategorized);
+    - else money in that the file calls a refund, or any other money in to a credit card
+      account, lowers spending (Uncategorized);
     - else Uncategorized income for money in, Uncategorized for money out."""
     resolve = categories or CategoryNames()
     hint = row.kind_hint
     texts = (row.bank_type, row.description, row.notes)
-    if hint == "transfer" and is_bare_transfer(texts):
-        hint = None  # "TRANSFER To JOHN SMITH" is a payment; pairing finds own transfers
+    if hint == "transfer" and (is_bare_transfer(texts) or is_cash_withdrawal(texts)):
+        # "TRANSFER To JOHN SMITH" is a payment, cash taken out is spent; pairing still
+        # finds the moves between the user's own accounts.
+        hint = None
     category = None
     if row.bank_category:
         name = resolve(row.bank_category)
         kind = kind_for_name(name)
         if hint not in ("transfer", "card_payment") or kind == "transfer":
             category, source = name, "bank"
-    if category is not None:
-        pass
-    elif hint == "card_payment":
-        category, source, kind = CARD_PAYMENT, "bank", "transfer"
-    elif hint == "transfer":
-        category, source, kind = TRANSFER, "bank", "transfer"
-    elif hint == "income" and row.amount < 0:
-        category = SALARY if is_salary(texts) else OTHER_INCOME
-        source, kind = "bank", "income"
-    elif row.amount < 0 and is_refund(texts):
-        category, source, kind = UNCATEGORIZED, "bank", "spending"
-    elif row.amount < 0:
-        category, source, kind = UNCATEGORIZED_INCOME, "default", "income"
-    else:
-        category, source, kind = UNCATEGORIZED, "default", "spending"
+    if category is None:
+        category, source, kind = _by_hints(row, hint, texts, card_account)
     return NewTransaction(
         row.timestamp,
         row.amount,
@@ -325,6 +323,26 @@ def to_new_transaction(
         category_source=source,
         category_kind=kind,
     )
+
+
+def _by_hints(
+    row: ParsedRow, hint: str | None, texts: tuple, card_account: bool
+) -> tuple[str, str, str]:
+    """(category, source, kind) of a row the bank's category does not decide."""
+    if hint == "card_payment":
+        return CARD_PAYMENT, "bank", "transfer"
+    if hint == "transfer":
+        return TRANSFER, "bank", "transfer"
+    if hint == "income" and row.amount < 0:
+        return (SALARY if is_salary(texts) else OTHER_INCOME), "bank", "income"
+    if row.amount < 0 and is_refund(texts):
+        return UNCATEGORIZED, "bank", "spending"
+    if row.amount < 0 and card_account:
+        # Money in to a card that pays nothing off and earns nothing is a merchant's credit.
+        return UNCATEGORIZED, "default", "spending"
+    if row.amount < 0:
+        return UNCATEGORIZED_INCOME, "default", "income"
+    return UNCATEGORIZED, "default", "spending"
 
 
 def _new_transactions(
