@@ -241,7 +241,7 @@ def import_csv(
             signature=file_signature(stream, filename=filename),
             options=options_to_json(options),
         )
-    pair_transfers(session, user_id=user_id, import_id=import_id)
+    pair_transfers(session, user_id=user_id, import_id=import_id, new_rows=counts.inserted)
     return ImportResult(
         import_id=import_id,
         account_id=account_id,

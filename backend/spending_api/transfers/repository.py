@@ -5,34 +5,47 @@ Pairing is set-based: each round links the candidate pairs that are each other's
 rounds until none is left gives the same one-to-one pairs as taking them nearest first.
 """
 
+from contextlib import nullcontext
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.categories.defaults import CARD_PAYMENT, TRANSFER
+from spending_api.transactions.repository import BULK_SETTINGS, local_settings
 
 PAIRING_DAYS = 4
 # Pairs linked per round are disjoint; a few rounds settle even long chains of equal
 # amounts. The bound only keeps a pathological file from looping for long.
 MAX_ROUNDS = 50
 
-# Money out (amount > 0) in one account and the same amount in to another account of the
-# user within PAIRING_DAYS, neither side paired yet nor categorized by the user; one side
-# is a row of the import just stored.
-_CANDIDATES = f"""
-candidates AS (
+
+def _candidates_from(side: str) -> str:
+    """Candidate pairs whose `side` ('o' or 'i') is a row of the import; the other side is
+    found through the (user_id, amount) index, and pairs already made through one hashed
+    list, whatever the planner's statistics say about a table that just grew."""
+    other = "i" if side == "o" else "o"
+    return f"""
     SELECT o.id AS out_id, i.id AS in_id, o.category AS out_category, i.category AS in_category,
            abs(extract(epoch FROM o."timestamp" - i."timestamp")) AS gap
-    FROM transactions AS o
-    JOIN transactions AS i
-      ON i.user_id = o.user_id AND i.amount = -o.amount AND i.account_id <> o.account_id
-     AND i."timestamp" BETWEEN o."timestamp" - interval '{PAIRING_DAYS} days'
-                           AND o."timestamp" + interval '{PAIRING_DAYS} days'
-    WHERE o.user_id = :user_id AND o.amount > 0
-      AND (o.import_id = :import_id OR i.import_id = :import_id)
+    FROM transactions AS {side}
+    JOIN transactions AS {other}
+      ON {other}.user_id = :user_id AND {other}.amount = -{side}.amount
+     AND {other}.account_id <> {side}.account_id
+     AND {other}."timestamp" BETWEEN {side}."timestamp" - interval '{PAIRING_DAYS} days'
+                                 AND {side}."timestamp" + interval '{PAIRING_DAYS} days'
+    WHERE {side}.import_id = :import_id AND {side}.user_id = :user_id AND o.amount > 0
       AND o.category_source <> 'user' AND i.category_source <> 'user'
-      AND NOT EXISTS (SELECT 1 FROM transfer_pairs AS p WHERE p.out_transaction_id = o.id)
-      AND NOT EXISTS (SELECT 1 FROM transfer_pairs AS p WHERE p.in_transaction_id = i.id)
-),
+      AND o.id NOT IN (SELECT out_transaction_id FROM transfer_pairs WHERE user_id = :user_id)
+      AND i.id NOT IN (SELECT in_transaction_id FROM transfer_pairs WHERE user_id = :user_id)
+    """
+
+
+# Money out (amount > 0) in one account and the same amount in to another account of the
+# user within PAIRING_DAYS, neither side paired yet nor categorized by the user; one side
+# is a row of the import just stored (two branches, so each can use the import's index;
+# both sides of one pair are never in one import: an import is one account).
+_CANDIDATES = f"""
+candidates AS ({_candidates_from("o")} UNION ALL {_candidates_from("i")}),
 ranked AS (
     SELECT *,
            row_number() OVER (PARTITION BY out_id ORDER BY gap, in_id) AS out_rank,
@@ -57,34 +70,48 @@ ON CONFLICT (user_id, name) DO NOTHING
 # Both sides move to "Transfer", or "Credit card payment" when money goes in to a card.
 _CATEGORIZE_PAIRS = """
 UPDATE transactions AS t
-SET category = CASE WHEN a.kind = 'credit_card' THEN :card_payment ELSE :transfer END
-FROM transfer_pairs AS p
-JOIN transactions AS money_in ON money_in.id = p.in_transaction_id
-JOIN accounts AS a ON a.id = money_in.account_id
-WHERE p.user_id = :user_id AND p.id = ANY(:pair_ids) AND t.user_id = :user_id
-  AND t.id IN (p.out_transaction_id, p.in_transaction_id)
+SET category = sides.category
+FROM (
+    SELECT unnest(ARRAY[p.out_transaction_id, p.in_transaction_id]) AS id,
+           CASE WHEN a.kind = 'credit_card' THEN :card_payment ELSE :transfer END AS category
+    FROM transfer_pairs AS p
+    JOIN transactions AS money_in ON money_in.id = p.in_transaction_id
+    JOIN accounts AS a ON a.id = money_in.account_id
+    WHERE p.user_id = :user_id AND p.id = ANY(:pair_ids)
+) AS sides
+WHERE t.id = sides.id AND t.user_id = :user_id
 """
 _ACCOUNT_COUNT = "SELECT count(*) FROM accounts WHERE user_id = :user_id"
 
 
-def pair_transfers(session: Session, *, user_id: int, import_id: int) -> int:
-    """Link the import's rows with their other sides in the user's other accounts; the
-    number of pairs linked."""
-    if session.scalar(text(_ACCOUNT_COUNT), {"user_id": user_id}) < 2:
-        return 0  # one account: nothing to pair with (and a large import pays nothing)
+# Above this many new rows, a round hash-joins them with the user's rows instead of one
+# index probe per row: the plan a table just grown by the import would not get from its
+# statistics (not analyzed yet) on its own.
+HASH_JOIN_ROWS = 2000
+
+
+def pair_transfers(session: Session, *, user_id: int, import_id: int, new_rows: int) -> int:
+    """Link the import's `new_rows` rows with their other sides in the user's other
+    accounts; the number of pairs linked."""
+    if new_rows == 0 or session.scalar(text(_ACCOUNT_COUNT), {"user_id": user_id}) < 2:
+        return 0  # nothing new, or nothing to pair with (a large import pays nothing)
     params = {"user_id": user_id, "import_id": import_id}
     pair_ids: list[int] = []
-    for _ in range(MAX_ROUNDS):
-        linked = session.scalars(text(_PAIR_ROUND), params).all()
-        if not linked:
-            break
-        pair_ids.extend(linked)
-    if pair_ids:
-        names = {"transfer": TRANSFER, "card_payment": CARD_PAYMENT}
-        session.execute(text(_ENSURE_CATEGORIES), {"user_id": user_id, **names})
-        session.execute(
-            text(_CATEGORIZE_PAIRS), {"user_id": user_id, "pair_ids": pair_ids, **names}
-        )
+    large = new_rows > HASH_JOIN_ROWS
+    # A large import's pairing gets the import's own room (time, sort memory) and hash joins.
+    settings = {**BULK_SETTINGS, "enable_nestloop": "off"} if large else None
+    with local_settings(session.connection(), settings) if large else nullcontext():
+        for _ in range(MAX_ROUNDS):
+            linked = session.scalars(text(_PAIR_ROUND), params).all()
+            if not linked:
+                break
+            pair_ids.extend(linked)
+        if pair_ids:
+            names = {"transfer": TRANSFER, "card_payment": CARD_PAYMENT}
+            session.execute(text(_ENSURE_CATEGORIES), {"user_id": user_id, **names})
+            session.execute(
+                text(_CATEGORIZE_PAIRS), {"user_id": user_id, "pair_ids": pair_ids, **names}
+            )
     return len(pair_ids)
 
 
@@ -115,17 +142,22 @@ def list_pairs(session: Session, *, user_id: int) -> list:
 # A side the user re-categorized since keeps the user's choice.
 _RESTORE = """
 UPDATE transactions AS t
-SET category = CASE WHEN t.id = p.out_transaction_id THEN p.out_previous_category
-                    ELSE p.in_previous_category END
-FROM transfer_pairs AS p
-WHERE p.user_id = :user_id AND {which} AND t.user_id = :user_id
-  AND t.id IN (p.out_transaction_id, p.in_transaction_id) AND t.category_source <> 'user'
+SET category = sides.category
+FROM (
+    SELECT unnest(ARRAY[p.out_transaction_id, p.in_transaction_id]) AS id,
+           unnest(ARRAY[p.out_previous_category, p.in_previous_category]) AS category
+    FROM transfer_pairs AS p
+    WHERE p.user_id = :user_id AND {which}
+) AS sides
+WHERE t.id = sides.id AND t.user_id = :user_id AND t.category_source <> 'user'
 """
 _DELETE = "DELETE FROM transfer_pairs AS p WHERE p.user_id = :user_id AND {which}"
 _OF_PAIR = "p.id = :pair_id"
 _OF_IMPORT = (
-    "(p.out_transaction_id IN (SELECT id FROM transactions WHERE import_id = :import_id)"
-    " OR p.in_transaction_id IN (SELECT id FROM transactions WHERE import_id = :import_id))"
+    "p.id IN (SELECT p.id FROM transfer_pairs AS p JOIN transactions AS t"
+    " ON t.id = p.out_transaction_id WHERE t.import_id = :import_id"
+    " UNION ALL SELECT p.id FROM transfer_pairs AS p JOIN transactions AS t"
+    " ON t.id = p.in_transaction_id WHERE t.import_id = :import_id)"
 )
 
 
