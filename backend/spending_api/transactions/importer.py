@@ -278,7 +278,7 @@ class CategoryNames:
     def __call__(self, written: str) -> str:
         found = self._seen.get(written)
         if found is None:
-            name = " ".join(written.split())[:MAX_CATEGORY_LENGTH]
+            name = written[:MAX_CATEGORY_LENGTH]  # as written: only the case may differ
             found = self._seen[written] = self._by_fold.setdefault(name.casefold(), name)
         return found
 
