@@ -1,5 +1,6 @@
 """SQL for categories; every function is scoped to the user."""
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -16,3 +17,8 @@ def create_default_categories(session: Session, *, user_id: int) -> None:
         )
         .on_conflict_do_nothing(index_elements=[Category.user_id, Category.name])
     )
+
+
+def category_names(session: Session, *, user_id: int) -> list[str]:
+    """The names of the user's categories."""
+    return list(session.scalars(select(Category.name).where(Category.user_id == user_id)))
