@@ -38,6 +38,7 @@ from spending_api.categories.defaults import (
 )
 from spending_api.categories.repository import category_names
 from spending_api.errors import BAD_MAPPING
+from spending_api.rules.service import run_for_import as run_rules_for_import
 from spending_api.imports import repository as imports
 from spending_api.ingest import (
     ParsedFile,
@@ -241,6 +242,10 @@ def import_csv(
             signature=file_signature(stream, filename=filename),
             options=options_to_json(options),
         )
+    if counts.inserted:
+        # The user's rules come after what the file said, and before the pairing (which
+        # leaves rule categories alone).
+        run_rules_for_import(session, user_id=user_id, import_id=import_id)
     pair_transfers(session, user_id=user_id, import_id=import_id, new_rows=counts.inserted)
     return ImportResult(
         import_id=import_id,

@@ -371,6 +371,8 @@ def import_transactions(
     file: UploadFile,
     options: ImportOptionsDep,
     account_id: ImportAccountDep,
+    database: DatabaseDep,
+    background: BackgroundTasks,
 ) -> ImportResult:
     """Import a bank export (CSV, OFX/QFX, QIF, CAMT.053) or the project's own format into
     an account: all rows or none; the answer lists the rows skipped on purpose. Options
@@ -390,6 +392,8 @@ def import_transactions(
     except ImportFailed as failed:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
     session.commit()
+    if result.inserted:
+        suggestions.refresh_later(background, database, user.id)
     return result
 
 
