@@ -106,9 +106,14 @@ def cmd_import_csv(args: argparse.Namespace) -> None:
         mapping_from_json,
     )
 
+    from spending_api.accounts.repository import account_id_by_name
+
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"No such file: {path}")
+    account = (args.account or "").strip()
+    if args.account is not None and not 1 <= len(account) <= 100:
+        raise CommandError("--account needs a name of 1 to 100 characters.")
     database = Database.from_settings(get_settings())
     try:
         with database.session() as session:
@@ -126,6 +131,9 @@ def cmd_import_csv(args: argparse.Namespace) -> None:
                 amount_sign=args.amount_sign,
                 encoding=args.encoding,
             )
+            account_id = (
+                account_id_by_name(session, user_id=user.id, name=account) if account else None
+            )
             with path.open("rb") as stream:
                 try:
                     result = import_csv(
@@ -134,6 +142,7 @@ def cmd_import_csv(args: argparse.Namespace) -> None:
                         stream=stream,
                         options=options,
                         filename=path.name,
+                        account_id=account_id,
                     )
                 except ImportFailed as failed:
                     raise CommandError(failed.describe()) from None
@@ -226,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="whether the file has a header row (default: detected)",
     )
     importer.add_argument("--encoding", default=None, help="e.g. cp1252 (default: detected)")
+    importer.add_argument(
+        "--account",
+        default=None,
+        metavar="NAME",
+        help="the account to import into, created if missing (default: the user's first)",
+    )
     importer.set_defaults(handler=cmd_import_csv)
 
     legacy = commands.add_parser(

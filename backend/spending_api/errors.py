@@ -18,6 +18,8 @@ NO_SUGGESTION = "The transaction has no suggestion to accept"
 # Corrections (MODEL.md): a code each, as the clients match them.
 UNKNOWN_CATEGORY = "unknown_category"
 IMPORTED_FIELD_LOCKED = "imported_field_locked"
+IMPORT_NOT_FOUND = "import_not_found"
+TRANSFER_NOT_FOUND = "transfer_not_found"
 # Accounts (GET/POST/PATCH/DELETE /accounts).
 ACCOUNT_NOT_FOUND = "account_not_found"
 ACCOUNT_NAME_TAKEN = "account_name_taken"

@@ -23,12 +23,14 @@ from spending_api.cache import ResponseCache
 from spending_api.categories.router import router as categories_router
 from spending_api.db import Database, Reads, make_async_read_pool
 from spending_api.deps import DatabaseDep
+from spending_api.imports.router import router as imports_router
 from spending_api.limits import RequestLimits
 from spending_api.metrics.router import router as metrics_router
 from spending_api.rules.router import router as rules_router
 from spending_api.suggestions.router import router as suggestions_router
 from spending_api.settings import Settings, get_settings
 from spending_api.transactions.router import router as transactions_router
+from spending_api.transfers.router import router as transfers_router
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +259,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(metrics_router, responses={**unauthorized, **common})
     app.include_router(accounts_router, responses={**unauthorized, **common})
     app.include_router(categories_router, responses={**unauthorized, **common})
+    app.include_router(imports_router, responses={**unauthorized, **common})
+    app.include_router(transfers_router, responses={**unauthorized, **common})
     # Before the rules router: /rules/proposals is not a rule id.
     app.include_router(suggestions_router, responses={**unauthorized, **common})
     app.include_router(rules_router, responses={**unauthorized, **common})

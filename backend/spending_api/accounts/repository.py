@@ -134,3 +134,26 @@ def delete_account(session: Session, *, user_id: int, account_id: int) -> int:
     ).rowcount
     session.execute(delete(Account).where(Account.user_id == user_id, Account.id == account_id))
     return removed
+
+
+def account_exists(session: Session, *, user_id: int, account_id: int) -> bool:
+    """Whether the account is the user's (another user's id is as good as none)."""
+    return get_account(session, user_id=user_id, account_id=account_id) is not None
+
+
+def account_id_by_name(session: Session, *, user_id: int, name: str) -> int:
+    """The user's account of that name, created (checking) when there is none."""
+    session.execute(
+        insert(Account)
+        .values(user_id=user_id, name=name, kind="checking")
+        .on_conflict_do_nothing(index_elements=[Account.user_id, Account.name])
+    )
+    return session.scalar(
+        select(Account.id).where(Account.user_id == user_id, Account.name == name)
+    )
+
+
+def account_kind(session: Session, *, user_id: int, account_id: int) -> str | None:
+    return session.scalar(
+        select(Account.kind).where(Account.user_id == user_id, Account.id == account_id)
+    )

@@ -6,6 +6,8 @@ UNCATEGORIZED = "Uncategorized"
 UNCATEGORIZED_INCOME = "Uncategorized income"
 TRANSFER = "Transfer"
 CARD_PAYMENT = "Credit card payment"
+SALARY = "Salary"
+OTHER_INCOME = "Other income"
 
 # Migration 0004 gives existing users the same set (a test keeps the two equal).
 DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -21,8 +23,8 @@ DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("Subscriptions", "spending"),
     ("Fees", "spending"),
     (UNCATEGORIZED, "spending"),
-    ("Salary", "income"),
-    ("Other income", "income"),
+    (SALARY, "income"),
+    (OTHER_INCOME, "income"),
     (UNCATEGORIZED_INCOME, "income"),
     (TRANSFER, "transfer"),
     (CARD_PAYMENT, "transfer"),

@@ -297,3 +297,8 @@ def delete_category(session: Session, *, user_id: int, category_id: int) -> None
         .values(suggested_category=None, suggestion_confidence=None)
     )
     session.execute(delete(Category).where(Category.user_id == user_id, Category.id == category_id))
+
+
+def category_names(session: Session, *, user_id: int) -> list[str]:
+    """The names of the user's categories."""
+    return list(session.scalars(select(Category.name).where(Category.user_id == user_id)))

@@ -13,7 +13,7 @@ from spending_api.ingest.model import (
     Problem,
     Skipped,
 )
-from spending_api.ingest.parser import parse
+from spending_api.ingest.parser import file_signature, parse, seekable
 
 __all__ = [
     "Detection",
@@ -23,5 +23,7 @@ __all__ = [
     "ParseOptions",
     "Problem",
     "Skipped",
+    "file_signature",
     "parse",
+    "seekable",
 ]

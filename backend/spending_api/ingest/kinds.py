@@ -70,6 +70,7 @@ TRANSFER = _whole(
     "added to wallet",
     "money moved",
     "funds transfer",
+    "paypal transfer",
     "trnsfr",
     "xfer",
     "standard transfer",
@@ -173,3 +174,93 @@ def kind_hint(
         if kind in found:
             return kind
     return None
+
+
+# Which income: pay from work (the "Salary" category) rather than interest or a gift.
+SALARY = _words(
+    "salary",
+    "salaries",
+    "wage",
+    "payroll",
+    "paycheck",
+    "direct deposit",
+    "dir dep",
+    "gehalt",
+    "lohn",
+    "nomina",
+    "salario",
+    "salaire",
+    "salaris",
+    "stipendio",
+    "proventos",
+)
+# Money back for a purchase: it lowers spending instead of counting as income.
+REFUND = _whole(
+    "refund",
+    "refunded",
+    "return",
+    "returned",
+    "reversal",
+    "chargeback",
+    "rebate",
+    "cashback",
+    "erstattung",
+    "ruckerstattung",
+    "storno",
+    "gutschrift storno",
+    "terugbetaling",
+    "kwijtschelding",
+    "restitutie",
+    "remboursement",
+    "rembourse",
+    "reembolso",
+    "devolucion",
+    "devolucao",
+    "estorno",
+    "rimborso",
+)
+
+
+@lru_cache(maxsize=8192)
+def _says(pattern: re.Pattern, texts: tuple[str | None, ...]) -> bool:
+    return any(text and pattern.search(fold(text)) for text in texts)
+
+
+def is_salary(texts: tuple[str | None, ...]) -> bool:
+    """Whether an income row's texts (type, description, notes) name pay from work."""
+    return _says(SALARY, texts)
+
+
+def is_refund(texts: tuple[str | None, ...]) -> bool:
+    """Whether money in is, by its texts (type, description, notes), a refund."""
+    return _says(REFUND, texts)
+
+
+@lru_cache(maxsize=8192)
+def is_bare_transfer(texts: tuple[str | None, ...]) -> bool:
+    """Whether the texts call a row a transfer only by the bare word ('TRANSFER', a
+    type column's 'Transfer'), never naming the user's own account: a payment to
+    someone else as often as a move between the user's accounts. Pairing decides."""
+    folded = [fold(text) for text in texts if text]
+    if any(TRANSFER.search(text) or _OWN_ACCOUNT_QUOTED.match(text.strip()) for text in folded):
+        return False
+    return any(BARE_TRANSFER.search(text) for text in folded)
+
+
+# Cash taken out is spent (as an ATM withdrawal is), even where a bank files it as a transfer.
+CASH_WITHDRAWAL = _whole(
+    "atm withdrawal",
+    "cash withdrawal",
+    "geldautomat",
+    "bargeldauszahlung",
+    "geldopname",
+    "retrait",
+    "retirada de efectivo",
+    "reintegro efectivo",
+    "saque",
+    "prelievo",
+)
+
+
+def is_cash_withdrawal(texts: tuple[str | None, ...]) -> bool:
+    return _says(CASH_WITHDRAWAL, texts)

@@ -1,5 +1,6 @@
 """The entry point: which format a file is in, then the reader for that format."""
 
+import hashlib
 import io
 import re
 import shutil
@@ -10,13 +11,15 @@ from spending_api.ingest import camt, ofx, qif
 from spending_api.ingest.csvfile import read_csv
 from spending_api.ingest.dates import check_date_format
 from spending_api.ingest.encoding import confirm_encoding, detect_encoding, read_head
+from spending_api.ingest.layout import find_layout
 from spending_api.ingest.model import FileFormat, ParsedFile, ParseFailed, ParseOptions
 
 SPOOL_BYTES = 8 * 1024 * 1024
 _QIF_START = re.compile(r"^\s*!(?:Type|Account|Option|Clear)", re.IGNORECASE)
 
 
-def _seekable(data: bytes | BinaryIO) -> BinaryIO:
+def seekable(data: bytes | BinaryIO) -> BinaryIO:
+    """The data as a stream that can be read more than once (spooled when it cannot)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(data))
     if data.seekable():
@@ -45,6 +48,36 @@ def sniff_format(head: str, filename: str | None) -> FileFormat:
     return "csv"
 
 
+def _decoded_head(stream: BinaryIO, declared: str | None) -> tuple[str, str, bool]:
+    stream.seek(0)
+    encoding = detect_encoding(stream.read(64 * 1024), declared)
+    encoding = confirm_encoding(stream, encoding, declared=bool(declared))
+    head, complete = read_head(stream, encoding)
+    return encoding, head, complete
+
+
+def file_signature(data: bytes | BinaryIO, *, filename: str | None = None) -> str:
+    """What identifies a bank's layout of file, whatever options it is later read with:
+    the header (or, headerless, the column count and shape) as found with no options;
+    OFX, QIF and CAMT files are one layout each. Import profiles are keyed by it."""
+    stream = seekable(data)
+    try:
+        _, head, _ = _decoded_head(stream, None)
+    except ParseFailed:
+        return "unreadable"
+    kind = sniff_format(head, filename)
+    if kind != "csv":
+        return kind
+    try:
+        layout, sample = find_layout(head, has_header=None)
+    except ParseFailed:
+        # No header or columns told apart: the first line's shape, digits blurred.
+        first = next((line for line in head.splitlines() if line.strip()), "")
+        text = "unread|" + re.sub(r"\d+", "9", first.strip().casefold())
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return layout.signature(sample)
+
+
 def parse(
     data: bytes | BinaryIO, *, filename: str | None = None, options: ParseOptions | None = None
 ) -> ParsedFile:
@@ -59,12 +92,8 @@ def parse(
             check_date_format(options.date_format)
         except ValueError as error:
             raise ParseFailed(str(error)) from None
-    stream = _seekable(data)
-    stream.seek(0)
-    head_bytes = stream.read(64 * 1024)
-    encoding = detect_encoding(head_bytes, options.encoding)
-    encoding = confirm_encoding(stream, encoding, declared=bool(options.encoding))
-    head, complete = read_head(stream, encoding)
+    stream = seekable(data)
+    encoding, head, complete = _decoded_head(stream, options.encoding)
     kind = sniff_format(head, filename)
     if kind == "ofx":
         return ofx.read_ofx(stream, encoding=encoding)

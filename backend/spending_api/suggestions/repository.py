@@ -94,3 +94,19 @@ def user_corrections(session: Session, *, user_id: int, limit: int = 5000) -> li
             .limit(limit)
         )
     )
+
+
+def has_open_rows(session: Session, *, user_id: int) -> bool:
+    """Whether any transaction's category is still the system's to choose."""
+    return bool(
+        session.scalar(
+            select(
+                select(Transaction.id)
+                .where(
+                    Transaction.user_id == user_id,
+                    Transaction.category_source.in_(("default", "learned")),
+                )
+                .exists()
+            )
+        )
+    )

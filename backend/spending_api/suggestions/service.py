@@ -50,6 +50,8 @@ def refresh(
     from spending_api.categorize.suggest import Suggester, SuggesterConfig
 
     config = config or SuggesterConfig()
+    if not repository.has_open_rows(session, user_id=user_id):
+        return RefreshCounts(suggested=0, applied=0)  # everything was categorized
     history = list(
         ledger.iter_ledger(
             session,

@@ -236,7 +236,7 @@ ON CONFLICT (account_id, dedup_key) DO NOTHING
 # A million-row file is one statement: its sorts get room in memory, and the API's
 # statement timeout (meant for reads, 30 s) gives way to a bulk one: a 50 MB upload
 # (about a million rows) takes 10-40 s on 2 busy cores. Both only for that statement.
-_BULK_SETTINGS = {"work_mem": "256MB", "statement_timeout": "10min"}
+BULK_SETTINGS = {"work_mem": "256MB", "statement_timeout": "10min"}
 
 
 def insert_transactions(
@@ -259,7 +259,7 @@ def insert_transactions(
     connection = session.connection()
     total = _stage(connection, rows)
     params = {"user_id": user_id, "account_id": account_id, "import_id": import_id}
-    with _local_settings(connection, _BULK_SETTINGS):
+    with local_settings(connection, BULK_SETTINGS):
         connection.execute(text(_CATEGORIES_FROM_STAGING), params)
         result = connection.execute(text(_INSERT_FROM_STAGING), params)
     connection.execute(text("TRUNCATE import_staging"))
@@ -267,7 +267,7 @@ def insert_transactions(
 
 
 @contextmanager
-def _local_settings(connection, settings: dict[str, str]) -> Iterator[None]:
+def local_settings(connection, settings: dict[str, str]) -> Iterator[None]:
     """Transaction-local settings for the statements inside, then the previous values."""
     previous = {
         name: connection.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar()

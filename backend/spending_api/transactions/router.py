@@ -9,6 +9,7 @@ from fastapi import (
     APIRouter,
     BackgroundTasks,
     Depends,
+    Form,
     HTTPException,
     Path,
     Query,
@@ -23,6 +24,7 @@ from pydantic import TypeAdapter
 from starlette.types import Message
 
 from spending_api import errors
+from spending_api.accounts.repository import account_exists, default_account_id
 from spending_api.cache import CachedAnswer, cached_answer
 from spending_api.deps import (
     CurrentUser,
@@ -327,37 +329,80 @@ def _check_size(file: UploadFile, limit: int) -> None:
         raise _too_large(limit)
 
 
+def import_account(
+    session: SessionDep,
+    user: CurrentUser,
+    account_id: Annotated[
+        int | None,
+        Form(ge=1, le=2**31 - 1, description="The account to import into (default: the first)"),
+    ] = None,
+) -> int:
+    """The account an import goes to: the one named (404 when it is not the user's), else
+    the user's first."""
+    if account_id is None:
+        return default_account_id(session, user_id=user.id)
+    if not account_exists(session, user_id=user.id, account_id=account_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.ACCOUNT_NOT_FOUND)
+    return account_id
+
+
+ImportAccountDep = Annotated[int, Depends(import_account)]
+
+
 def import_transactions(
     settings: SettingsDep,
     session: SessionDep,
     user: CurrentUser,
     file: UploadFile,
     options: ImportOptionsDep,
+    account_id: ImportAccountDep,
+    database: DatabaseDep,
+    background: BackgroundTasks,
 ) -> ImportResult:
-    """Import a bank export (CSV, OFX/QFX, QIF, CAMT.053) or the project's own format:
-    all rows or none; the answer lists the rows skipped on purpose."""
+    """Import a bank export (CSV, OFX/QFX, QIF, CAMT.053) or the project's own format into
+    an account: all rows or none; the answer lists the rows skipped on purpose. Options
+    that read the file are saved for its layout on the account (an import profile) and
+    used for the next such file sent without options; transfers to and from the user's
+    other accounts are paired."""
     _check_size(file, settings.max_upload_bytes)
     try:
         result = import_csv(
-            session, user_id=user.id, stream=file.file, options=options, filename=file.filename
+            session,
+            user_id=user.id,
+            stream=file.file,
+            options=options,
+            filename=file.filename,
+            account_id=account_id,
         )
     except ImportFailed as failed:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
     session.commit()
+    if result.inserted:
+        suggestions.refresh_later(background, database, user.id)
     return result
 
 
 def preview_transactions_import(
     settings: SettingsDep,
+    session: SessionDep,
     user: CurrentUser,
     file: UploadFile,
     options: ImportOptionsDep,
+    account_id: ImportAccountDep,
 ) -> ImportPreview:
-    """What importing the file would do, storing nothing: the detected format and
-    layout, the first 20 rows, the rows it would skip and the problems."""
+    """What importing the file into the account would do, storing nothing: the detected
+    format and layout (read with the account's import profile when no options are
+    given), the first 20 rows, the rows it would skip and the problems."""
     _check_size(file, settings.max_upload_bytes)
     try:
-        return preview_import(file.file, options=options, filename=file.filename)
+        return preview_import(
+            session,
+            user_id=user.id,
+            stream=file.file,
+            options=options,
+            filename=file.filename,
+            account_id=account_id,
+        )
     except ImportFailed as failed:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=failed.detail())
 
@@ -365,6 +410,7 @@ def preview_transactions_import(
 _UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The multipart body cannot be parsed"},
     **body_responses(None),
+    404: {"description": errors.ACCOUNT_NOT_FOUND},
     413: {"description": errors.UPLOAD_TOO_LARGE},
     422: {"model": ImportErrorOut, "description": "The file, some rows or an option are invalid"},
 }

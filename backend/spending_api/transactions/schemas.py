@@ -73,6 +73,8 @@ class SkippedRowOut(BaseModel):
 
 
 class ImportResult(BaseModel):
+    import_id: int = Field(description="The import's id (GET /imports, DELETE /imports/{id})")
+    account_id: int
     inserted: int
     skipped_duplicates: int
     total_rows: int
@@ -80,6 +82,9 @@ class ImportResult(BaseModel):
         description="The rows left out and why (the first 1000)"
     )
     skipped_row_count: int
+    profile_used: bool = Field(
+        description="The file was read with the options saved for its layout on the account"
+    )
 
 
 class ImportRowError(BaseModel):
@@ -147,6 +152,12 @@ class ImportPreview(BaseModel):
     problems: list[ImportRowError]
     problem_count: int
     message: str | None = Field(description="Why the file would be refused as it is, if it would")
+    account_id: int
+    profile_used: bool = Field(
+        description="No options were given and the account's saved ones for this layout of "
+        "file were used"
+    )
+    options: dict[str, Any] = Field(description="The options the file was read with")
 
 
 # Corrections (issue #14): manual transactions, edits and bulk changes.

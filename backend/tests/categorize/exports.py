@@ -1,43 +1,29 @@
 """Test data: the real bank exports in ../shared/realcsv, read by the project's importer.
 
-The importer only writes to the database, so its insert step is swapped for a collector
-here; the options are tried in turn because some files need a date format or a sign."""
+The rows are read as the importer reads them, with no database; the options are tried
+in turn because some files need a date format or a sign."""
 
 import itertools
 from pathlib import Path
 
 from spending_api.categorize.ledger import CategorySource, LedgerRow
+from spending_api.ingest import ParseFailed
 from spending_api.transactions import importer
-from spending_api.transactions.repository import InsertCounts
 
 REALCSV = Path(__file__).resolve().parents[4] / "shared" / "realcsv"
 SIGNS = (None, "spend_negative", "spend_positive")
 DATE_FORMATS = (None, "%d/%m/%Y", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y")
-UNCATEGORIZED = "Uncategorized"
-
-
-class _NoSession:
-    def rollback(self) -> None:
-        pass
 
 
 def _parse(path: Path, options: importer.ImportOptions) -> list | None:
-    collected: list = []
-
-    def collect(session, *, user_id, rows):
-        collected.extend(rows)
-        return InsertCounts(inserted=len(collected), total=len(collected))
-
-    original = importer.insert_transactions
-    importer.insert_transactions = collect
-    try:
-        with path.open("rb") as stream:
-            importer.import_csv(_NoSession(), user_id=0, stream=stream, options=options)
-    except importer.ImportFailed:
-        return None
-    finally:
-        importer.insert_transactions = original
-    return collected
+    """The rows as the import would store them (categories by the file), or None."""
+    with path.open("rb") as stream:
+        try:
+            parsed = importer.parse_upload(stream, options=options, filename=path.name)
+            parsed.require_decided()
+            return list(importer._new_transactions(parsed, importer.to_new_transaction))
+        except ParseFailed:
+            return None
 
 
 def read_export(path: Path) -> list[LedgerRow] | None:
@@ -54,9 +40,9 @@ def read_export(path: Path) -> list[LedgerRow] | None:
             description=row.description,
             amount=row.amount,
             timestamp=row.timestamp,
-            category=None if row.category == UNCATEGORIZED else row.category,
+            category=None if row.category_source == "default" else row.category,
             category_source=(
-                CategorySource.DEFAULT if row.category == UNCATEGORIZED else CategorySource.BANK
+                CategorySource.DEFAULT if row.category_source == "default" else CategorySource.BANK
             ),
             account_id=1,
         )

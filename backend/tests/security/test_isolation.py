@@ -46,6 +46,10 @@ DEDICATED = {
     ("POST", "/transactions"),
     ("PATCH", "/transactions"),
     ("PATCH", "/transactions/{transaction_id}"),
+    # tests/imports/test_router.py::test_deleting_an_unknown_or_another_users_import_is_404
+    ("DELETE", "/imports/{import_id}"),
+    # tests/transfers/test_router.py::test_another_users_transfers_are_neither_listed_nor_unlinked
+    ("DELETE", "/transfers/{transfer_id}"),
     # test_writes_on_another_users_record_are_a_plain_404 below, and the isolation tests
     # of tests/accounts and tests/categories (creating is scoped to the caller: a new
     # record is the caller's, and its name may equal another user's).
@@ -256,6 +260,13 @@ def test_bob_deleting_his_own_row_leaves_alice_alone(client, alice_and_bob, auth
     assert _ids_of(database, alice.id) == before
 
 
+def _account_of(database, user_id: int) -> int:
+    with database.session() as session:
+        return session.scalar(
+            select(Transaction.account_id).where(Transaction.user_id == user_id).limit(1)
+        )
+
+
 def _require_route(app, method: str, path: str) -> None:
     if (method, path) not in _routes(app):
         pytest.skip(f"{method} {path} is not built yet")
@@ -283,7 +294,11 @@ def test_import_of_another_users_rows_reveals_nothing(
         headers=auth_headers(bob),
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {
+    answer = response.json()
+    assert answer.pop("account_id") != _account_of(database, alice.id)
+    assert isinstance(answer.pop("import_id"), int)
+    assert answer == {
+        "profile_used": False,
         "inserted": 2,
         "skipped_duplicates": 0,
         "total_rows": 2,

@@ -331,6 +331,26 @@ PRODUCERS = {
     ("GET", "/transactions/export", "200"): ({}, {"auth": True}),
     ("GET", "/transactions/export", "401"): ({}, {}),
     ("GET", "/transactions/export", "422"): ({"params": {"start": "nope"}}, {"auth": True}),
+    ("POST", "/transactions/import", "404"): (
+        {**_csv(GOOD_CSV), "data": {"account_id": "999999"}},
+        {"auth": True},
+    ),
+    ("POST", "/transactions/import/preview", "404"): (
+        {**_csv(GOOD_CSV), "data": {"account_id": "999999"}},
+        {"auth": True},
+    ),
+    ("GET", "/imports", "200"): ({}, {"auth": True}),
+    ("GET", "/imports", "401"): ({}, {}),
+    ("DELETE", "/imports/{import_id}", "204"): ({}, {"auth": True, "id": "own-import"}),
+    ("DELETE", "/imports/{import_id}", "401"): ({}, {"id": "1"}),
+    ("DELETE", "/imports/{import_id}", "404"): ({}, {"auth": True, "id": "999999"}),
+    ("DELETE", "/imports/{import_id}", "422"): ({}, {"auth": True, "id": "0"}),
+    ("GET", "/transfers", "200"): ({}, {"auth": True}),
+    ("GET", "/transfers", "401"): ({}, {}),
+    ("DELETE", "/transfers/{transfer_id}", "204"): ({}, {"auth": True, "id": "own-transfer"}),
+    ("DELETE", "/transfers/{transfer_id}", "401"): ({}, {"id": "1"}),
+    ("DELETE", "/transfers/{transfer_id}", "404"): ({}, {"auth": True, "id": "999999"}),
+    ("DELETE", "/transfers/{transfer_id}", "422"): ({}, {"auth": True, "id": "0"}),
     ("GET", "/metrics", "200"): ({}, {"auth": True}),
     ("GET", "/metrics", "401"): ({}, {}),
     ("GET", "/metrics", "422"): ({"params": {"granularity": "year"}}, {"auth": True}),
@@ -425,6 +445,41 @@ def _record_id(database, user, path: str, which: str) -> int | str:
         return spare.id
 
 
+def _own_transfer(database, user_id: int) -> int:
+    """A transfer pair of the user's, stored directly (two accounts, one row each)."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from spending_api.models import Account, Transaction, TransferPair
+
+    with database.session() as session:
+        accounts = [Account(user_id=user_id, name=f"pair {n} {datetime.now()}") for n in (1, 2)]
+        session.add_all(accounts)
+        session.flush()
+        sides = [
+            Transaction(
+                user_id=user_id,
+                account_id=account.id,
+                amount=Decimal(amount),
+                category="Transfer",
+                timestamp=datetime(2024, 6, 1),
+            )
+            for account, amount in zip(accounts, ("5.00", "-5.00"))
+        ]
+        session.add_all(sides)
+        session.flush()
+        pair = TransferPair(
+            user_id=user_id,
+            out_transaction_id=sides[0].id,
+            in_transaction_id=sides[1].id,
+            out_previous_category="Food",
+            in_previous_category="Food",
+        )
+        session.add(pair)
+        session.commit()
+        return pair.id
+
+
 def test_every_documented_status_is_real(settings, database, seeded_user, seeded_headers):
     """Each status the schema documents is produced by a real request, here or (for 429 and
     503) in the named test; a newly documented status fails here until it has a producer."""
@@ -455,7 +510,10 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
             elif how.get("id") == "own-suggested":
                 with database.session() as session:
                     own = session.scalars(
-                        select(Transaction.id).where(Transaction.user_id == seeded_user.id)
+                        # The oldest: a seeded (imported) row, not a transfer side made later.
+                        select(Transaction.id)
+                        .where(Transaction.user_id == seeded_user.id)
+                        .order_by(Transaction.id)
                     ).first()
                     session.execute(
                         Transaction.__table__.update()
@@ -467,14 +525,24 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
             elif how.get("id") == "own":
                 with database.session() as session:
                     own = session.scalars(
-                        select(Transaction.id).where(Transaction.user_id == seeded_user.id)
+                        # The oldest: a seeded (imported) row, not a transfer side made later.
+                        select(Transaction.id)
+                        .where(Transaction.user_id == seeded_user.id)
+                        .order_by(Transaction.id)
                     ).first()
                 url = path.replace("{transaction_id}", str(own))
             elif how.get("id") == "own-rule":
                 created = client.post("/rules", json=RULE, headers=seeded_headers)
                 url = path.replace("{rule_id}", str(created.json()["id"]))
+            elif how.get("id") == "own-import":
+                imported = client.post(
+                    "/transactions/import", headers=seeded_headers, **_csv(GOOD_CSV)
+                )
+                url = path.replace("{import_id}", str(imported.json()["import_id"]))
+            elif how.get("id") == "own-transfer":
+                url = path.replace("{transfer_id}", str(_own_transfer(database, seeded_user.id)))
             elif "id" in how:
-                url = re.sub(r"\{\w+_id\}", how["id"], path)
+                url = re.sub(r"\{\w+\}", how["id"], path)
             if kwargs.get("json", {}).get("into") == "used":
                 used = _record_id(database, seeded_user, path, "used")
                 kwargs = {**kwargs, "json": {"into": used}}

@@ -18,11 +18,12 @@ def data_dir() -> Path:
 
 
 def _file_poster(client, auth_headers, path: str) -> Callable:
-    def post(user, content: bytes, filename: str = "file.csv", **params):
+    def post(user, content: bytes, filename: str = "file.csv", account_id=None, **params):
         return client.post(
             path,
             headers=auth_headers(user),
             files={"file": (filename, content, "text/csv")},
+            data={} if account_id is None else {"account_id": str(account_id)},
             params=params,
         )
 
@@ -31,7 +32,7 @@ def _file_poster(client, auth_headers, path: str) -> Callable:
 
 @pytest.fixture
 def upload(client, auth_headers) -> Callable:
-    """upload(user, content_bytes, filename="file.csv", **query) -> response"""
+    """upload(user, content_bytes, filename="file.csv", account_id=None, **query) -> response"""
     return _file_poster(client, auth_headers, "/transactions/import")
 
 
