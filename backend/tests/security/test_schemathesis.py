@@ -394,8 +394,11 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
             url = path
             if how.get("id") == "own-suggested":
                 with database.session() as session:
+                    # The oldest: a seeded (imported) row, not one a producer added.
                     own = session.scalars(
-                        select(Transaction.id).where(Transaction.user_id == seeded_user.id)
+                        select(Transaction.id)
+                        .where(Transaction.user_id == seeded_user.id)
+                        .order_by(Transaction.id)
                     ).first()
                     session.execute(
                         Transaction.__table__.update()
@@ -406,8 +409,11 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
                 url = path.replace("{transaction_id}", str(own))
             elif how.get("id") == "own":
                 with database.session() as session:
+                    # The oldest: a seeded (imported) row, not one a producer added.
                     own = session.scalars(
-                        select(Transaction.id).where(Transaction.user_id == seeded_user.id)
+                        select(Transaction.id)
+                        .where(Transaction.user_id == seeded_user.id)
+                        .order_by(Transaction.id)
                     ).first()
                 url = path.replace("{transaction_id}", str(own))
             elif how.get("id") == "own-rule":
