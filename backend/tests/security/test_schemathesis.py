@@ -509,8 +509,8 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
                 url = re.sub(r"\{\w+_id\}", str(record_id), path)
             elif how.get("id") == "own-suggested":
                 with database.session() as session:
+                    # The oldest: a seeded (imported) row, not one a producer added.
                     own = session.scalars(
-                        # The oldest: a seeded (imported) row, not a transfer side made later.
                         select(Transaction.id)
                         .where(Transaction.user_id == seeded_user.id)
                         .order_by(Transaction.id)
@@ -524,8 +524,8 @@ def test_every_documented_status_is_real(settings, database, seeded_user, seeded
                 url = path.replace("{transaction_id}", str(own))
             elif how.get("id") == "own":
                 with database.session() as session:
+                    # The oldest: a seeded (imported) row, not one a producer added.
                     own = session.scalars(
-                        # The oldest: a seeded (imported) row, not a transfer side made later.
                         select(Transaction.id)
                         .where(Transaction.user_id == seeded_user.id)
                         .order_by(Transaction.id)
