@@ -305,16 +305,27 @@ def auth_headers(settings) -> Callable[[User], dict[str, str]]:
     return headers
 
 
-@pytest.fixture
-def api_server(tmp_path) -> Iterator[Callable[..., object]]:
-    """Start the API under uvicorn: api_server(database_url=..., workers=2, extra_env={...})."""
+def _api_servers(log_dir: Path) -> Iterator[Callable[..., object]]:
     started = []
 
     def start(**kwargs):
-        server = processes.start_api(log_dir=tmp_path, **kwargs)
+        server = processes.start_api(log_dir=log_dir, **kwargs)
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def api_server(tmp_path) -> Iterator[Callable[..., object]]:
+    """Start the API under uvicorn: api_server(database_url=..., workers=2, extra_env={...})."""
+    yield from _api_servers(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_api_server(tmp_path_factory) -> Iterator[Callable[..., object]]:
+    """api_server for a test module: a start (seconds) shared by the tests that need no
+    process of their own; stopped after the module."""
+    yield from _api_servers(tmp_path_factory.mktemp("api"))
