@@ -68,12 +68,18 @@ def _cheap_argon2() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    """A URL to a PostgreSQL server on which the tests may create databases."""
+def _postgres_server() -> Iterator[tuple[str, object]]:
+    """(admin URL, the embedded server or None): see spending_api.embedded.server_for_tests."""
     url, embedded_server = server_for_tests(os.environ.get("TEST_DATABASE_URL"))
-    yield url
+    yield url, embedded_server
     if embedded_server is not None:
         embedded_server.stop()  # unless another xdist worker still uses it
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(_postgres_server) -> str:
+    """A URL to a PostgreSQL server on which the tests may create databases."""
+    return _postgres_server[0]
 
 
 def _template_name() -> str:
@@ -109,7 +115,7 @@ def _ensure_template(admin: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgresql_url(postgres_admin_url) -> Iterator[str]:
+def postgresql_url(postgres_admin_url, _postgres_server) -> Iterator[str]:
     """A fresh, migrated database for this test process; dropped at the end."""
     name = f"spending_test_{uuid.uuid4().hex[:12]}"
     admin = _libpq(postgres_admin_url)
@@ -120,8 +126,7 @@ def postgresql_url(postgres_admin_url) -> Iterator[str]:
     try:
         yield url
     finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        processes.drop_database(admin, name, wait=_postgres_server[1] is not None)
 
 
 @pytest.fixture(scope="session")
