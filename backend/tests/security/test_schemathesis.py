@@ -3,8 +3,8 @@
 Authenticated as a seeded user with data. Checks on every generated request: no 5xx, the
 status code is documented, the body and headers match the documented schema, invalid input
 is rejected with a 4xx and valid input accepted, and the operation refuses to run without
-the token. Bounded by MAX_EXAMPLES per operation so it runs in `make test` in well under two
-minutes on both engines.
+the token. Bounded by MAX_EXAMPLES per operation and mode so it stays a small part of
+`make test`.
 """
 
 import copy
