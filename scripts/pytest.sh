@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tests on one pytest-xdist worker per core, each with a database of its own
-# (tests marked xdist_group share a worker: the browser suite, the benchmark run);
+# (tests marked xdist_group share a worker: the benchmark run; each worker runs its own
+# browser stack);
 # pytest's "no tests ran" (exit 5) is a failure here too. Arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,6 +9,7 @@ Without /usr/bin/chromium they skip, or fail under CI=true.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import uuid
@@ -27,6 +28,12 @@ from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
+# The backend tests' process helpers (the tests run in importlib mode: no package imports).
+_spec = importlib.util.spec_from_file_location(
+    "spending_test_processes", REPO / "backend" / "tests" / "reliability" / "processes.py"
+)
+processes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(processes)
 BIN = Path(sys.executable).parent
 SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
 START_TIMEOUT = 60.0
@@ -216,8 +223,7 @@ def postgres_url() -> Iterator[str]:
     try:
         yield make_url(admin_url).set(database=name).render_as_string(False)
     finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        processes.drop_database(admin, name, wait=embedded_server is not None)
         if embedded_server is not None:
             embedded_server.stop()
 

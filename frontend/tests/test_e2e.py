@@ -20,13 +20,9 @@ from playwright.sync_api import expect
 
 from spending_api.auth.security import create_access_token
 
-# One xdist worker runs them all: one API, one dashboard and one Chromium for the session.
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("browser"),
-]
+# Spread over the xdist workers: each worker has its own stack (database, API, dashboard)
+# for the session and its own Chromium per module, so no test depends on another's.
+pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
 
 SOURCE_DATA = """(name) => {
   const doc = (window.Bokeh && Bokeh.documents[0]) || null

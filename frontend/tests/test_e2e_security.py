@@ -14,13 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-# The browser group's worker: the session's one stack (and no second one on another worker).
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("browser"),
-]
+# Like test_e2e.py: on any worker, against that worker's stack.
+pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
 
 TOKEN_KEY = "spending-dashboard.token"
 STORED = "<img src=x onerror=__xss=1>"  # 27 characters: shown whole

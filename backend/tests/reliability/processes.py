@@ -55,6 +55,27 @@ PG_BIN = _postgres_bin()
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
+_UNANSWERED: list = []  # connections whose DROP DATABASE runs on; open until this process exits
+
+
+def drop_database(admin_url: str, name: str, *, wait: bool) -> None:
+    """DROP DATABASE ... WITH (FORCE). Unless `wait`, only sent: on PostgreSQL 15 a drop waits
+    for a checkpoint, seconds on a busy server at the very end of each test process, and the
+    server finishes it on its own (a client that has gone is noticed after the command).
+    Wait when the server itself is stopped next (the embedded one)."""
+    import psycopg
+
+    statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    if wait:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(statement)
+        return
+    connection = psycopg.connect(admin_url, autocommit=True)
+    connection.pgconn.send_query(statement.encode())
+    connection.pgconn.flush()
+    _UNANSWERED.append(connection)
+
+
 def start_api(
     *,
     database_url: str,

@@ -77,6 +77,22 @@ def test_new_statuses_are_documented(app):
 # -- against a real uvicorn process -----------------------------------------------------
 
 
+# Two servers for the module's process tests (each start takes seconds): the start scripts'
+# protocol with a 1 s header deadline, and uvicorn's own with a 1 s body pause limit.
+@pytest.fixture(scope="module")
+def guarded_server(module_api_server, database_url):
+    return module_api_server(
+        database_url=database_url, extra_env={**GUARDED, "HEADER_TIMEOUT_SECONDS": "1"}
+    )
+
+
+@pytest.fixture(scope="module")
+def plain_server(module_api_server, database_url):
+    return module_api_server(
+        database_url=database_url, extra_env={"BODY_IDLE_TIMEOUT_SECONDS": "1"}
+    )
+
+
 def _connect(server) -> socket.socket:
     address = urlsplit(server.url)
     sock = socket.create_connection((address.hostname, address.port), timeout=SOCKET_TIMEOUT)
@@ -112,11 +128,11 @@ def _rss(server) -> int:
     return psutil.Process(server.process.pid).memory_info().rss
 
 
-def test_worker_memory_stays_flat_while_200_mb_stream_at_login(api_server, database_url):
+def test_worker_memory_stays_flat_while_200_mb_stream_at_login(guarded_server):
     """The attack of the issue (the worker grew by 580 MB): a JSON password of 200 MB, sent
     chunked, so no Content-Length gives it away. The worker answers 413 early and its RSS,
     sampled after every MiB sent, stays flat. Served as the start scripts serve it."""
-    server = api_server(database_url=database_url, extra_env=GUARDED)
+    server = guarded_server
     with _connect(server) as warm_up:  # lazy imports and first-request allocations
         warm_up.sendall(
             _request_head("/login", {"Content-Type": "application/json", "Content-Length": "2"})
@@ -170,8 +186,8 @@ def test_worker_memory_stays_flat_while_200_mb_stream_at_login(api_server, datab
     assert sent < 64 * MB, f"{sent / MB:.0f} MiB were accepted before the answer"
 
 
-def test_declared_oversized_body_is_refused_before_it_is_sent(api_server, database_url):
-    server = api_server(database_url=database_url)
+def test_declared_oversized_body_is_refused_before_it_is_sent(plain_server):
+    server = plain_server
     with _connect(server) as sock:
         sock.sendall(
             _request_head(
@@ -183,9 +199,9 @@ def test_declared_oversized_body_is_refused_before_it_is_sent(api_server, databa
     assert status == 413 and json.loads(body)["detail"].startswith("Request body too large")
 
 
-def test_upload_without_a_valid_token_is_401_before_its_body_is_read(api_server, database_url):
+def test_upload_without_a_valid_token_is_401_before_its_body_is_read(guarded_server):
     """The body is announced as 50 MB and never sent: the answer can only come before it."""
-    server = api_server(database_url=database_url, extra_env=GUARDED)
+    server = guarded_server
     for auth in ({}, {"Authorization": "Bearer not-a-token"}):
         with _connect(server) as sock:
             head = {
@@ -199,8 +215,8 @@ def test_upload_without_a_valid_token_is_401_before_its_body_is_read(api_server,
         assert headers["www-authenticate"] == "Bearer"
 
 
-def test_a_stalled_body_gets_408(api_server, database_url):
-    server = api_server(database_url=database_url, extra_env={"BODY_IDLE_TIMEOUT_SECONDS": "1"})
+def test_a_stalled_body_gets_408(plain_server):
+    server = plain_server
     with _connect(server) as sock:
         head = {"Content-Type": "application/json", "Content-Length": "100"}
         sock.sendall(_request_head("/login", head) + b'{"username": ')
@@ -213,11 +229,9 @@ def test_a_stalled_body_gets_408(api_server, database_url):
     assert time.monotonic() - started < SOCKET_TIMEOUT
 
 
-def test_slow_request_headers_get_408(api_server, database_url):
+def test_slow_request_headers_get_408(guarded_server):
     """Slowloris: a request head that never ends holds no connection beyond the deadline."""
-    server = api_server(
-        database_url=database_url, extra_env={**GUARDED, "HEADER_TIMEOUT_SECONDS": "1"}
-    )
+    server = guarded_server
     with _connect(server) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         status, headers, body = _read_response(sock)
@@ -232,8 +246,8 @@ def test_slow_request_headers_get_408(api_server, database_url):
         assert _read_response(sock)[0] == 200
 
 
-def test_endless_request_headers_get_431_without_growing_the_worker(api_server, database_url):
-    server = api_server(database_url=database_url, extra_env=GUARDED)
+def test_endless_request_headers_get_431_without_growing_the_worker(guarded_server):
+    server = guarded_server
     baseline = _rss(server)
     with _connect(server) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")

@@ -1,0 +1,29 @@
+"""pytest-xdist's `xdist_group` marker, honoured on pytest 9.2.
+
+xdist 3.8 (the newest) groups tests by appending "@group" to `item._nodeid`, an attribute
+pytest 9.2 no longer reads (node ids live in `item._id`), so `--dist loadgroup` silently
+spread a group over all workers. This hook gives the group's tests the suffixed id that
+xdist's scheduler looks for; it does nothing once xdist sets the id itself.
+"""
+
+import pytest
+
+try:
+    from _pytest.nodeid import NodeId
+except ImportError:  # an older pytest, where xdist's own suffix works
+    NodeId = None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if NodeId is None or not config.getoption("loadgroup", default=False):
+        return
+    for item in items:
+        groups = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if groups and "@" not in item.nodeid.rpartition("]")[2] and hasattr(item, "_id"):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
