@@ -243,7 +243,7 @@ class DashboardApp:
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
         # The page in the URL (a bookmark, a reload) is the page shown.
-        pn.state.execute(partial(self.store.refresh, keep_page=True))
+        pn.state.execute(partial(self.store.refresh, keep_page=True, with_rules=True))
         pn.state.execute(self.store.load_accounts)
 
     # -- timers and the URL ---------------------------------------------------------------
