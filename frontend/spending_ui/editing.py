@@ -26,7 +26,7 @@ TEXT_CHARS = 500
 
 
 def parse_time(text: str) -> time:
-    """"14:30" or "" (midnight); ValueError with a sentence to show otherwise."""
+    """ "14:30" or "" (midnight); ValueError with a sentence to show otherwise."""
     text = text.strip()
     if not text:
         return time.min
@@ -43,13 +43,13 @@ class EditState(param.Parameterized):
 
     # One transaction's edit form.
     editing = param.ClassSelector(class_=Transaction, default=None, allow_None=True)
-    edit_category = param.String(default="")
+    edit_category = param.String(default="", allow_None=True)  # None: a Select with no options
     edit_description = param.String(default="")
     edit_notes = param.String(default="")
 
     # Rows ticked in the table, and their recategorization (checked by a dry run first).
     selected = param.List(default=[], item_type=int)
-    bulk_category = param.String(default="")
+    bulk_category = param.String(default="", allow_None=True)  # None: a Select with no options
     bulk_check = param.ClassSelector(class_=BulkResult, default=None, allow_None=True)
 
     # The new-transaction form.
@@ -60,13 +60,13 @@ class EditState(param.Parameterized):
     new_amount = param.String(default="")
     new_direction = param.Selector(default="out", objects=list(DIRECTIONS))
     new_description = param.String(default="")
-    new_category = param.String(default="")
+    new_category = param.String(default="", allow_None=True)  # None: a Select with no options
     new_notes = param.String(default="")
 
     # The new-rule form: a text condition and the category it sets, previewed before saving.
     rule_name = param.String(default="")
     rule_text = param.String(default="")
-    rule_category = param.String(default="")
+    rule_category = param.String(default="", allow_None=True)  # None: a Select with no options
     rule_preview = param.ClassSelector(class_=RulePreview, default=None, allow_None=True)
     previewed_rule = param.ClassSelector(class_=Rule, default=None, allow_None=True)
 
@@ -118,6 +118,21 @@ class EditState(param.Parameterized):
             rule_preview=None,
             previewed_rule=None,
         )
+
+    async def act(self, action: str, target: int) -> None:
+        """A click on a row's button or box (the table, the review queue, the rules)."""
+        if action == "edit":
+            self.start_edit(target)
+        elif action == "select":
+            self.toggle_selected(target)
+        elif action == "accept":
+            await self.accept(target)
+        elif action == "delete-rule":
+            await self.delete_rule(target)
+        elif action == "proposal":
+            proposals = self.store.proposals
+            if 0 <= target < len(proposals):
+                await self.save_rule(proposals[target].rule)
 
     # -- one transaction ------------------------------------------------------------------
 
