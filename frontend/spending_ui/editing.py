@@ -73,9 +73,11 @@ class EditState(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         # A check answers for one selection and one category: any change makes it stale.
-        self.param.watch(lambda _: setattr(self, "bulk_check", None), ["selected", "bulk_category"])
         self.param.watch(
-            lambda _: self.param.update(rule_preview=None, previewed_rule=None),
+            lambda *_: setattr(self, "bulk_check", None), ["selected", "bulk_category"]
+        )
+        self.param.watch(
+            lambda *_: self.param.update(rule_preview=None, previewed_rule=None),
             ["rule_name", "rule_text", "rule_category"],
         )
 
