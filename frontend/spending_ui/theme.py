@@ -94,6 +94,13 @@ table.review-table td.when, table.review-table td.row-actions { white-space: now
   table.tx { font-size: 12px; }
   table.tx td, table.tx th { padding: 6px 4px; }
   table.tx td.when .time { display: none; }
+  /* "why this category?" is in the review queue and the edit form; on a phone the table
+     keeps to the screen's width. */
+  table.tx td.why, table.tx th.why { display: none; }
+  table.tx td.row-actions { white-space: normal; }
+  table.tx button.row-edit { margin-left: 0; }
+  table.review-table td.when { display: none; }
+  table.review-table td.row-actions { white-space: normal; }
 }
 table.tx tr:hover td { background: rgba(128,128,128,.08); }
 .money-in { color: #2a9d5c; }

@@ -84,6 +84,11 @@ def rule_text(rule) -> str:
     return f"When {' and '.join(parts)}: set {', '.join(sets) or 'nothing'}"
 
 
+def _wrapping(*objects, **options) -> pn.FlexBox:
+    """A row of widgets that wraps on a narrow screen instead of widening the page."""
+    return pn.FlexBox(*objects, flex_wrap="wrap", align_items="end", **WIDE, **options)
+
+
 def _button(label: str, css: str, callback, **options) -> pn.widgets.Button:
     button = pn.widgets.Button(name=label, css_classes=[css], **options)
     button.on_click(callback)
@@ -126,14 +131,14 @@ class EditPanel(Viewer, _CategoryPickers):
             state.param.edit_notes, name="Notes", css_classes=["edit-notes"], height=70
         )
         self._pickers_follow(state, self._category)
-        buttons = pn.Row(
+        buttons = _wrapping(
             _button("Save", "edit-save", self._save, button_type="primary"),
             _button("Cancel", "edit-cancel", lambda _: state.cancel_edit()),
             _button("Delete", "edit-delete", self._delete, button_type="danger"),
         )
         self._card = pn.Card(
             self._title,
-            pn.Row(self._category, self._description, **WIDE),
+            _wrapping(self._category, self._description),
             self._notes,
             buttons,
             title="Edit transaction",
@@ -184,7 +189,7 @@ class BulkBar(Viewer, _CategoryPickers):
         self._confirm = _button(
             "Recategorize", "bulk-confirm", self._confirmed, button_type="primary", disabled=True
         )
-        self._row = pn.Row(
+        self._row = _wrapping(
             self._text,
             self._category,
             self._check,
@@ -192,7 +197,6 @@ class BulkBar(Viewer, _CategoryPickers):
             _button("Clear selection", "bulk-clear", lambda _: state.clear_selection()),
             visible=False,
             css_classes=["bulk-bar"],
-            **WIDE,
         )
         state.param.watch(self._update, ["selected", "bulk_check", "bulk_category", "busy"])
         self._update()
@@ -233,7 +237,7 @@ class AddTransactionForm(Viewer, _CategoryPickers):
         state.store.param.watch(self._accounts, "accounts")
         self._accounts()
         self._form = pn.Column(
-            pn.Row(
+            _wrapping(
                 self._account,
                 pn.widgets.DatePicker.from_param(
                     state.param.new_date, name="Date", css_classes=["add-date"]
@@ -241,9 +245,8 @@ class AddTransactionForm(Viewer, _CategoryPickers):
                 pn.widgets.TextInput.from_param(
                     state.param.new_time, name="Time", placeholder="14:30", width=90
                 ),
-                **WIDE,
             ),
-            pn.Row(
+            _wrapping(
                 pn.widgets.TextInput.from_param(
                     state.param.new_amount, name="Amount", css_classes=["add-amount"], width=120
                 ),
@@ -251,13 +254,12 @@ class AddTransactionForm(Viewer, _CategoryPickers):
                     state.param.new_direction, options={v: k for k, v in DIRECTIONS.items()}
                 ),
                 self._category,
-                **WIDE,
             ),
             pn.widgets.TextInput.from_param(
                 state.param.new_description, name="Description", css_classes=["add-description"]
             ),
             pn.widgets.TextAreaInput.from_param(state.param.new_notes, name="Notes", height=60),
-            pn.Row(
+            _wrapping(
                 _button("Add", "add-confirm", self._add, button_type="primary"),
                 _button("Cancel", "add-cancel", lambda _: setattr(state, "adding", False)),
             ),
@@ -380,7 +382,7 @@ class RulesPanel(Viewer, _CategoryPickers):
         self._preview = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
         self._save = _button("Save rule", "rule-save", self._saved, button_type="primary")
         self._form = pn.Column(
-            pn.Row(
+            _wrapping(
                 pn.widgets.TextInput.from_param(
                     state.param.rule_text,
                     name="Description contains",
@@ -390,9 +392,8 @@ class RulesPanel(Viewer, _CategoryPickers):
                 pn.widgets.TextInput.from_param(
                     state.param.rule_name, name="Name (optional)", css_classes=["rule-name"]
                 ),
-                **WIDE,
             ),
-            pn.Row(_button("Preview", "rule-preview-button", self._previewed), self._save),
+            _wrapping(_button("Preview", "rule-preview-button", self._previewed), self._save),
             self._preview,
             **WIDE,
         )
