@@ -184,3 +184,64 @@ def test_a_suggestion_accepted_from_the_review_queue(new_page, stack, postgres_u
     with stack.api("hal") as client:
         [stored] = [t for t in client.get("/transactions").json() if t["id"] == waiting["id"]]
     assert (stored["category"], stored["category_source"]) == ("Groceries", "user")
+
+
+def test_ticked_rows_recategorized_after_the_dry_run_and_a_rule_saved_after_its_preview(
+    new_page, stack, postgres_url
+):
+    new_user(stack, postgres_url, "ivy")
+    rows = add(
+        stack,
+        "ivy",
+        [
+            (4, "12.00", "City Taxi", None),
+            (3, "18.50", "City Taxi", None),
+            (2, "7.25", "Metro card", "Transport"),
+            (1, "22.00", "Night Bus", None),
+        ],
+    )
+    page = new_page()
+    login(page, stack, "ivy")
+    taxis = [r["id"] for r in rows if r["description"] == "City Taxi"]
+    for transaction_id in taxis:
+        page.locator(f"table.tx input.row-select[data-id='{transaction_id}']").click()
+        expect(page.locator(f"input.row-select[data-id='{transaction_id}']")).to_be_checked()
+    bar = page.locator(".bulk-bar")
+    expect(bar).to_contain_text("2 transactions selected")
+    bar.locator("select").select_option(label="Transport")
+    bar.get_by_role("button", name="Check").click()
+    check = bar.locator(".bulk-check")
+    expect(check).to_have_attribute("data-matched", "2")
+    expect(check).to_have_attribute("data-total", "30.50")
+    with stack.api("ivy") as client:  # the check changed nothing
+        assert {t["category"] for t in client.get("/transactions").json()} == {
+            "Uncategorized",
+            "Transport",
+        }
+    bar.get_by_role("button", name="Recategorize").click()
+    expect(bar).to_be_hidden()
+    after = shown_metrics(stack, "ivy")
+    assert [(c["category"], c["total"]) for c in after["top_categories"]] == [
+        ("Transport", 37.75),
+        ("Uncategorized", 22.0),
+    ]
+    expect_figures(page, after)
+
+    rules = page.locator(".rules")
+    rules.get_by_text("Rules", exact=True).click()  # the card opens
+    rules.locator(".rule-text input").fill("night bus")
+    rules.locator(".rule-category select").select_option(label="Transport")
+    rules.get_by_role("button", name="Preview").click()
+    # Two taxis corrected alike: a rule is offered, with its preview, and not saved.
+    expect(rules.locator(".rule-proposals .rule-proposal").first).to_be_visible()
+    preview = rules.locator(".rule-form .rule-preview")
+    expect(preview).to_have_attribute("data-count", "1")
+    expect(preview).to_have_attribute("data-total", "22.00")
+    with stack.api("ivy") as client:
+        assert client.get("/rules").json() == []  # a preview saves nothing
+    rules.get_by_role("button", name="Save rule").click()
+    expect(rules.locator(".rules-list .rule")).to_have_count(1)
+    expect_figures(page, shown_metrics(stack, "ivy"))
+    with stack.api("ivy") as client:
+        stored = client.get("/transactions").json()
+    assert {t["category"] for t in stored} == {"Transport"}

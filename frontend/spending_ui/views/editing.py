@@ -395,6 +395,7 @@ class RulesPanel(Viewer, _CategoryPickers):
             ),
             _wrapping(_button("Preview", "rule-preview-button", self._previewed), self._save),
             self._preview,
+            css_classes=["rule-form"],
             **WIDE,
         )
         state.store.param.watch(self._update, ["rules", "proposals"])
