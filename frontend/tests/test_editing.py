@@ -328,3 +328,38 @@ def test_a_rule_in_words():
         actions={"set_category": "Shopping"},
     )
     assert rule_text(rule) == "When description starts with “AMZN”: set category Shopping"
+
+
+def test_an_offered_rule_is_saved_by_its_button_and_a_rule_deleted_by_its_own():
+    from spending_ui.api import Rule, RulePreview, RuleProposal
+
+    api = FakeApi()
+    editor = editor_with(api)
+    offered = Rule(
+        id=None,
+        name="City Taxi",
+        conditions=[{"type": "text", "field": "merchant", "operator": "equals", "value": "taxi"}],
+        actions={"set_category": "Transport"},
+    )
+    editor.store.proposals = [
+        RuleProposal(rule=offered, preview=RulePreview(count=0, total=Decimal(0), transactions=[]))
+    ]
+    run(editor.act("proposal", 5))  # no such offer (the list changed): nothing is sent
+    assert api.requests == []
+    run(editor.act("proposal", 0))
+    assert [(m, p) for m, p, _ in api.writes()] == [("POST", "/rules"), ("POST", "/rules/apply")]
+    assert api.writes()[0][2] == offered.body()
+    api.requests.clear()
+    run(editor.act("delete-rule", 3))
+    assert [(m, p) for m, p, _ in api.writes()] == [("DELETE", "/rules/3")]
+
+
+def test_the_table_rows_carry_provenance_and_the_suggestion():
+    api = FakeApi()
+    editor = editor_with(api)
+    [item] = editor.store.page.items
+    assert (item.category_source, item.suggestion) == (
+        "default",
+        Suggestion(category="Dining out", confidence=Decimal("0.62")),
+    )
+    assert editor.store.review.items == [item]
