@@ -46,6 +46,7 @@ class EditState(param.Parameterized):
     edit_category = param.String(default="", allow_None=True)  # None: a Select with no options
     edit_description = param.String(default="")
     edit_notes = param.String(default="")
+    confirm_delete = param.Boolean(default=False, doc="Delete was pressed once: again deletes")
 
     # Rows ticked in the table, and their recategorization (checked by a dry run first).
     selected = param.List(default=[], item_type=int)
@@ -147,11 +148,12 @@ class EditState(param.Parameterized):
             edit_category=item.category,
             edit_description=item.description or "",
             edit_notes=item.notes or "",
+            confirm_delete=False,
             message="",
         )
 
     def cancel_edit(self) -> None:
-        self.editing = None
+        self.param.update(editing=None, confirm_delete=False)
 
     async def save_edit(self) -> bool:
         item = self.editing
@@ -180,11 +182,21 @@ class EditState(param.Parameterized):
         item = self.editing
         if item is None:
             return False
+        if not self.confirm_delete:
+            # A deletion cannot be undone (an imported row stays deleted): a second press.
+            self.param.update(
+                confirm_delete=True, message="Press Delete again to delete this transaction."
+            )
+            return False
         deleted = await self._change(
             self.store.api.delete_transaction(item.id), "Transaction deleted."
         )
         if deleted:
-            self.param.update(editing=None, selected=[i for i in self.selected if i != item.id])
+            self.param.update(
+                editing=None,
+                confirm_delete=False,
+                selected=[i for i in self.selected if i != item.id],
+            )
         return deleted
 
     # -- the selection --------------------------------------------------------------------

@@ -89,6 +89,8 @@ class FakeApi:
             return httpx.Response(409, json={"detail": self.refuse})
         if path.startswith("/transactions/") and method in ("PATCH", "POST"):
             return httpx.Response(200, json={**ROW, "category_source": "user"})
+        if method == "DELETE":
+            return httpx.Response(204)
         if path == "/rules" and method == "POST":
             return httpx.Response(201, json={**body, "id": 3, "position": 1})
         if path == "/rules/apply":
@@ -363,3 +365,15 @@ def test_the_table_rows_carry_provenance_and_the_suggestion():
         Suggestion(category="Dining out", confidence=Decimal("0.62")),
     )
     assert editor.store.review.items == [item]
+
+
+def test_a_delete_takes_a_second_press():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.start_edit(7)
+    editor.toggle_selected(7)
+    assert not run(editor.delete_edited())
+    assert api.requests == [] and "again" in editor.message
+    run(editor.delete_edited())
+    assert api.writes() == [("DELETE", "/transactions/7", None)]
+    assert editor.editing is None and editor.selected == []
