@@ -84,6 +84,7 @@ table.tx th button.sort:hover, table.tx th button.sort:focus-visible { text-deco
 table.tx td.when .time { opacity: .6; font-size: 12px; }
 table.tx td.why { font-size: 12px; opacity: .75; }
 table.tx td.row-actions { white-space: nowrap; }
+table.tx td.edits { cursor: pointer; }
 table.tx button.row-edit { font: inherit; font-size: 12px; margin-left: 6px; cursor: pointer; }
 table.review-table { width: 100%; border-collapse: collapse; font-size: 13px; }
 table.review-table td { padding: 5px 8px; border-bottom: 1px solid rgba(128,128,128,.15); }
@@ -94,11 +95,10 @@ table.review-table td.when, table.review-table td.row-actions { white-space: now
   table.tx { font-size: 12px; }
   table.tx td, table.tx th { padding: 6px 4px; }
   table.tx td.when .time { display: none; }
-  /* "why this category?" is in the review queue and the edit form; on a phone the table
-     keeps to the screen's width. */
+  /* On a phone the table keeps to the screen's width: no "why" (the review queue has the
+     suggestions) and no tick boxes; a tap on the description opens the edit form. */
   table.tx td.why, table.tx th.why { display: none; }
-  table.tx td.row-actions { white-space: normal; }
-  table.tx button.row-edit { margin-left: 0; }
+  table.tx td.row-actions, table.tx th.row-actions { display: none; }
   table.review-table td.when { display: none; }
   table.review-table td.row-actions { white-space: normal; }
 }

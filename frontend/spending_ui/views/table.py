@@ -81,7 +81,8 @@ def table_html(
         rows.append(
             f"<tr data-id='{item.id}'>"
             f"<td class='when'>{when_text(item.timestamp)}</td>"
-            f"<td>{html_text(item.description, DESCRIPTION_CHARS)}</td>"
+            f"<td class='edits' data-row-action='edit' data-id='{item.id}'>"
+            f"{html_text(item.description, DESCRIPTION_CHARS)}</td>"
             f"<td><span class='swatch' style='background:{colour}'></span>"
             f"{html_text(item.category, LABEL_CHARS)}</td>"
             f"<td class='amount' data-amount='{item.amount:.2f}'>{amount_html(item.amount)}</td>"
