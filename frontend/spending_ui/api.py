@@ -144,6 +144,26 @@ class Metrics:
                 return item.total
         return Decimal(0)
 
+    @property
+    def uncategorized_share(self) -> Decimal | None:
+        """The share of total_spend under "Uncategorized" (0..1, 4 decimals like `share`);
+        None when nothing was spent."""
+        if self.total_spend <= 0:
+            return None
+        share = self.category_total(UNCATEGORIZED) / self.total_spend
+        return max(Decimal(0), share).quantize(Decimal("0.0001"))
+
+
+# The API's name of the spending category nobody chose (spending_api.categories.defaults).
+UNCATEGORIZED = "Uncategorized"
+CATEGORY_SOURCES = ("user", "rule", "bank", "learned", "default")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    category: str
+    confidence: Decimal | None
+
 
 @dataclass(frozen=True)
 class Transaction:
@@ -154,6 +174,60 @@ class Transaction:
     description: str | None
     account_id: int | None = None
     kind: str | None = None
+    notes: str | None = None
+    category_source: str | None = None
+    suggestion: Suggestion | None = None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """PATCH /transactions: how many rows matched, their total, how many were changed."""
+
+    matched: int
+    total: Decimal
+    updated: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int | None
+    name: str
+    conditions: list[dict[str, Any]]
+    actions: dict[str, Any]
+    enabled: bool = True
+    position: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The rule as POST /rules and /rules/preview take it."""
+        return {
+            "name": self.name,
+            "conditions": self.conditions,
+            "actions": self.actions,
+            "enabled": self.enabled,
+        }
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    id: int
+    timestamp: datetime
+    amount: Decimal
+    description: str | None
+    category: str
+    new_category: str
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    count: int
+    total: Decimal
+    transactions: list[RuleChange]
+
+
+@dataclass(frozen=True)
+class RuleProposal:
+    rule: Rule
+    preview: RulePreview
 
 
 ACCOUNT_KINDS = {
@@ -382,6 +456,58 @@ def _skipped_rows(items: list[Any]) -> list[SkippedRow]:
         for s in items
         if isinstance(s, dict)
     ]
+
+
+def _transaction(i: dict[str, Any]) -> Transaction:
+    suggestion = i.get("suggestion")
+    return Transaction(
+        id=int(i["id"]),
+        amount=Decimal(i["amount"]),
+        category=i["category"],
+        timestamp=datetime.fromisoformat(i["timestamp"]),
+        description=i.get("description"),
+        account_id=i.get("account_id"),
+        kind=i.get("kind"),
+        notes=i.get("notes"),
+        category_source=i.get("category_source"),
+        suggestion=(
+            Suggestion(
+                category=str(suggestion["category"]),
+                confidence=_optional_decimal(suggestion.get("confidence")),
+            )
+            if isinstance(suggestion, dict)
+            else None
+        ),
+    )
+
+
+def _rule(data: dict[str, Any]) -> Rule:
+    return Rule(
+        id=data.get("id"),
+        name=str(data["name"]),
+        conditions=list(data.get("conditions") or []),
+        actions=dict(data.get("actions") or {}),
+        enabled=bool(data.get("enabled", True)),
+        position=data.get("position"),
+    )
+
+
+def _rule_preview(data: dict[str, Any]) -> RulePreview:
+    return RulePreview(
+        count=int(data["count"]),
+        total=Decimal(data["total"]),
+        transactions=[
+            RuleChange(
+                id=int(t["id"]),
+                timestamp=datetime.fromisoformat(t["timestamp"]),
+                amount=Decimal(t["amount"]),
+                description=t.get("description"),
+                category=str(t["category"]),
+                new_category=str(t["new_category"]),
+            )
+            for t in data.get("transactions", [])
+        ],
+    )
 
 
 def _account(data: dict[str, Any]) -> Account:
@@ -666,22 +792,121 @@ class ApiClient:
         query = [*params, ("sort", sort), ("limit", str(limit)), ("offset", str(offset))]
         response = await self._get("/transactions", query)
         try:
-            items = [
-                Transaction(
-                    id=int(i["id"]),
-                    amount=Decimal(i["amount"]),
-                    category=i["category"],
-                    timestamp=datetime.fromisoformat(i["timestamp"]),
-                    description=i.get("description"),
-                    account_id=i.get("account_id"),
-                    kind=i.get("kind"),
-                )
-                for i in response.json(parse_float=Decimal)
-            ]
+            items = [_transaction(i) for i in response.json(parse_float=Decimal)]
             total = int(response.headers.get("X-Total-Count", len(items)))
         except (ValueError, KeyError, TypeError) as exc:
             raise ApiError("The server sent transactions that could not be read.") from exc
         return TransactionPage(items=items, total=total)
+
+    async def review_queue(self, params: Params, *, limit: int = 10) -> TransactionPage:
+        """The review queue (uncategorized and low-confidence rows), the largest first."""
+        return await self.transactions([*params, ("review", "true")], sort="-amount", limit=limit)
+
+    async def _write(self, method: str, url: str, body: Any = None) -> Any:
+        response = await self._authorized(method, url, json=body)
+        self._raise_for_status(response)
+        if response.status_code == 204:
+            return None
+        try:
+            return response.json(parse_float=Decimal)
+        except ValueError as exc:
+            raise ApiError("The server sent an answer that could not be read.") from exc
+
+    async def _transaction_answer(self, method: str, url: str, body: Any = None) -> Transaction:
+        data = await self._write(method, url, body)
+        try:
+            return _transaction(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent a transaction that could not be read.") from exc
+
+    async def create_transaction(
+        self,
+        *,
+        account_id: int,
+        timestamp: datetime,
+        amount: Decimal,
+        description: str | None,
+        category: str | None,
+        notes: str | None = None,
+    ) -> Transaction:
+        """A manual transaction; `amount` positive is money out, negative money in."""
+        body: dict[str, Any] = {
+            "account_id": account_id,
+            "timestamp": timestamp.replace(tzinfo=None).isoformat(timespec="seconds"),
+            "amount": str(amount),
+        }
+        if description:
+            body["description"] = description
+        if category:
+            body["category"] = category
+        if notes:
+            body["notes"] = notes
+        return await self._transaction_answer("POST", "/transactions", body)
+
+    async def update_transaction(self, transaction_id: int, **changes: Any) -> Transaction:
+        """PATCH: only the fields given (category, description, notes, timestamp, amount)."""
+        return await self._transaction_answer(
+            "PATCH", f"/transactions/{int(transaction_id)}", changes
+        )
+
+    async def delete_transaction(self, transaction_id: int) -> None:
+        await self._write("DELETE", f"/transactions/{int(transaction_id)}")
+
+    async def bulk_update(
+        self, *, ids: list[int], change: dict[str, Any], dry_run: bool
+    ) -> BulkResult:
+        body = {"ids": [int(i) for i in ids], "change": change, "dry_run": dry_run}
+        data = await self._write("PATCH", "/transactions", body)
+        try:
+            return BulkResult(
+                matched=int(data["matched"]),
+                total=Decimal(data["total"]),
+                updated=int(data["updated"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent an answer that could not be read.") from exc
+
+    async def accept_suggestion(self, transaction_id: int) -> Transaction:
+        return await self._transaction_answer(
+            "POST", f"/transactions/{int(transaction_id)}/accept-suggestion"
+        )
+
+    async def rules(self) -> list[Rule]:
+        data = self._json(await self._get("/rules"))
+        try:
+            return [_rule(item) for item in data]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent rules that could not be read.") from exc
+
+    async def create_rule(self, rule: Rule) -> Rule:
+        return _rule(await self._write("POST", "/rules", rule.body()))
+
+    async def delete_rule(self, rule_id: int) -> None:
+        await self._write("DELETE", f"/rules/{int(rule_id)}")
+
+    async def preview_rule(self, rule: Rule) -> RulePreview:
+        """What the rule would change, before it is saved; nothing is stored."""
+        data = await self._write("POST", "/rules/preview", rule.body())
+        try:
+            return _rule_preview(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent a preview that could not be read.") from exc
+
+    async def apply_rules(self, rule_ids: list[int]) -> int:
+        """Run these saved rules over the existing transactions; how many changed."""
+        data = await self._write("POST", "/rules/apply", {"rule_ids": [int(i) for i in rule_ids]})
+        return int(data["updated"])
+
+    async def rule_proposals(self) -> list[RuleProposal]:
+        """Rules offered from the user's repeated corrections (none is saved by asking)."""
+        data = self._json(await self._get("/rules/proposals"))
+        try:
+            return [
+                RuleProposal(rule=_rule(item["rule"]), preview=_rule_preview(item["preview"]))
+                for item in data
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent rule proposals that could not be read.") from exc
 
     async def export_csv(self, params: Params) -> bytes:
         return (await self._get("/transactions/export", params)).content

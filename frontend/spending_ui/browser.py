@@ -43,7 +43,8 @@ class PageBridge(JSComponent):
 
     On a narrow viewport the sidebar menu starts closed, and closes again when `menu_closes`
     is bumped (after a choice in it); `history_search` is the URL's query after Back/Forward;
-    `sort_click` names the table column whose header was clicked.
+    `sort_click` names the table column whose header was clicked; `row_action` a table row's
+    button or box that was clicked ('<action>:<transaction id>#<n>').
     """
 
     narrow = param.Boolean(default=False)
@@ -51,6 +52,7 @@ class PageBridge(JSComponent):
     history_search = param.String(default="")
     menu_closes = param.Integer(default=0)
     sort_click = param.String(default="", doc="'<column>#<n>': a click on a table header")
+    row_action = param.String(default="", doc="'<action>:<id>#<n>': a click in a table row")
 
     _esm = """
     const NARROW_PX = 900
@@ -157,6 +159,8 @@ class PageBridge(JSComponent):
       window.addEventListener("click", (event) => {
         const button = event.composedPath().find((el) => el.dataset && el.dataset.sortColumn)
         if (button) { model.sort_click = `${button.dataset.sortColumn}#${++clicks}` }
+        const row = event.composedPath().find((el) => el.dataset && el.dataset.rowAction)
+        if (row) { model.row_action = `${row.dataset.rowAction}:${row.dataset.id}#${++clicks}` }
       })
       return document.createElement("span")
     }

@@ -260,7 +260,8 @@ class ImportState(param.Parameterized):
         finally:
             self.busy = False
         self.result = result
-        await self.store.refresh()
+        # Rules ran at the import, and new rows can make new offered rules.
+        await self.store.refresh(with_rules=True)
         await self.store.load_accounts()
         return result
 

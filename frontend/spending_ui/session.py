@@ -17,6 +17,7 @@ from spending_ui.state import AuthState, Filters
 from spending_ui.store import DEFAULT_SORT, DashboardStore
 from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import ACCENT, SYSTEM_FONTS, use_system_fonts
+from spending_ui.editing import EditState
 from spending_ui.importing import ImportState
 from spending_ui.views.accounts import AccountFilter
 from spending_ui.views.dashboard import DashboardView
@@ -88,6 +89,7 @@ class DashboardApp:
         self.store = DashboardStore(self.auth, filters=filters)
         self.store.apply_query(query)
         self.importer = ImportState(store=self.store)
+        self.editor = EditState(store=self.store)
         # The template reads ?theme=dark itself; it stays in the URL through every change.
         self.theme = "dark" if (query.get("theme") or [""])[0] == "dark" else "default"
         self.storage = TabTokenStore(height=0, width=0, margin=0)
@@ -122,6 +124,7 @@ class DashboardApp:
         self.store.param.watch(self._sync_url, ["sort", "page_index"])
         self.page.param.watch(self._history_moved, "history_search")
         self.page.param.watch(self._header_clicked, "sort_click")
+        self.page.param.watch(self._row_clicked, "row_action")
         self.store.watch_filters()
         anonymous_sessions.add(self, client_address())  # counted until logged in
         self._show_logged_out()
@@ -198,6 +201,7 @@ class DashboardApp:
                 # The next person to log in in this tab starts from the default view.
                 self.importer.param.update(open=False, account_id=None)
                 self.importer.reset()
+                self.editor.reset()
                 self.store.clear_view()
             self._show_logged_out()
 
@@ -238,12 +242,12 @@ class DashboardApp:
                 ],
                 [
                     ImportDialog(state=self.importer),
-                    DashboardView(store=self.store, compact=narrow),
+                    DashboardView(store=self.store, editor=self.editor, compact=narrow),
                 ],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
         # The page in the URL (a bookmark, a reload) is the page shown.
-        pn.state.execute(partial(self.store.refresh, keep_page=True))
+        pn.state.execute(partial(self.store.refresh, keep_page=True, with_rules=True))
         pn.state.execute(self.store.load_accounts)
 
     # -- timers and the URL ---------------------------------------------------------------
@@ -300,6 +304,14 @@ class DashboardApp:
 
     def _header_clicked(self, event) -> None:
         self.store.sort_by(event.new.partition("#")[0])
+
+    def _row_clicked(self, event) -> None:
+        """A row's button or tick box (the table, the review queue, the rules)."""
+        action, _, rest = event.new.partition(":")
+        transaction = rest.partition("#")[0]
+        if not (transaction.isascii() and transaction.isdigit()):
+            return
+        pn.state.execute(partial(self.editor.act, action, int(transaction)))
 
     def _history_moved(self, event) -> None:
         """Back/Forward: the view of that URL, in one change (one refresh)."""

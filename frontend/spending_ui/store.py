@@ -10,7 +10,15 @@ from functools import partial
 import panel as pn
 import param
 
-from spending_ui.api import Account, ApiError, InvalidRequest, Metrics, TransactionPage
+from spending_ui.api import (
+    Account,
+    ApiError,
+    InvalidRequest,
+    Metrics,
+    Rule,
+    RuleProposal,
+    TransactionPage,
+)
 from spending_ui.state import AuthState, Filters
 from spending_ui.theme import category_colours
 
@@ -39,6 +47,7 @@ FILTER_PARAMS = ["start", "end", "categories", "accounts", "min_amount", "max_am
 # Spinners appear only when an update takes longer than this: a fast one would flash
 # them, and each view's spinner is a round of browser patches that delays the data.
 LOADING_DELAY_SECONDS = 0.3
+REVIEW_SIZE = 10  # the review queue shows this many of its largest rows at a time
 
 
 class DashboardStore(param.Parameterized):
@@ -53,6 +62,11 @@ class DashboardStore(param.Parameterized):
     metrics = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     previous = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     page = param.ClassSelector(class_=TransactionPage, default=None, allow_None=True)
+    review = param.ClassSelector(
+        class_=TransactionPage, default=None, allow_None=True, doc="The review queue's first rows"
+    )
+    rules = param.List(default=[], item_type=Rule, doc="The user's rules, in order")
+    proposals = param.List(default=[], item_type=RuleProposal, doc="Rules offered, not saved")
     sort = param.Selector(default="-timestamp", objects=list(SORTS))
     page_index = param.Integer(default=0, bounds=(0, None))
     page_size = param.Integer(default=25, bounds=(1, 1000))
@@ -99,9 +113,15 @@ class DashboardStore(param.Parameterized):
             self.error = self.auth.handle(exc)
             raise
 
-    async def refresh(self, *, keep_page: bool = False) -> None:
+    async def changed(self) -> None:
+        """After the user changed data (an edit, a rule, an accepted suggestion): every view
+        at once, on the page the user is on, in one refresh."""
+        await self.refresh(keep_page=True, with_rules=True)
+
+    async def refresh(self, *, keep_page: bool = False, with_rules: bool = False) -> None:
         """Everything for the current filters: KPIs (+ previous period), charts, first page
-        (or the current page, `keep_page`, for a restored view).
+        (or the current page, `keep_page`, for a restored view), the review queue; and the
+        rules and offered rules (`with_rules`: they change with the data, not the filters).
 
         All requests run at once, and all results land in one held update, so the browser
         gets one batch of changes instead of a trickle of patches.
@@ -128,14 +148,19 @@ class DashboardStore(param.Parameterized):
                     limit=self.page_size,
                     offset=self.page_index * self.page_size if keep_page else 0,
                 ),
+                self.api.review_queue(params, limit=REVIEW_SIZE),
+                self.api.rules() if with_rules else _none(),
+                self.api.rule_proposals() if with_rules else _none(),
             ]
-            categories, metrics, previous, page = await self._call(asyncio.gather(*requests))
+            categories, metrics, previous, page, review, rules, proposals = await self._call(
+                asyncio.gather(*requests)
+            )
         except ApiError as exc:
             if generation == self._generation:
                 updates = dict(loading=False, table_loading=False)
                 if isinstance(exc, InvalidRequest):
                     # The old numbers do not belong to the filters now shown above them.
-                    updates.update(metrics=None, previous=None, page=None)
+                    updates.update(metrics=None, previous=None, page=None, review=None)
                 self.param.update(**updates)
             return
         finally:
@@ -146,8 +171,11 @@ class DashboardStore(param.Parameterized):
             categories=[c.category for c in categories],
             has_transactions=any(c.count for c in categories),
             previous=previous,
+            review=review,
             error="",
         )
+        if with_rules:
+            updates.update(rules=rules, proposals=proposals)
         if chart_generation == self._chart_generation:
             updates.update(metrics=metrics, loading=False)
         table_current = table_generation == self._table_generation
@@ -263,6 +291,9 @@ class DashboardStore(param.Parameterized):
                 metrics=None,
                 previous=None,
                 page=None,
+                review=None,
+                rules=[],
+                proposals=[],
                 categories=[],
                 accounts=[],
                 error="",

@@ -45,3 +45,15 @@ def choice_options(values, limit: int = LABEL_CHARS) -> dict[str, str]:
             label = escape(plain(value))
         options[label] = value
     return options
+
+
+def select_options(values, limit: int = LABEL_CHARS) -> dict[str, str]:
+    """Options {label: value} for a Select (Bokeh draws them as text: bidi-safe and shortened,
+    not escaped); values unchanged."""
+    options: dict[str, str] = {}
+    for value in values:
+        label = plain(value, limit)
+        if label in options:
+            label = plain(value)
+        options[label] = value
+    return options

@@ -82,11 +82,25 @@ table.tx th button.sort { font: inherit; color: inherit; background: none; borde
   padding: 0; cursor: pointer; text-align: inherit; }
 table.tx th button.sort:hover, table.tx th button.sort:focus-visible { text-decoration: underline; }
 table.tx td.when .time { opacity: .6; font-size: 12px; }
+table.tx td.why { font-size: 12px; opacity: .75; }
+table.tx td.row-actions { white-space: nowrap; }
+table.tx td.edits { cursor: pointer; }
+table.tx button.row-edit { font: inherit; font-size: 12px; margin-left: 6px; cursor: pointer; }
+table.review-table { width: 100%; border-collapse: collapse; font-size: 13px; }
+table.review-table td { padding: 5px 8px; border-bottom: 1px solid rgba(128,128,128,.15); }
+table.review-table td.amount { text-align: right; font-variant-numeric: tabular-nums; }
+table.review-table td.when, table.review-table td.row-actions { white-space: nowrap; }
 .tx-total { text-align: right; font-size: 14px; padding: 4px 0; }
 @media (max-width: 600px) {
   table.tx { font-size: 12px; }
   table.tx td, table.tx th { padding: 6px 4px; }
   table.tx td.when .time { display: none; }
+  /* On a phone the table keeps to the screen's width: no "why" (the review queue has the
+     suggestions) and no tick boxes; a tap on the description opens the edit form. */
+  table.tx td.why, table.tx th.why { display: none; }
+  table.tx td.row-actions, table.tx th.row-actions { display: none; }
+  table.review-table td.when { display: none; }
+  table.review-table td.row-actions { white-space: normal; }
 }
 table.tx tr:hover td { background: rgba(128,128,128,.08); }
 .money-in { color: #2a9d5c; }

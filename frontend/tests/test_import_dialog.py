@@ -216,8 +216,17 @@ def test_the_users_changes_are_sent_with_the_next_preview_and_the_import():
     assert (import_query, import_fields) == (query, fields)
     assert result.inserted == 2 and state.result is result
     # Every view shows the new data: metrics, table and categories again, and the accounts.
-    after = [path for _, path, _, _ in api.requests[-5:]]
-    assert sorted(after) == ["/accounts", "/categories", "/metrics", "/metrics", "/transactions"]
+    after = [path for _, path, _, _ in api.requests[-8:]]
+    assert sorted(after) == [
+        "/accounts",
+        "/categories",
+        "/metrics",
+        "/metrics",
+        "/rules",
+        "/rules/proposals",
+        "/transactions",
+        "/transactions",  # the review queue
+    ]
     assert state.store.metrics is not None and state.store.categories == ["Groceries"]
 
 

@@ -315,9 +315,15 @@ def store_with(handler, preset="last_30_days") -> DashboardStore:
     return DashboardStore(auth, filters=Filters(today=TODAY, preset=preset))
 
 
+def recorded_path(request: httpx.Request) -> str:
+    """The path, with the review queue's /transactions told apart from the table's page."""
+    review = request.url.path == "/transactions" and request.url.params.get("review") == "true"
+    return "/transactions?review" if review else request.url.path
+
+
 def api_handler(requests: list):
     def handler(request: httpx.Request) -> httpx.Response:
-        requests.append((request.url.path, request.url.params.multi_items()))
+        requests.append((recorded_path(request), request.url.params.multi_items()))
         if request.url.path == "/metrics":
             return httpx.Response(200, json=METRICS)
         if request.url.path == "/categories":
@@ -394,7 +400,7 @@ def page_handler(requests: list, delay: float = 0.0):
     answer = api_handler([])
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        requests.append((request.url.path, request.url.params.multi_items()))
+        requests.append((recorded_path(request), request.url.params.multi_items()))
         await asyncio.sleep(delay)  # an answer in flight while the next gesture happens
         if request.url.path == "/transactions":
             params = request.url.params
@@ -434,8 +440,15 @@ def test_a_bar_click_is_one_state_change_and_one_refresh():
     store, requests, changes = run(scenario())
     assert len(changes) == 1  # start, end, preset and granularity in one change
     paths = [path for path, _ in requests]
-    # One full refresh: categories, the period, its previous period and the first page.
-    assert sorted(paths) == ["/categories", "/metrics", "/metrics", "/transactions"]
+    # One full refresh: categories, the period, its previous period, the first page and the
+    # review queue.
+    assert sorted(paths) == [
+        "/categories",
+        "/metrics",
+        "/metrics",
+        "/transactions",
+        "/transactions?review",
+    ]
     # Every view shows February: the table, the KPIs and what they are compared with.
     assert store.page.items[0].description == "2026-02-01..2026-02-28 -timestamp"
     metrics_params = [dict(params) for path, params in requests if path == "/metrics"]
@@ -604,6 +617,7 @@ def test_a_url_view_is_restored_in_one_refresh_and_a_logout_clears_it():
         "/metrics",
         "/metrics",
         "/transactions",
+        "/transactions?review",
     ]
     page_request = dict(next(p for path, p in requests if path == "/transactions"))
     assert page_request["offset"] == "50" and page_request["sort"] == "amount"

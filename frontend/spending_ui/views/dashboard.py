@@ -7,10 +7,20 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from spending_ui.editing import EditState
 from spending_ui.store import DashboardStore
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
 from spending_ui.theme import CSS
 from spending_ui.views.charts import CategoryDonut, SpendOverTime
+from spending_ui.views.editing import (
+    AddTransactionForm,
+    BulkBar,
+    EditPanel,
+    Message,
+    ReviewQueue,
+    RulesPanel,
+    uncategorized_html,
+)
 from spending_ui.views.kpis import KpiCards
 from spending_ui.views.table import TransactionsTable
 
@@ -53,11 +63,15 @@ amounts like 1,234.56 or 1.234,56.</li>
 
 class DashboardView(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    editor = param.ClassSelector(class_=EditState, default=None, allow_None=True)
     compact = param.Boolean(default=False, doc="Laid out for a phone's width")
 
     def __init__(self, **params):
         super().__init__(**params)
         store = self.store
+        if self.editor is None:
+            self.editor = EditState(store=store)
+        editor = self.editor
         self._summary = pn.pane.HTML(summary_html(store), sizing_mode="stretch_width")
         self._error = pn.pane.Alert(
             "",
@@ -111,12 +125,36 @@ class DashboardView(Viewer):
             margin=8,
         )
         self._charts = pn.FlexBox(self._donut, self._timeline, sizing_mode="stretch_width")
+        self._uncategorized = pn.pane.HTML(
+            "", sizing_mode="stretch_width", css_classes=["uncategorized"], margin=(0, 10)
+        )
         self._table = pn.Card(
-            TransactionsTable(store=store),
+            Message(state=editor),
+            AddTransactionForm(state=editor),
+            EditPanel(state=editor),
+            BulkBar(state=editor),
+            TransactionsTable(store=store, editor=editor),
             title="Transactions",
             collapsible=False,
             sizing_mode="stretch_width",
             margin=8,
+        )
+        self._review = pn.Card(
+            ReviewQueue(state=editor),
+            title="To review (largest first)",
+            collapsible=True,
+            sizing_mode="stretch_width",
+            margin=8,
+            css_classes=["review-queue"],
+        )
+        self._rules = pn.Card(
+            RulesPanel(state=editor),
+            title="Rules",
+            collapsible=True,
+            collapsed=True,
+            sizing_mode="stretch_width",
+            margin=8,
+            css_classes=["rules"],
         )
         store.filters.param.watch(self._update_summary, list(store.filters.param))
         store.param.watch(self._update_summary, "accounts")  # the names in the summary
@@ -142,16 +180,20 @@ class DashboardView(Viewer):
         self._charts.visible = not empty
         self._table.visible = not empty
         self._error.param.update(object=html_text(store.error), visible=bool(store.error))
+        self._uncategorized.object = uncategorized_html(store.metrics)
 
     def __panel__(self):
         return pn.Column(
             self._summary,
             self._error,
             KpiCards(store=self.store),
+            self._uncategorized,
             self._first_run,
             self._empty,
             self._charts,
             self._table,
+            self._review,
+            self._rules,
             sizing_mode="stretch_width",
         )
 

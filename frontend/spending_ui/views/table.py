@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import time
+from html import escape
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from spending_ui.api import TransactionPage
+from spending_ui.editing import EditState
 from spending_ui.store import SORT_COLUMNS, DashboardStore
-from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
+from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, plain
 from spending_ui.theme import CSS, money
 
 
@@ -42,7 +44,33 @@ def header_html(column: str, title: str, sort: str) -> str:
     )
 
 
-def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str = "") -> str:
+SOURCES = {
+    "user": "You chose it",
+    "rule": "Set by a rule",
+    "bank": "From the bank's file",
+    "learned": "Learned from your history",
+    "default": "Nobody chose it yet",
+}
+
+
+def why_html(item) -> str:
+    """ "Why this category?": who set it, and what the system would suggest."""
+    source = item.category_source or "default"
+    text = SOURCES.get(source, source)
+    suggestion = item.suggestion
+    if suggestion is not None:
+        sure = "" if suggestion.confidence is None else f" ({suggestion.confidence:.0%} sure)"
+        verb = "learned" if source == "learned" else "suggested"
+        text += f"; {verb}: {plain(suggestion.category, LABEL_CHARS)}{sure}"
+    return f"<span class='why' data-source='{escape(source, quote=True)}'>{html_text(text)}</span>"
+
+
+def table_html(
+    page: TransactionPage | None,
+    colours: dict[str, str],
+    sort: str = "",
+    selected: frozenset[int] | set[int] = frozenset(),
+) -> str:
     if page is None:
         return "<div class='muted'>Loading transactions…</div>"
     if not page.items:
@@ -53,16 +81,24 @@ def table_html(page: TransactionPage | None, colours: dict[str, str], sort: str 
         rows.append(
             f"<tr data-id='{item.id}'>"
             f"<td class='when'>{when_text(item.timestamp)}</td>"
-            f"<td>{html_text(item.description, DESCRIPTION_CHARS)}</td>"
+            f"<td class='edits' data-row-action='edit' data-id='{item.id}'>"
+            f"{html_text(item.description, DESCRIPTION_CHARS)}</td>"
             f"<td><span class='swatch' style='background:{colour}'></span>"
             f"{html_text(item.category, LABEL_CHARS)}</td>"
             f"<td class='amount' data-amount='{item.amount:.2f}'>{amount_html(item.amount)}</td>"
+            f"<td class='why'>{why_html(item)}</td>"
+            "<td class='row-actions'>"
+            f"<input type='checkbox' class='row-select' data-row-action='select' "
+            f"data-id='{item.id}' aria-label='Select'{' checked' if item.id in selected else ''}>"
+            f"<button type='button' class='row-edit' data-row-action='edit' data-id='{item.id}'>"
+            "Edit</button></td>"
             "</tr>"
         )
     return (
         f"<table class='tx' data-total='{page.total}' data-sort='{sort}'><thead><tr>"
         f"{header_html('date', 'Date', sort)}{header_html('description', 'Description', sort)}"
         f"{header_html('category', 'Category', sort)}{header_html('amount', 'Amount', sort)}"
+        "<th class='why'>Why this category?</th><th class='row-actions'></th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody>"
         "</table>"
     )
@@ -81,6 +117,7 @@ def total_html(page: TransactionPage | None, metrics) -> str:
 
 class TransactionsTable(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
+    editor = param.ClassSelector(class_=EditState, default=None, allow_None=True)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -100,8 +137,13 @@ class TransactionsTable(Viewer):
         self._prev.on_click(lambda _: self._move(-1))
         self._next.on_click(lambda _: self._move(1))
         store.param.watch(self._update, ["page", "categories", "metrics"])
+        if self.editor is not None:
+            self.editor.param.watch(self._update, "selected")
         store.param.watch(self._loading, "table_loading")
         self._update()
+
+    def _selected(self) -> set[int]:
+        return set(self.editor.selected) if self.editor is not None else set()
 
     def _move(self, step: int) -> None:
         target = self.store.page_index + step
@@ -118,7 +160,7 @@ class TransactionsTable(Viewer):
         first = store.page_index * store.page_size + 1 if total else 0
         last = min(total, (store.page_index + 1) * store.page_size)
         with pn.io.hold():
-            self._table.object = table_html(page, store.colours, store.sort)
+            self._table.object = table_html(page, store.colours, store.sort, self._selected())
             self._total.object = total_html(page, store.metrics)
             self._info.object = (
                 f"<span data-total='{total}'>{first:,}–{last:,} of {total:,}</span>"

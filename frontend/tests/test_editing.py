@@ -1,0 +1,379 @@
+"""Correcting from the dashboard (#14) without a server: what EditState sends for each gesture,
+that every change ends in exactly one refresh of every view, and what the views show."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from spending_ui.api import ApiClient, Metrics, Suggestion, Transaction, TransactionPage
+from spending_ui.editing import EditState, parse_time
+from spending_ui.state import AuthState, Filters
+from spending_ui.store import DashboardStore
+from spending_ui.views.editing import review_html, rule_text, uncategorized_html
+from spending_ui.views.table import table_html, why_html
+
+TODAY = date(2026, 3, 31)
+ROW = {
+    "id": 7,
+    "account_id": 1,
+    "amount": 95.5,
+    "category": "Uncategorized",
+    "kind": "spending",
+    "timestamp": "2026-03-30T12:00:00",
+    "description": "Pizza Place",
+    "notes": None,
+    "category_source": "default",
+    "suggestion": {"category": "Dining out", "confidence": 0.62},
+}
+METRICS = {
+    "total_spend": 200.0,
+    "transaction_count": 2,
+    "average_monthly_spend": 200.0,
+    "average_transaction": 100.0,
+    "first_transaction": "2026-03-01",
+    "last_transaction": "2026-03-30",
+    "top_categories": [
+        {"category": "Groceries", "total": 104.5, "count": 1, "share": 0.5225},
+        {"category": "Uncategorized", "total": 95.5, "count": 1, "share": 0.4775},
+    ],
+    "spend_over_time": [],
+}
+PREVIEW = {
+    "count": 1,
+    "total": 95.5,
+    "transactions": [
+        {
+            "id": 7,
+            "timestamp": "2026-03-30T12:00:00",
+            "amount": 95.5,
+            "description": "Pizza Place",
+            "category": "Uncategorized",
+            "new_category": "Dining out",
+            "new_description": None,
+        }
+    ],
+}
+
+
+class FakeApi:
+    """Answers like the API and records (method, path, query, body) of every request."""
+
+    def __init__(self, refuse: str | None = None):
+        self.requests: list[tuple[str, str, dict, object]] = []
+        self.refuse = refuse  # a PATCH of one transaction answers 409 with this detail
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        query = dict(request.url.params.multi_items())
+        method, path = request.method, request.url.path
+        self.requests.append((method, path, query, body))
+        if path == "/metrics":
+            return httpx.Response(200, json=METRICS)
+        if path == "/categories":
+            return httpx.Response(200, json=[{"category": "Groceries", "count": 1}])
+        if path == "/transactions" and method == "GET":
+            return httpx.Response(200, json=[ROW], headers={"X-Total-Count": "1"})
+        if path == "/transactions" and method == "PATCH":
+            matched = len(body["ids"])
+            updated = 0 if body["dry_run"] else matched
+            return httpx.Response(200, json={"matched": matched, "total": 95.5, "updated": updated})
+        if path == "/transactions" and method == "POST":
+            return httpx.Response(201, json={**ROW, **body, "id": 8})
+        if self.refuse and path.startswith("/transactions/") and method == "PATCH":
+            return httpx.Response(409, json={"detail": self.refuse})
+        if path.startswith("/transactions/") and method in ("PATCH", "POST"):
+            return httpx.Response(200, json={**ROW, "category_source": "user"})
+        if method == "DELETE":
+            return httpx.Response(204)
+        if path == "/rules" and method == "POST":
+            return httpx.Response(201, json={**body, "id": 3, "position": 1})
+        if path == "/rules/apply":
+            return httpx.Response(200, json={"updated": 1})
+        if path == "/rules/preview":
+            return httpx.Response(200, json=PREVIEW)
+        if path in ("/rules", "/rules/proposals"):
+            return httpx.Response(200, json=[])
+        return httpx.Response(404, json={"detail": "Not found"})
+
+    def writes(self) -> list:
+        return [(m, p, b) for m, p, _, b in self.requests if m != "GET"]
+
+    def reads(self) -> list[str]:
+        return sorted(p for m, p, _, _ in self.requests if m == "GET")
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def editor_with(api: FakeApi) -> EditState:
+    auth = AuthState(ApiClient("http://api.test", token="tok", transport=httpx.MockTransport(api)))
+    auth.status = "logged_in"
+    store = DashboardStore(auth, filters=Filters(today=TODAY, preset="last_30_days"))
+    run(store.refresh())
+    api.requests.clear()
+    return EditState(store=store)
+
+
+# One refresh of every view: categories, the period and the one before, the table's page,
+# the review queue, the rules and the offered rules.
+ONE_REFRESH = sorted(
+    [
+        "/categories",
+        "/metrics",
+        "/metrics",
+        "/transactions",
+        "/transactions",
+        "/rules",
+        "/rules/proposals",
+    ]
+)
+
+
+def test_an_edit_sends_only_what_changed_then_refreshes_every_view_once():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.start_edit(7)
+    assert editor.edit_category == "Uncategorized" and editor.edit_description == "Pizza Place"
+    editor.param.update(edit_category="Groceries", edit_notes="  with friends ")
+    assert run(editor.save_edit())
+    assert api.writes() == [
+        ("PATCH", "/transactions/7", {"category": "Groceries", "notes": "with friends"})
+    ]
+    assert api.reads() == ONE_REFRESH
+    assert editor.editing is None and editor.message == "Transaction saved."
+
+
+def test_an_unchanged_edit_sends_nothing():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.start_edit(7)
+    assert run(editor.save_edit())
+    assert api.requests == [] and editor.editing is None
+
+
+def test_a_bulk_change_is_checked_by_a_dry_run_before_it_is_made():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.toggle_selected(7)
+    editor.toggle_selected(9)
+    editor.bulk_category = "Groceries"
+    assert not run(editor.confirm_bulk())  # nothing is changed before its check
+    run(editor.check_bulk())
+    assert (editor.bulk_check.matched, editor.bulk_check.total) == (2, Decimal("95.5"))
+    editor.bulk_category = "Transport"
+    assert editor.bulk_check is None  # the check was for another category
+    run(editor.check_bulk())
+    api.requests.clear()
+    assert run(editor.confirm_bulk())
+    change = {"category": "Transport"}
+    assert api.writes() == [
+        ("PATCH", "/transactions", {"ids": [7, 9], "change": change, "dry_run": False})
+    ]
+    assert api.reads() == ONE_REFRESH
+    assert editor.selected == [] and editor.bulk_check is None
+
+
+def test_a_new_transaction_is_sent_with_its_sign_and_time():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.store.accounts = []
+    editor.param.update(
+        new_account_id=2,
+        new_date=date(2026, 3, 5),
+        new_time="14:30",
+        new_amount="1,200.5",
+        new_direction="in",
+        new_description="Cash gift",
+        new_category="",
+    )
+    assert run(editor.add_transaction())
+    body = {
+        "account_id": 2,
+        "timestamp": "2026-03-05T14:30:00",
+        "amount": "-1200.50",
+        "description": "Cash gift",
+    }
+    assert api.writes() == [("POST", "/transactions", body)]
+    assert api.reads() == ONE_REFRESH and not editor.adding
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("new_time", "25:99", "is not a time"), ("new_amount", "", "Type the amount")],
+)
+def test_a_bad_new_transaction_is_explained_and_not_sent(field, value, message):
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.param.update(new_account_id=1, new_amount="5", new_date=TODAY)
+    editor.param.update(**{field: value})
+    assert not run(editor.add_transaction())
+    assert message in editor.message and api.requests == []
+
+
+def test_parse_time():
+    assert parse_time("") == datetime.min.time()
+    assert parse_time(" 09:05 ").isoformat() == "09:05:00"
+
+
+def test_accepting_a_suggestion_posts_it_then_refreshes_once():
+    api = FakeApi()
+    editor = editor_with(api)
+    run(editor.act("accept", 7))
+    assert editor.message == "Suggestion accepted."
+    assert api.writes() == [("POST", "/transactions/7/accept-suggestion", None)]
+    assert api.reads() == ONE_REFRESH
+
+
+def test_a_rule_is_saved_only_after_its_preview_and_then_applied():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.param.update(rule_text="pizza", rule_category="Dining out")
+    assert not run(editor.save_rule())
+    assert api.requests == [] and "Preview" in editor.message
+    run(editor.preview_rule())
+    assert editor.rule_preview.count == 1 and editor.previewed_rule is not None
+    editor.rule_text = "pizza place"
+    assert editor.previewed_rule is None  # the form changed: its preview is gone
+    run(editor.preview_rule())
+    api.requests.clear()
+    assert run(editor.save_rule())
+    rule = {
+        "name": "pizza place → Dining out",
+        "conditions": [
+            {"type": "text", "field": "description", "operator": "contains", "value": "pizza place"}
+        ],
+        "actions": {"set_category": "Dining out"},
+        "enabled": True,
+    }
+    assert api.writes() == [("POST", "/rules", rule), ("POST", "/rules/apply", {"rule_ids": [3]})]
+    assert api.reads() == ONE_REFRESH and editor.rule_text == ""
+
+
+def test_a_refused_change_is_a_message_and_no_refresh():
+    api = FakeApi(refuse="The date of an imported row is locked")
+    editor = editor_with(api)
+    editor.start_edit(7)
+    editor.edit_category = "Groceries"
+    assert not run(editor.save_edit())
+    assert editor.message == "The date of an imported row is locked"
+    assert api.reads() == []
+    assert editor.editing is not None  # kept open to try again
+
+
+def test_the_uncategorized_share_of_this_periods_spending():
+    metrics = Metrics(
+        total_spend=Decimal("200.00"),
+        transaction_count=2,
+        average_monthly_spend=Decimal(0),
+        average_transaction=Decimal(0),
+        first_transaction=None,
+        last_transaction=None,
+        top_categories=[],
+    )
+    assert metrics.uncategorized_share == 0
+    from spending_ui.api import _metrics
+
+    shown = _metrics(METRICS)
+    assert shown.uncategorized_share == Decimal("0.4775")
+    assert "47.8%" in uncategorized_html(shown)
+    assert uncategorized_html(None) == ""
+
+
+def hostile(**fields) -> Transaction:
+    values = dict(
+        id=1,
+        amount=Decimal("5"),
+        category="<b>x</b>",
+        timestamp=datetime(2026, 3, 1),
+        description="<script>alert(1)</script>",
+        category_source="learned",
+        suggestion=Suggestion(category="<i>y</i>", confidence=Decimal("0.91")),
+    )
+    return Transaction(**{**values, **fields})
+
+
+def test_why_this_category_says_who_set_it_escaped():
+    html = why_html(hostile())
+    assert "data-source='learned'" in html and "91% sure" in html
+    assert "<i>" not in html and "&lt;i&gt;y&lt;/i&gt;" in html
+    assert "You chose it" in why_html(hostile(category_source="user", suggestion=None))
+
+
+def test_the_table_and_the_review_queue_escape_every_user_string():
+    page = TransactionPage(items=[hostile()], total=1)
+    for html in (table_html(page, {}, "", {1}), review_html(page)):
+        assert "<script>" not in html and "<b>x</b>" not in html and "<i>y</i>" not in html
+    assert "checked" in table_html(page, {}, "", {1})
+    assert "checked" not in table_html(page, {}, "", set())
+    assert "data-row-action='accept'" in review_html(page)
+    assert "data-row-action='accept'" not in review_html(
+        TransactionPage(items=[hostile(suggestion=None)], total=1)
+    )
+
+
+def test_a_rule_in_words():
+    from spending_ui.api import Rule
+
+    rule = Rule(
+        id=1,
+        name="n",
+        conditions=[
+            {"type": "text", "field": "description", "operator": "starts_with", "value": "AMZN"}
+        ],
+        actions={"set_category": "Shopping"},
+    )
+    assert rule_text(rule) == "When description starts with “AMZN”: set category Shopping"
+
+
+def test_an_offered_rule_is_saved_by_its_button_and_a_rule_deleted_by_its_own():
+    from spending_ui.api import Rule, RulePreview, RuleProposal
+
+    api = FakeApi()
+    editor = editor_with(api)
+    offered = Rule(
+        id=None,
+        name="City Taxi",
+        conditions=[{"type": "text", "field": "merchant", "operator": "equals", "value": "taxi"}],
+        actions={"set_category": "Transport"},
+    )
+    editor.store.proposals = [
+        RuleProposal(rule=offered, preview=RulePreview(count=0, total=Decimal(0), transactions=[]))
+    ]
+    run(editor.act("proposal", 5))  # no such offer (the list changed): nothing is sent
+    assert api.requests == []
+    run(editor.act("proposal", 0))
+    assert [(m, p) for m, p, _ in api.writes()] == [("POST", "/rules"), ("POST", "/rules/apply")]
+    assert api.writes()[0][2] == offered.body()
+    api.requests.clear()
+    run(editor.act("delete-rule", 3))
+    assert [(m, p) for m, p, _ in api.writes()] == [("DELETE", "/rules/3")]
+
+
+def test_the_table_rows_carry_provenance_and_the_suggestion():
+    api = FakeApi()
+    editor = editor_with(api)
+    [item] = editor.store.page.items
+    assert (item.category_source, item.suggestion) == (
+        "default",
+        Suggestion(category="Dining out", confidence=Decimal("0.62")),
+    )
+    assert editor.store.review.items == [item]
+
+
+def test_a_delete_takes_a_second_press():
+    api = FakeApi()
+    editor = editor_with(api)
+    editor.start_edit(7)
+    editor.toggle_selected(7)
+    assert not run(editor.delete_edited())
+    assert api.requests == [] and "again" in editor.message
+    run(editor.delete_edited())
+    assert api.writes() == [("DELETE", "/transactions/7", None)]
+    assert editor.editing is None and editor.selected == []
