@@ -76,7 +76,9 @@ class FakeApi:
         if path == "/metrics":
             return httpx.Response(200, json=METRICS)
         if path == "/categories":
-            return httpx.Response(200, json=[{"category": "Groceries", "count": 1}])
+            return httpx.Response(
+                200, json=[{"id": 1, "name": "Groceries", "kind": "spending", "count": 1}]
+            )
         if path == "/transactions" and method == "GET":
             return httpx.Response(200, json=[ROW], headers={"X-Total-Count": "1"})
         if path == "/transactions" and method == "PATCH":
