@@ -160,7 +160,16 @@ class PageBridge(JSComponent):
         const button = event.composedPath().find((el) => el.dataset && el.dataset.sortColumn)
         if (button) { model.sort_click = `${button.dataset.sortColumn}#${++clicks}` }
         const row = event.composedPath().find((el) => el.dataset && el.dataset.rowAction)
-        if (row) { model.row_action = `${row.dataset.rowAction}:${row.dataset.id}#${++clicks}` }
+        if (row && row.dataset.rowAction === "select") {
+          // The page's whole selection, not a toggle: when two ticks reach the server as
+          // one change (the last value wins), the last one still holds both.
+          const boxes = [...row.getRootNode().querySelectorAll("input.row-select")]
+          const ids = (list) => list.map((box) => box.dataset.id).join(",")
+          const checked = ids(boxes.filter((box) => box.checked))
+          model.row_action = `select:${checked}|${ids(boxes)}#${++clicks}`
+        } else if (row) {
+          model.row_action = `${row.dataset.rowAction}:${row.dataset.id}#${++clicks}`
+        }
       })
       return document.createElement("span")
     }

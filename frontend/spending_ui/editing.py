@@ -126,8 +126,6 @@ class EditState(param.Parameterized):
         """A click on a row's button or box (the table, the review queue, the rules)."""
         if action == "edit":
             self.start_edit(target)
-        elif action == "select":
-            self.toggle_selected(target)
         elif action == "accept":
             await self.accept(target)
         elif action == "delete-rule":
@@ -201,11 +199,13 @@ class EditState(param.Parameterized):
 
     # -- the selection --------------------------------------------------------------------
 
-    def toggle_selected(self, transaction_id: int) -> None:
-        if transaction_id in self.selected:
-            self.selected = [i for i in self.selected if i != transaction_id]
-        else:
-            self.selected = [*self.selected, transaction_id]
+    def set_page_selection(self, *, checked: list[int], shown: list[int]) -> None:
+        """The ticks of the rows on screen (`shown`), as the page reports them: rows ticked
+        on other pages stay selected."""
+        elsewhere = [i for i in self.selected if i not in set(shown)]
+        chosen = [*elsewhere, *dict.fromkeys(i for i in checked if i in set(shown))]
+        if chosen != self.selected:
+            self.selected = chosen
 
     def clear_selection(self) -> None:
         self.param.update(selected=[], bulk_check=None)

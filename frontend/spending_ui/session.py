@@ -308,10 +308,15 @@ class DashboardApp:
     def _row_clicked(self, event) -> None:
         """A row's button or tick box (the table, the review queue, the rules)."""
         action, _, rest = event.new.partition(":")
-        transaction = rest.partition("#")[0]
-        if not (transaction.isascii() and transaction.isdigit()):
+        target = rest.partition("#")[0]
+        if action == "select":
+            checked, _, shown = target.partition("|")
+            if all(_ids(part) is not None for part in (checked, shown)):
+                self.editor.set_page_selection(checked=_ids(checked), shown=_ids(shown))
             return
-        pn.state.execute(partial(self.editor.act, action, int(transaction)))
+        if not (target.isascii() and target.isdigit()):
+            return
+        pn.state.execute(partial(self.editor.act, action, int(target)))
 
     def _history_moved(self, event) -> None:
         """Back/Forward: the view of that URL, in one change (one refresh)."""
@@ -321,6 +326,14 @@ class DashboardApp:
             self.store.apply_query(query)
         finally:
             self._restoring_history = False
+
+
+def _ids(text: str) -> list[int] | None:
+    """'12,15' from the page: transaction ids, or None when it is anything else."""
+    parts = [part for part in text.split(",") if part]
+    if len(parts) > 1000 or not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 def create_template(backend_url: str) -> pn.template.FastListTemplate:

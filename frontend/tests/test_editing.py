@@ -163,8 +163,7 @@ def test_an_unchanged_edit_sends_nothing():
 def test_a_bulk_change_is_checked_by_a_dry_run_before_it_is_made():
     api = FakeApi()
     editor = editor_with(api)
-    editor.toggle_selected(7)
-    editor.toggle_selected(9)
+    editor.set_page_selection(checked=[7, 9], shown=[7, 9, 11])
     editor.bulk_category = "Groceries"
     assert not run(editor.confirm_bulk())  # nothing is changed before its check
     run(editor.check_bulk())
@@ -373,9 +372,24 @@ def test_a_delete_takes_a_second_press():
     api = FakeApi()
     editor = editor_with(api)
     editor.start_edit(7)
-    editor.toggle_selected(7)
+    editor.set_page_selection(checked=[7], shown=[7])
     assert not run(editor.delete_edited())
     assert api.requests == [] and "again" in editor.message
     run(editor.delete_edited())
     assert api.writes() == [("DELETE", "/transactions/7", None)]
     assert editor.editing is None and editor.selected == []
+
+
+def test_the_page_reports_its_whole_selection_and_other_pages_keep_theirs():
+    """The page sends every tick on screen, not a toggle: two ticks that reach the server as
+    one change (the last value wins) still select both."""
+    editor = editor_with(FakeApi())
+    editor.set_page_selection(checked=[3], shown=[1, 2, 3])
+    editor.set_page_selection(checked=[3, 1], shown=[1, 2, 3])
+    assert editor.selected == [3, 1]
+    # Another page: its ticks add to the first page's.
+    editor.set_page_selection(checked=[8], shown=[7, 8, 9])
+    assert editor.selected == [3, 1, 8]
+    # Unticking on the first page keeps the other page's row; an id not shown is ignored.
+    editor.set_page_selection(checked=[1, 42], shown=[1, 2, 3])
+    assert editor.selected == [8, 1]
