@@ -173,6 +173,32 @@ def resolve_options(
     return (options, False) if saved is None else (saved, True)
 
 
+def _account_and_options(
+    session: Session,
+    *,
+    user_id: int,
+    account_id: int | None,
+    stream: BinaryIO,
+    options: ParseOptions,
+    filename: str | None,
+) -> tuple[int, BinaryIO, ParseOptions, bool]:
+    """The account (default: the user's first), the stream made seekable, and the options
+    to read with: the ones given, else the account's profile for this file's layout (then
+    True)."""
+    if account_id is None:
+        account_id = default_account_id(session, user_id=user_id)
+    stream = seekable(stream)
+    options, from_profile = resolve_options(
+        session,
+        user_id=user_id,
+        account_id=account_id,
+        stream=stream,
+        options=options,
+        filename=filename,
+    )
+    return account_id, stream, options, from_profile
+
+
 def import_csv(
     session: Session,
     *,
@@ -185,10 +211,7 @@ def import_csv(
     """Import a bank export (CSV, OFX, QIF, CAMT.053) into the user's account (default:
     the first; the caller checks that it is the user's), all or nothing; the caller
     commits. Raises ImportFailed (after rolling the session back)."""
-    if account_id is None:
-        account_id = default_account_id(session, user_id=user_id)
-    stream = seekable(stream)
-    options, from_profile = resolve_options(
+    account_id, stream, options, from_profile = _account_and_options(
         session,
         user_id=user_id,
         account_id=account_id,
@@ -376,10 +399,7 @@ def preview_import(
     """What an import of the file into the account would do, storing nothing: the
     detection (with the account's import profile when no options are given), the first
     rows, the rows it would skip and the problems that would refuse it."""
-    if account_id is None:
-        account_id = default_account_id(session, user_id=user_id)
-    stream = seekable(stream)
-    options, from_profile = resolve_options(
+    account_id, stream, options, from_profile = _account_and_options(
         session,
         user_id=user_id,
         account_id=account_id,
