@@ -131,25 +131,30 @@ def iter_ledger(
             )
 
 
+def category_after(change: RowChange, *, transfer_category: str) -> str:
+    """The category a change leaves: a row newly marked as a transfer, and given no category
+    of the rule's, goes to `transfer_category`."""
+    after = change.after
+    if (
+        after.is_transfer
+        and not change.before.is_transfer
+        and after.category == change.before.category
+    ):
+        return transfer_category
+    return after.category
+
+
 def apply_changes(
     session: Session, *, user_id: int, changes: Sequence[RowChange], transfer_category: str
 ) -> int:
-    """Store what the rules made of the rows; a row marked as a transfer (and given no
-    category of the rule's) goes to `transfer_category`."""
+    """Store what the rules made of the rows (categories as `category_after` says)."""
     if not changes:
         return 0
     ids, categories, sources, rule_ids, descriptions = [], [], [], [], []
     for change in changes:
         after = change.after
-        category = after.category
-        if (
-            after.is_transfer
-            and not change.before.is_transfer
-            and category == change.before.category
-        ):
-            category = transfer_category
         ids.append(after.id)
-        categories.append(category)
+        categories.append(category_after(change, transfer_category=transfer_category))
         sources.append(str(after.category_source))
         rule_ids.append(change.category_rule_id)
         descriptions.append(after.description)

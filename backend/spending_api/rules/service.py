@@ -101,23 +101,12 @@ def preview(session: Session, *, user_id: int, rule: Rule) -> RulePreviewOut:
                 amount=change.before.amount,
                 description=change.before.description,
                 category=change.before.category,
-                new_category=_category_after(change),
+                new_category=repository.category_after(change, transfer_category=TRANSFER),
                 new_description=change.after.description,
             )
             for change in islice(changes, PREVIEW_ROWS)
         ],
     )
-
-
-def _category_after(change) -> str:
-    after = change.after
-    if (
-        after.is_transfer
-        and not change.before.is_transfer
-        and after.category == change.before.category
-    ):
-        return TRANSFER
-    return after.category
 
 
 def _engine_rules(rules: Iterable[StoredRule]) -> list[Rule]:
