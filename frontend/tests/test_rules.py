@@ -141,6 +141,29 @@ def test_a_rule_in_words_and_its_list_escape_every_user_string():
     assert "(disabled)" in html and ">Enable<" in html
 
 
+def test_an_edited_rule_keeps_the_conditions_the_form_has_no_place_for():
+    from spending_ui.api import ApiClient
+    from spending_ui.state import AuthState
+    from spending_ui.store import DashboardStore
+
+    rules = RulesState(store=DashboardStore(AuthState(ApiClient("http://api.test"))))
+    conditions = [
+        {"type": "account", "account_ids": [4]},
+        {"type": "text", "field": "payee", "operator": "equals", "value": "a"},
+        {"type": "text", "field": "description", "operator": "contains", "value": "b"},
+        {"type": "amount", "minimum": "1.50", "maximum": None, "direction": "in"},
+    ]
+    rules.load(Rule(5, "r", conditions, {"mark_transfer": True}), editing_id=5)
+    assert (rules.text_field, rules.text_operator, rules.text_value) == ("payee", "equals", "a")
+    assert (rules.amount_min, rules.amount_max, rules.direction) == ("1.50", "", "in")
+    assert rules.account_ids == [4] and rules.kept_conditions == [conditions[2]]
+    rule = rules.form_rule()
+    assert rule.id == 5 and rule.actions == {"mark_transfer": True}
+    assert sorted(map(str, rule.conditions)) == sorted(
+        map(str, [*conditions[:3], {"type": "amount", "minimum": "1.50", "direction": "in"}])
+    )
+
+
 def test_money_in_and_account_and_category_conditions_and_the_transfer_action(live_store):
     rules = rules_for(live_store)
     [account] = run(rules.store.api.accounts())

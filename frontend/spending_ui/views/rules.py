@@ -286,7 +286,8 @@ class RuleForm(Viewer, CategoryPickers):
             count = len(state.kept_conditions)
             title += (
                 f" <span class='muted rule-kept'>plus {count} more condition"
-                f"{'s' if count != 1 else ''} kept as they are</span>"
+                f"{'s' if count != 1 else ''} the form does not show, kept as "
+                f"{'they are' if count != 1 else 'it is'}</span>"
             )
         with pn.io.hold():
             self._title.object = title
