@@ -215,6 +215,7 @@ class RuleChange:
     description: str | None
     category: str
     new_category: str
+    new_description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -504,6 +505,7 @@ def _rule_preview(data: dict[str, Any]) -> RulePreview:
                 description=t.get("description"),
                 category=str(t["category"]),
                 new_category=str(t["new_category"]),
+                new_description=t.get("new_description"),
             )
             for t in data.get("transactions", [])
         ],
@@ -798,9 +800,13 @@ class ApiClient:
             raise ApiError("The server sent transactions that could not be read.") from exc
         return TransactionPage(items=items, total=total)
 
-    async def review_queue(self, params: Params, *, limit: int = 10) -> TransactionPage:
+    async def review_queue(
+        self, params: Params, *, limit: int = 10, offset: int = 0
+    ) -> TransactionPage:
         """The review queue (uncategorized and low-confidence rows), the largest first."""
-        return await self.transactions([*params, ("review", "true")], sort="-amount", limit=limit)
+        return await self.transactions(
+            [*params, ("review", "true")], sort="-amount", limit=limit, offset=offset
+        )
 
     async def _write(self, method: str, url: str, body: Any = None) -> Any:
         response = await self._authorized(method, url, json=body)
@@ -881,6 +887,11 @@ class ApiClient:
     async def create_rule(self, rule: Rule) -> Rule:
         return _rule(await self._write("POST", "/rules", rule.body()))
 
+    async def update_rule(self, rule_id: int, **changes: Any) -> Rule:
+        """PATCH: only the fields given (name, conditions, actions, enabled, position: the
+        rule's place, 1-based, the others renumbered around it)."""
+        return _rule(await self._write("PATCH", f"/rules/{int(rule_id)}", changes))
+
     async def delete_rule(self, rule_id: int) -> None:
         await self._write("DELETE", f"/rules/{int(rule_id)}")
 
@@ -892,9 +903,11 @@ class ApiClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise ApiError("The server sent a preview that could not be read.") from exc
 
-    async def apply_rules(self, rule_ids: list[int]) -> int:
-        """Run these saved rules over the existing transactions; how many changed."""
-        data = await self._write("POST", "/rules/apply", {"rule_ids": [int(i) for i in rule_ids]})
+    async def apply_rules(self, rule_ids: list[int] | None = None) -> int:
+        """Run saved rules over the existing transactions (these, or every enabled one, in
+        their order); how many changed."""
+        body = None if rule_ids is None else {"rule_ids": [int(i) for i in rule_ids]}
+        data = await self._write("POST", "/rules/apply", body)
         return int(data["updated"])
 
     async def rule_proposals(self) -> list[RuleProposal]:

@@ -1,6 +1,6 @@
 """Correcting the data: the state of the edit form, the selection and its bulk change, the
-new-transaction form, the review queue's actions and the rule form. The widgets are in
-views/editing.py.
+new-transaction form and the review queue's actions. The widgets are in views/editing.py
+(the rules have their own state, rules.py).
 
 Every successful change ends in one `DashboardStore.changed()`: KPIs, charts, table, review
 queue and rules all come back in one refresh, never one view at a time.
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import param
 
-from spending_ui.api import ApiError, BulkResult, Rule, RulePreview, Transaction
+from spending_ui.api import ApiError, BulkResult, Transaction
 from spending_ui.state import parse_amount
 from spending_ui.store import DashboardStore
 
@@ -36,11 +36,31 @@ def parse_time(text: str) -> time:
         raise ValueError(f"“{text[:10]}” is not a time: type it like 14:30") from None
 
 
-class EditState(param.Parameterized):
+class ChangeState(param.Parameterized):
+    """A state that writes through the API: a message for what the last write did, and
+    every view refreshed once after it."""
+
     store = param.ClassSelector(class_=DashboardStore)
     message = param.String(default="", doc="What the last change did, or why it failed")
     busy = param.Boolean(default=False)
 
+    async def _change(self, request, done) -> bool:
+        """Run one write; on success refresh every view once and say `done` (a text, or a
+        function of the write's answer)."""
+        self.busy = True
+        try:
+            answer = await request
+        except ApiError as exc:
+            self.message = self.store.auth.handle(exc)
+            return False
+        finally:
+            self.busy = False
+        self.message = done(answer) if callable(done) else done
+        await self.store.changed()
+        return True
+
+
+class EditState(ChangeState):
     # One transaction's edit form.
     editing = param.ClassSelector(class_=Transaction, default=None, allow_None=True)
     edit_category = param.String(default="", allow_None=True)  # None: a Select with no options
@@ -64,39 +84,14 @@ class EditState(param.Parameterized):
     new_category = param.String(default="", allow_None=True)  # None: a Select with no options
     new_notes = param.String(default="")
 
-    # The new-rule form: a text condition and the category it sets, previewed before saving.
-    rule_name = param.String(default="")
-    rule_text = param.String(default="")
-    rule_category = param.String(default="", allow_None=True)  # None: a Select with no options
-    rule_preview = param.ClassSelector(class_=RulePreview, default=None, allow_None=True)
-    previewed_rule = param.ClassSelector(class_=Rule, default=None, allow_None=True)
-
     def __init__(self, **params):
         super().__init__(**params)
         # A check answers for one selection and one category: any change makes it stale.
         self.param.watch(
             lambda *_: setattr(self, "bulk_check", None), ["selected", "bulk_category"]
         )
-        self.param.watch(
-            lambda *_: self.param.update(rule_preview=None, previewed_rule=None),
-            ["rule_name", "rule_text", "rule_category"],
-        )
 
     # -- shared ---------------------------------------------------------------------------
-
-    async def _change(self, request, done: str) -> bool:
-        """Run one write; on success refresh every view once and say `done`."""
-        self.busy = True
-        try:
-            await request
-        except ApiError as exc:
-            self.message = self.store.auth.handle(exc)
-            return False
-        finally:
-            self.busy = False
-        self.message = done
-        await self.store.changed()
-        return True
 
     def _shown(self, transaction_id: int) -> Transaction | None:
         """The transaction as the table or the review queue shows it now."""
@@ -115,25 +110,14 @@ class EditState(param.Parameterized):
             bulk_category="",
             bulk_check=None,
             adding=False,
-            rule_name="",
-            rule_text="",
-            rule_category="",
-            rule_preview=None,
-            previewed_rule=None,
         )
 
     async def act(self, action: str, target: int) -> None:
-        """A click on a row's button or box (the table, the review queue, the rules)."""
+        """A click on a row's button (the table, the review queue)."""
         if action == "edit":
             self.start_edit(target)
         elif action == "accept":
             await self.accept(target)
-        elif action == "delete-rule":
-            await self.delete_rule(target)
-        elif action == "proposal":
-            proposals = self.store.proposals
-            if 0 <= target < len(proposals):
-                await self.save_rule(proposals[target].rule)
 
     # -- one transaction ------------------------------------------------------------------
 
@@ -292,51 +276,3 @@ class EditState(param.Parameterized):
             self.store.api.update_transaction(transaction_id, category=category),
             f"Moved to {category}.",
         )
-
-    # -- rules ----------------------------------------------------------------------------
-
-    def form_rule(self) -> Rule | None:
-        text, category = self.rule_text.strip(), self.rule_category
-        if not text or not category:
-            return None
-        return Rule(
-            id=None,
-            name=(self.rule_name.strip() or f"{text} → {category}")[:100],
-            conditions=[
-                {"type": "text", "field": "description", "operator": "contains", "value": text}
-            ],
-            actions={"set_category": category},
-        )
-
-    async def preview_rule(self) -> None:
-        rule = self.form_rule()
-        if rule is None:
-            self.message = "Type the text to look for and choose the category first."
-            return
-        try:
-            preview = await self.store.api.preview_rule(rule)
-        except ApiError as exc:
-            self.message = self.store.auth.handle(exc)
-            return
-        self.param.update(rule_preview=preview, previewed_rule=rule)
-
-    async def save_rule(self, rule: Rule | None = None) -> bool:
-        """Save a previewed rule (the form's, or an offered one) and run it over the existing
-        transactions: what its preview showed is what changes."""
-        rule = rule or self.previewed_rule
-        if rule is None:
-            self.message = "Preview the rule first."
-            return False
-        api = self.store.api
-
-        async def save() -> None:
-            saved = await api.create_rule(rule)
-            await api.apply_rules([saved.id])
-
-        done = await self._change(save(), f"Rule “{rule.name}” saved and applied.")
-        if done and rule is self.previewed_rule:
-            self.param.update(rule_name="", rule_text="", rule_category="")
-        return done
-
-    async def delete_rule(self, rule_id: int) -> bool:
-        return await self._change(self.store.api.delete_rule(rule_id), "Rule deleted.")

@@ -18,6 +18,7 @@ from spending_ui.store import DEFAULT_SORT, DashboardStore
 from spending_ui.text import LABEL_CHARS, html_text
 from spending_ui.theme import ACCENT, SYSTEM_FONTS, use_system_fonts
 from spending_ui.editing import EditState
+from spending_ui.rules import RulesState
 from spending_ui.importing import ImportState
 from spending_ui.views.accounts import AccountFilter
 from spending_ui.views.dashboard import DashboardView
@@ -90,6 +91,7 @@ class DashboardApp:
         self.store.apply_query(query)
         self.importer = ImportState(store=self.store)
         self.editor = EditState(store=self.store)
+        self.rules = RulesState(store=self.store)
         # The template reads ?theme=dark itself; it stays in the URL through every change.
         self.theme = "dark" if (query.get("theme") or [""])[0] == "dark" else "default"
         self.storage = TabTokenStore(height=0, width=0, margin=0)
@@ -202,6 +204,7 @@ class DashboardApp:
                 self.importer.param.update(open=False, account_id=None)
                 self.importer.reset()
                 self.editor.reset()
+                self.rules.reset()
                 self.store.clear_view()
             self._show_logged_out()
 
@@ -242,7 +245,9 @@ class DashboardApp:
                 ],
                 [
                     ImportDialog(state=self.importer),
-                    DashboardView(store=self.store, editor=self.editor, compact=narrow),
+                    DashboardView(
+                        store=self.store, editor=self.editor, rules=self.rules, compact=narrow
+                    ),
                 ],
             )
         self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
@@ -316,7 +321,9 @@ class DashboardApp:
             return
         if not (target.isascii() and target.isdigit()):
             return
-        pn.state.execute(partial(self.editor.act, action, int(target)))
+        # The rules list's and the offered rules' buttons; the others are the editor's.
+        state = self.rules if action.startswith(("rule-", "proposal")) else self.editor
+        pn.state.execute(partial(state.act, action, int(target)))
 
     def _history_moved(self, event) -> None:
         """Back/Forward: the view of that URL, in one change (one refresh)."""

@@ -345,8 +345,9 @@ def _iso_date(value: str | None) -> date | None:
         return None
 
 
-def parse_amount(text: str) -> float | None:
-    """An amount typed by a person: "1,000", "1 000.50", "-12"; None for an empty box.
+def parse_money(text: str) -> Decimal | None:
+    """An amount typed by a person, exactly: "1,000", "1 000.50", "-12"; None for an empty
+    box.
 
     Raises ValueError with a sentence to show when it is not a number.
     """
@@ -356,7 +357,13 @@ def parse_amount(text: str) -> float | None:
     number = _decimal(cleaned)
     if number is None:
         raise ValueError(f"“{text.strip()[:20]}” is not an amount: type a number like 1,000.50")
-    return float(number)
+    return number
+
+
+def parse_amount(text: str) -> float | None:
+    """`parse_money` as the filters' float."""
+    number = parse_money(text)
+    return None if number is None else float(number)
 
 
 def amount_text(value: float | None) -> str:

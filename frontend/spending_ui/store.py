@@ -47,7 +47,7 @@ FILTER_PARAMS = ["start", "end", "categories", "accounts", "min_amount", "max_am
 # Spinners appear only when an update takes longer than this: a fast one would flash
 # them, and each view's spinner is a round of browser patches that delays the data.
 LOADING_DELAY_SECONDS = 0.3
-REVIEW_SIZE = 10  # the review queue shows this many of its largest rows at a time
+REVIEW_SIZE = 10  # the review queue shows this many of its rows per page, the largest first
 
 
 class DashboardStore(param.Parameterized):
@@ -63,8 +63,9 @@ class DashboardStore(param.Parameterized):
     previous = param.ClassSelector(class_=Metrics, default=None, allow_None=True)
     page = param.ClassSelector(class_=TransactionPage, default=None, allow_None=True)
     review = param.ClassSelector(
-        class_=TransactionPage, default=None, allow_None=True, doc="The review queue's first rows"
+        class_=TransactionPage, default=None, allow_None=True, doc="The review queue's page"
     )
+    review_index = param.Integer(default=0, bounds=(0, None), doc="The review queue's page")
     rules = param.List(default=[], item_type=Rule, doc="The user's rules, in order")
     proposals = param.List(default=[], item_type=RuleProposal, doc="Rules offered, not saved")
     sort = param.Selector(default="-timestamp", objects=list(SORTS))
@@ -82,6 +83,7 @@ class DashboardStore(param.Parameterized):
         self._generation = 0
         self._chart_generation = 0
         self._table_generation = 0
+        self._review_generation = 0
 
     @property
     def api(self):
@@ -95,6 +97,22 @@ class DashboardStore(param.Parameterized):
     def page_count(self) -> int:
         total = self.page.total if self.page else 0
         return max(1, -(-total // self.page_size))
+
+    @property
+    def review_page_count(self) -> int:
+        total = self.review.total if self.review else 0
+        return max(1, -(-total // REVIEW_SIZE))
+
+    async def _review_page(self, params, index: int) -> tuple[TransactionPage, int]:
+        """The review queue's page `index`, or its last page when the queue has shrunk below
+        it (the last row of the last page accepted): (the page, its index)."""
+        review = await self.api.review_queue(params, limit=REVIEW_SIZE, offset=index * REVIEW_SIZE)
+        if index > 0 and not review.items and review.total > 0:
+            index = (review.total - 1) // REVIEW_SIZE
+            review = await self.api.review_queue(
+                params, limit=REVIEW_SIZE, offset=index * REVIEW_SIZE
+            )
+        return review, index
 
     def _loading_later(self, *names: str) -> asyncio.TimerHandle:
         """Turn the `names` flags on after LOADING_DELAY_SECONDS; cancel it when done."""
@@ -148,12 +166,12 @@ class DashboardStore(param.Parameterized):
                     limit=self.page_size,
                     offset=self.page_index * self.page_size if keep_page else 0,
                 ),
-                self.api.review_queue(params, limit=REVIEW_SIZE),
+                self._review_page(params, self.review_index if keep_page else 0),
                 self.api.rules() if with_rules else _none(),
                 self.api.rule_proposals() if with_rules else _none(),
             ]
-            categories, metrics, previous, page, review, rules, proposals = await self._call(
-                asyncio.gather(*requests)
+            categories, metrics, previous, page, (review, review_index), rules, proposals = (
+                await self._call(asyncio.gather(*requests))
             )
         except ApiError as exc:
             if generation == self._generation:
@@ -167,6 +185,7 @@ class DashboardStore(param.Parameterized):
             spinners.cancel()
         if generation != self._generation:
             return
+        self._review_generation += 1  # this answer supersedes a review page in flight
         updates = dict(
             categories=[c.category for c in categories],
             has_transactions=any(c.count for c in categories),
@@ -186,6 +205,9 @@ class DashboardStore(param.Parameterized):
                 with param.parameterized.discard_events(self):
                     # Back to the first page without the watcher fetching it a second time.
                     self.page_index = 0
+            with param.parameterized.discard_events(self):
+                # The page fetched (the first after new filters, or the last one left).
+                self.review_index = review_index
             self.param.update(**updates)
 
     async def refresh_chart(self) -> None:
@@ -227,6 +249,28 @@ class DashboardStore(param.Parameterized):
             spinners.cancel()
         if generation == self._table_generation:
             self.param.update(page=page, table_loading=False)
+
+    async def refresh_review(self) -> None:
+        """Only the review queue's page changed (its Next/Previous)."""
+        self._review_generation += 1
+        generation = self._review_generation
+        try:
+            review, index = await self._call(
+                self._review_page(self.filters.to_params(), self.review_index)
+            )
+        except ApiError:
+            return
+        if generation == self._review_generation:
+            with pn.io.hold():
+                with param.parameterized.discard_events(self):
+                    self.review_index = index
+                self.param.update(review=review, error="")
+
+    def review_step(self, step: int) -> None:
+        """Next (+1) or Previous (-1) page of the review queue, within its pages."""
+        index = min(max(0, self.review_index + step), self.review_page_count - 1)
+        if index != self.review_index:
+            self.review_index = index
 
     async def export_csv(self) -> bytes:
         return await self._call(self.api.export_csv(self.filters.to_params()))
@@ -288,6 +332,7 @@ class DashboardStore(param.Parameterized):
             self.param.update(
                 sort=DEFAULT_SORT,
                 page_index=0,
+                review_index=0,
                 metrics=None,
                 previous=None,
                 page=None,
@@ -342,6 +387,11 @@ class DashboardStore(param.Parameterized):
     def _page_changed(self) -> None:
         if not self._quiet:
             self._start(self.refresh_table)
+
+    @param.depends("review_index", watch=True)
+    def _review_page_changed(self) -> None:
+        if not self._quiet:
+            self._start(self.refresh_review)
 
 
 async def _none() -> None:

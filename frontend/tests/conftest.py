@@ -269,6 +269,64 @@ def _seed(url: str, today: date) -> dict[str, SeededUser]:
 
 
 @pytest.fixture(scope="session")
+def live_app(postgres_url):
+    """The API itself, in this process, on the tests' database: state objects talk to it
+    through httpx's ASGI transport (no server, no browser)."""
+    from spending_api.main import create_app
+    from spending_api.migrate import upgrade
+    from spending_api.settings import Settings
+
+    upgrade(postgres_url)  # the stack's seeding finds it done
+    app = create_app(
+        Settings(
+            _env_file=None, environment="test", database_url=postgres_url, secret_key=SECRET_KEY
+        )
+    )
+    yield app
+    app.state.database.dispose()
+
+
+@pytest.fixture
+def live_store(live_app) -> Callable[..., object]:
+    """A new user of its own with these rows ((days ago, amount, category, description)),
+    logged in through the real API: its DashboardStore, its filters on all time, not yet
+    refreshed."""
+    import asyncio
+
+    from argon2 import PasswordHasher, profiles
+    from spending_api.auth.repository import create_user
+    from spending_api.transactions.repository import NewTransaction, insert_transactions
+    from spending_ui.api import ApiClient
+    from spending_ui.state import AuthState, Filters
+    from spending_ui.store import DashboardStore
+
+    hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+    def make(rows) -> DashboardStore:
+        username = f"live-{uuid.uuid4().hex[:10]}"
+        with live_app.state.database.session() as session:
+            user = create_user(session, username=username, password_hash=hasher.hash("pw-123456"))
+            insert_transactions(
+                session,
+                user_id=user.id,
+                rows=[
+                    NewTransaction(r.timestamp, r.amount, r.category, r.description, i)
+                    for i, r in enumerate(
+                        Row(date.today() - timedelta(days=d), *f) for d, *f in rows
+                    )
+                ],
+            )
+            session.commit()
+        transport = httpx.ASGITransport(app=live_app)
+        auth = AuthState(ApiClient("http://api.test", transport=transport))
+        assert asyncio.run(auth.login(username, "pw-123456")), auth.message
+        assert auth.status == "logged_in"
+        return DashboardStore(auth, filters=Filters(preset="all"))
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
         unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")

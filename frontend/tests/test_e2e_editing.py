@@ -186,7 +186,7 @@ def test_a_suggestion_accepted_from_the_review_queue(new_page, stack, postgres_u
     assert (stored["category"], stored["category_source"]) == ("Groceries", "user")
 
 
-def test_ticked_rows_recategorized_after_the_dry_run_and_a_rule_saved_after_its_preview(
+def test_ticked_rows_recategorized_then_a_rule_previewed_saved_reordered_and_deleted(
     new_page, stack, postgres_url
 ):
     new_user(stack, postgres_url, "ivy")
@@ -229,7 +229,10 @@ def test_ticked_rows_recategorized_after_the_dry_run_and_a_rule_saved_after_its_
 
     rules = page.locator(".rules")
     rules.get_by_text("Rules", exact=True).click()  # the card opens
-    rules.locator(".rule-text input").fill("night bus")
+    # Not the default condition: starts with, and an amount range.
+    rules.locator(".rule-operator select").select_option(label="starts with")
+    rules.locator(".rule-text input").fill("night")
+    rules.locator(".rule-amount-max input").fill("30")
     rules.locator(".rule-category select").select_option(label="Transport")
     rules.get_by_role("button", name="Preview").click()
     # Two taxis corrected alike: a rule is offered, with its preview, and not saved.
@@ -237,11 +240,31 @@ def test_ticked_rows_recategorized_after_the_dry_run_and_a_rule_saved_after_its_
     preview = rules.locator(".rule-form .rule-preview")
     expect(preview).to_have_attribute("data-count", "1")
     expect(preview).to_have_attribute("data-total", "22.00")
+    expect(preview).to_contain_text("Night Bus")
     with stack.api("ivy") as client:
         assert client.get("/rules").json() == []  # a preview saves nothing
     rules.get_by_role("button", name="Save rule").click()
-    expect(rules.locator(".rules-list .rule")).to_have_count(1)
+    listed = rules.locator(".rules-list .rule")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text("description starts with “night” and amount at most 30")
     expect_figures(page, shown_metrics(stack, "ivy"))
     with stack.api("ivy") as client:
         stored = client.get("/transactions").json()
+        [night] = client.get("/rules").json()
     assert {t["category"] for t in stored} == {"Transport"}
+    assert night["conditions"][0]["operator"] == "starts_with"
+
+    # The offered rule saved too, then moved before the first, then the first deleted.
+    rules.get_by_role("button", name="Create this rule").click()
+    expect(listed).to_have_count(2)
+    with stack.api("ivy") as client:
+        taxi = next(r for r in client.get("/rules").json() if r["id"] != night["id"])
+    rules.locator(f".rule[data-id='{taxi['id']}'] .rule-up").click()
+    expect(listed.first).to_have_attribute("data-id", str(taxi["id"]))
+    with stack.api("ivy") as client:
+        assert [r["id"] for r in client.get("/rules").json()] == [taxi["id"], night["id"]]
+    rules.locator(f".rule[data-id='{night['id']}'] .rule-delete").click()
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_have_attribute("data-id", str(taxi["id"]))
+    with stack.api("ivy") as client:
+        assert [r["id"] for r in client.get("/rules").json()] == [taxi["id"]]

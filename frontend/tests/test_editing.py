@@ -9,13 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import httpx
+import param
 import pytest
 
 from spending_ui.api import ApiClient, Metrics, Suggestion, Transaction, TransactionPage
 from spending_ui.editing import EditState, parse_time
 from spending_ui.state import AuthState, Filters
-from spending_ui.store import DashboardStore
-from spending_ui.views.editing import review_html, rule_text, uncategorized_html
+from spending_ui.store import REVIEW_SIZE, DashboardStore
+from spending_ui.views.editing import review_html, review_pager_html, uncategorized_html
 from spending_ui.views.table import table_html, why_html
 
 TODAY = date(2026, 3, 31)
@@ -43,21 +44,6 @@ METRICS = {
         {"category": "Uncategorized", "total": 95.5, "count": 1, "share": 0.4775},
     ],
     "spend_over_time": [],
-}
-PREVIEW = {
-    "count": 1,
-    "total": 95.5,
-    "transactions": [
-        {
-            "id": 7,
-            "timestamp": "2026-03-30T12:00:00",
-            "amount": 95.5,
-            "description": "Pizza Place",
-            "category": "Uncategorized",
-            "new_category": "Dining out",
-            "new_description": None,
-        }
-    ],
 }
 
 
@@ -93,12 +79,6 @@ class FakeApi:
             return httpx.Response(200, json={**ROW, "category_source": "user"})
         if method == "DELETE":
             return httpx.Response(204)
-        if path == "/rules" and method == "POST":
-            return httpx.Response(201, json={**body, "id": 3, "position": 1})
-        if path == "/rules/apply":
-            return httpx.Response(200, json={"updated": 1})
-        if path == "/rules/preview":
-            return httpx.Response(200, json=PREVIEW)
         if path in ("/rules", "/rules/proposals"):
             return httpx.Response(200, json=[])
         return httpx.Response(404, json={"detail": "Not found"})
@@ -232,31 +212,6 @@ def test_accepting_a_suggestion_posts_it_then_refreshes_once():
     assert api.reads() == ONE_REFRESH
 
 
-def test_a_rule_is_saved_only_after_its_preview_and_then_applied():
-    api = FakeApi()
-    editor = editor_with(api)
-    editor.param.update(rule_text="pizza", rule_category="Dining out")
-    assert not run(editor.save_rule())
-    assert api.requests == [] and "Preview" in editor.message
-    run(editor.preview_rule())
-    assert editor.rule_preview.count == 1 and editor.previewed_rule is not None
-    editor.rule_text = "pizza place"
-    assert editor.previewed_rule is None  # the form changed: its preview is gone
-    run(editor.preview_rule())
-    api.requests.clear()
-    assert run(editor.save_rule())
-    rule = {
-        "name": "pizza place → Dining out",
-        "conditions": [
-            {"type": "text", "field": "description", "operator": "contains", "value": "pizza place"}
-        ],
-        "actions": {"set_category": "Dining out"},
-        "enabled": True,
-    }
-    assert api.writes() == [("POST", "/rules", rule), ("POST", "/rules/apply", {"rule_ids": [3]})]
-    assert api.reads() == ONE_REFRESH and editor.rule_text == ""
-
-
 def test_a_refused_change_is_a_message_and_no_refresh():
     api = FakeApi(refuse="The date of an imported row is locked")
     editor = editor_with(api)
@@ -319,44 +274,6 @@ def test_the_table_and_the_review_queue_escape_every_user_string():
     )
 
 
-def test_a_rule_in_words():
-    from spending_ui.api import Rule
-
-    rule = Rule(
-        id=1,
-        name="n",
-        conditions=[
-            {"type": "text", "field": "description", "operator": "starts_with", "value": "AMZN"}
-        ],
-        actions={"set_category": "Shopping"},
-    )
-    assert rule_text(rule) == "When description starts with “AMZN”: set category Shopping"
-
-
-def test_an_offered_rule_is_saved_by_its_button_and_a_rule_deleted_by_its_own():
-    from spending_ui.api import Rule, RulePreview, RuleProposal
-
-    api = FakeApi()
-    editor = editor_with(api)
-    offered = Rule(
-        id=None,
-        name="City Taxi",
-        conditions=[{"type": "text", "field": "merchant", "operator": "equals", "value": "taxi"}],
-        actions={"set_category": "Transport"},
-    )
-    editor.store.proposals = [
-        RuleProposal(rule=offered, preview=RulePreview(count=0, total=Decimal(0), transactions=[]))
-    ]
-    run(editor.act("proposal", 5))  # no such offer (the list changed): nothing is sent
-    assert api.requests == []
-    run(editor.act("proposal", 0))
-    assert [(m, p) for m, p, _ in api.writes()] == [("POST", "/rules"), ("POST", "/rules/apply")]
-    assert api.writes()[0][2] == offered.body()
-    api.requests.clear()
-    run(editor.act("delete-rule", 3))
-    assert [(m, p) for m, p, _ in api.writes()] == [("DELETE", "/rules/3")]
-
-
 def test_the_table_rows_carry_provenance_and_the_suggestion():
     api = FakeApi()
     editor = editor_with(api)
@@ -393,3 +310,57 @@ def test_the_page_reports_its_whole_selection_and_other_pages_keep_theirs():
     # Unticking on the first page keeps the other page's row; an id not shown is ignored.
     editor.set_page_selection(checked=[1, 42], shown=[1, 2, 3])
     assert editor.selected == [8, 1]
+
+
+@pytest.mark.postgres
+def test_the_review_queue_pages_largest_first_and_an_accept_keeps_its_page(live_store):
+    """On the real API: "n of N" pages of the queue, the largest first; one-click accept
+    takes the suggestion and the page refreshes in place; a page emptied is left for the
+    new last one."""
+    shops = [
+        (k % 20, Decimal(5 + 7 * k % 97) + Decimal("0.25"), "Uncategorized", f"Shop {k}")
+        for k in range(2 * REVIEW_SIZE + 2)
+    ]
+    history = [
+        (9, Decimal("10.00"), "Uncategorized", "CORNER BAKERY 1234"),
+        (8, Decimal("11.00"), "Uncategorized", "CORNER BAKERY 5678"),
+    ]
+    bakery = (1, Decimal("30.10"), "Uncategorized", "CORNER BAKERY 9012")  # on page 2
+    store = live_store([*shops, *history, bakery])
+    for row in run(store.api.transactions([], limit=100)).items:
+        if row.description in {d for *_, d in history}:  # the user's own history
+            run(store.api.update_transaction(row.id, category="Groceries"))
+    run(store.api._write("POST", "/suggestions/refresh"))
+    editor = EditState(store=store)
+    run(store.refresh(with_rules=True))
+    queue = sorted((amount for _, amount, _, _ in [*shops, bakery]), reverse=True)
+    assert store.review.total == len(queue) == 23 and store.review_page_count == 3
+    assert [t.amount for t in store.review.items] == queue[:REVIEW_SIZE]
+    assert "1–10 of 23 · page 1 of 3" in review_pager_html(store)
+
+    store.review_step(-1)  # nothing before the first page
+    assert store.review_index == 0
+    with param.parameterized.discard_events(store):
+        store.review_step(1)
+    run(store.refresh_review())
+    assert [t.amount for t in store.review.items] == queue[REVIEW_SIZE : 2 * REVIEW_SIZE]
+    [waiting] = [t for t in store.review.items if t.description == bakery[3]]
+    assert waiting.suggestion is not None and waiting.suggestion.category == "Groceries"
+    assert "data-row-action='accept'" in review_html(store.review)
+
+    run(editor.act("accept", waiting.id))
+    assert editor.message == "Suggestion accepted."
+    queue.remove(bakery[1])
+    assert store.review_index == 1 and store.review.total == 22
+    assert [t.amount for t in store.review.items] == queue[REVIEW_SIZE : 2 * REVIEW_SIZE]
+    assert "11–20 of 22 · page 2 of 3" in review_pager_html(store)
+
+    with param.parameterized.discard_events(store):
+        store.review_step(5)  # as far as the last page, no further
+    assert store.review_index == 2
+    run(store.refresh_review())
+    assert [t.amount for t in store.review.items] == queue[2 * REVIEW_SIZE :]
+    for item in store.review.items:  # the whole last page categorized
+        assert run(editor.recategorize(item.id, "Groceries"))
+    assert store.review.total == 2 * REVIEW_SIZE and store.review_index == 1
+    assert [t.amount for t in store.review.items] == queue[REVIEW_SIZE : 2 * REVIEW_SIZE]

@@ -8,6 +8,7 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.editing import EditState
+from spending_ui.rules import RulesState
 from spending_ui.store import DashboardStore
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
 from spending_ui.theme import CSS
@@ -18,10 +19,10 @@ from spending_ui.views.editing import (
     EditPanel,
     Message,
     ReviewQueue,
-    RulesPanel,
     uncategorized_html,
 )
 from spending_ui.views.kpis import KpiCards
+from spending_ui.views.rules import RulesPanel
 from spending_ui.views.table import TransactionsTable
 
 
@@ -64,6 +65,7 @@ amounts like 1,234.56 or 1.234,56.</li>
 class DashboardView(Viewer):
     store = param.ClassSelector(class_=DashboardStore)
     editor = param.ClassSelector(class_=EditState, default=None, allow_None=True)
+    rules = param.ClassSelector(class_=RulesState, default=None, allow_None=True)
     compact = param.Boolean(default=False, doc="Laid out for a phone's width")
 
     def __init__(self, **params):
@@ -72,6 +74,8 @@ class DashboardView(Viewer):
         if self.editor is None:
             self.editor = EditState(store=store)
         editor = self.editor
+        if self.rules is None:
+            self.rules = RulesState(store=store)
         self._summary = pn.pane.HTML(summary_html(store), sizing_mode="stretch_width")
         self._error = pn.pane.Alert(
             "",
@@ -148,7 +152,7 @@ class DashboardView(Viewer):
             css_classes=["review-queue"],
         )
         self._rules = pn.Card(
-            RulesPanel(state=editor),
+            RulesPanel(state=self.rules),
             title="Rules",
             collapsible=True,
             collapsed=True,

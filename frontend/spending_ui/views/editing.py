@@ -1,6 +1,7 @@
 """The correcting views: the edit form of one transaction, the bulk bar of the ticked rows,
-the new-transaction form, the review queue and the rules. Their state is EditState; the data
-they show is the store's, refreshed for every view at once after each change."""
+the new-transaction form and the review queue (the rules are views/rules.py). Their state is
+EditState; the data they show is the store's, refreshed for every view at once after each
+change."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.editing import DIRECTIONS, EditState
-from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, plain, select_options
+from spending_ui.store import REVIEW_SIZE
+from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, select_options
 from spending_ui.theme import CSS, money
 from spending_ui.views.import_dialog import account_options
 from spending_ui.views.table import amount_html, when_text
@@ -43,59 +45,18 @@ def bulk_html(state: EditState) -> str:
     return text
 
 
-def rule_preview_html(preview) -> str:
-    if preview is None:
-        return ""
-    rows = "".join(
-        f"<tr><td class='when'>{when_text(t.timestamp)}</td>"
-        f"<td>{html_text(t.description, DESCRIPTION_CHARS)}</td>"
-        f"<td>{html_text(t.category, LABEL_CHARS)} → {html_text(t.new_category, LABEL_CHARS)}</td>"
-        f"<td class='amount'>{amount_html(t.amount)}</td></tr>"
-        for t in preview.transactions[:10]
-    )
-    return (
-        f"<div class='rule-preview' data-count='{preview.count}' data-total='{preview.total:.2f}'>"
-        f"Changes <b>{preview.count}</b> transaction{'s' if preview.count != 1 else ''}, "
-        f"total {money(preview.total)}."
-        f"<table class='review-table'><tbody>{rows}</tbody></table></div>"
-    )
-
-
-def rule_text(rule) -> str:
-    """A rule in words: its conditions and what it sets."""
-    parts = []
-    for condition in rule.conditions:
-        if condition.get("type") == "text":
-            operator = str(condition.get("operator", "contains")).replace("_", " ")
-            parts.append(
-                f"{plain(condition.get('field', 'description'))} {plain(operator)} "
-                f"“{plain(condition.get('value'), DESCRIPTION_CHARS)}”"
-            )
-        else:
-            parts.append(plain(condition.get("type")))
-    actions = rule.actions
-    sets = []
-    if actions.get("set_category"):
-        sets.append(f"category {plain(actions['set_category'], LABEL_CHARS)}")
-    if actions.get("set_description"):
-        sets.append(f"description “{plain(actions['set_description'], DESCRIPTION_CHARS)}”")
-    if actions.get("mark_transfer"):
-        sets.append("a transfer")
-    return f"When {' and '.join(parts)}: set {', '.join(sets) or 'nothing'}"
-
-
-def _wrapping(*objects, **options) -> pn.FlexBox:
+def wrapping(*objects, **options) -> pn.FlexBox:
     """A row of widgets that wraps on a narrow screen instead of widening the page."""
     return pn.FlexBox(*objects, flex_wrap="wrap", align_items="end", **WIDE, **options)
 
 
-def _button(label: str, css: str, callback, **options) -> pn.widgets.Button:
+def button(label: str, css: str, callback, **options) -> pn.widgets.Button:
     button = pn.widgets.Button(name=label, css_classes=[css], **options)
     button.on_click(callback)
     return button
 
 
-class _CategoryPickers:
+class CategoryPickers:
     """Keeps every category Select of a view in step with the user's categories."""
 
     def _pickers_follow(
@@ -112,7 +73,7 @@ class _CategoryPickers:
         update()
 
 
-class EditPanel(Viewer, _CategoryPickers):
+class EditPanel(Viewer, CategoryPickers):
     """One transaction's category, description and notes (the table's Edit button)."""
 
     state = param.ClassSelector(class_=EditState)
@@ -131,14 +92,14 @@ class EditPanel(Viewer, _CategoryPickers):
             state.param.edit_notes, name="Notes", css_classes=["edit-notes"], height=70
         )
         self._pickers_follow(state, self._category)
-        buttons = _wrapping(
-            _button("Save", "edit-save", self._save, button_type="primary"),
-            _button("Cancel", "edit-cancel", lambda _: state.cancel_edit()),
-            _button("Delete", "edit-delete", self._delete, button_type="danger"),
+        buttons = wrapping(
+            button("Save", "edit-save", self._save, button_type="primary"),
+            button("Cancel", "edit-cancel", lambda _: state.cancel_edit()),
+            button("Delete", "edit-delete", self._delete, button_type="danger"),
         )
         self._card = pn.Card(
             self._title,
-            _wrapping(self._category, self._description),
+            wrapping(self._category, self._description),
             self._notes,
             buttons,
             title="Edit transaction",
@@ -170,7 +131,7 @@ class EditPanel(Viewer, _CategoryPickers):
         return self._card
 
 
-class BulkBar(Viewer, _CategoryPickers):
+class BulkBar(Viewer, CategoryPickers):
     """The ticked rows: a category, the dry run's count and total, then the change."""
 
     state = param.ClassSelector(class_=EditState)
@@ -185,16 +146,16 @@ class BulkBar(Viewer, _CategoryPickers):
             state.param.bulk_category, name="Move to", css_classes=["bulk-category"], width=220
         )
         self._pickers_follow(state, self._category)
-        self._check = _button("Check", "bulk-check-button", self._checked)
-        self._confirm = _button(
+        self._check = button("Check", "bulk-check-button", self._checked)
+        self._confirm = button(
             "Recategorize", "bulk-confirm", self._confirmed, button_type="primary", disabled=True
         )
-        self._row = _wrapping(
+        self._row = wrapping(
             self._text,
             self._category,
             self._check,
             self._confirm,
-            _button("Clear selection", "bulk-clear", lambda _: state.clear_selection()),
+            button("Clear selection", "bulk-clear", lambda _: state.clear_selection()),
             visible=False,
             css_classes=["bulk-bar"],
         )
@@ -220,13 +181,13 @@ class BulkBar(Viewer, _CategoryPickers):
         return self._row
 
 
-class AddTransactionForm(Viewer, _CategoryPickers):
+class AddTransactionForm(Viewer, CategoryPickers):
     state = param.ClassSelector(class_=EditState)
 
     def __init__(self, **params):
         super().__init__(**params)
         state = self.state
-        self._open = _button("Add a transaction…", "add-open", lambda _: state.open_add())
+        self._open = button("Add a transaction…", "add-open", lambda _: state.open_add())
         self._account = pn.widgets.Select.from_param(
             state.param.new_account_id, name="Account", css_classes=["add-account"]
         )
@@ -237,7 +198,7 @@ class AddTransactionForm(Viewer, _CategoryPickers):
         state.store.param.watch(self._accounts, "accounts")
         self._accounts()
         self._form = pn.Column(
-            _wrapping(
+            wrapping(
                 self._account,
                 pn.widgets.DatePicker.from_param(
                     state.param.new_date, name="Date", css_classes=["add-date"]
@@ -246,7 +207,7 @@ class AddTransactionForm(Viewer, _CategoryPickers):
                     state.param.new_time, name="Time", placeholder="14:30", width=90
                 ),
             ),
-            _wrapping(
+            wrapping(
                 pn.widgets.TextInput.from_param(
                     state.param.new_amount, name="Amount", css_classes=["add-amount"], width=120
                 ),
@@ -259,9 +220,9 @@ class AddTransactionForm(Viewer, _CategoryPickers):
                 state.param.new_description, name="Description", css_classes=["add-description"]
             ),
             pn.widgets.TextAreaInput.from_param(state.param.new_notes, name="Notes", height=60),
-            _wrapping(
-                _button("Add", "add-confirm", self._add, button_type="primary"),
-                _button("Cancel", "add-cancel", lambda _: setattr(state, "adding", False)),
+            wrapping(
+                button("Add", "add-confirm", self._add, button_type="primary"),
+                button("Cancel", "add-cancel", lambda _: setattr(state, "adding", False)),
             ),
             visible=state.param.adding,
             css_classes=["add-transaction"],
@@ -306,26 +267,46 @@ def review_html(page) -> str:
             f"<td class='row-actions'>{accept}<button type='button' class='row-edit' "
             f"data-row-action='edit' data-id='{item.id}'>Choose…</button></td></tr>"
         )
-    more = page.total - len(page.items)
-    tail = f"<div class='muted'>and {more:,} more.</div>" if more > 0 else ""
     return (
         f"<table class='review-table' data-total='{page.total}'><tbody>{''.join(rows)}</tbody>"
-        f"</table>{tail}"
+        "</table>"
+    )
+
+
+def review_pager_html(store) -> str:
+    """Where the review queue's page is: "11–20 of 47 · page 2 of 5"."""
+    page = store.review
+    total = page.total if page else 0
+    if not total:
+        return ""
+    first = store.review_index * REVIEW_SIZE + 1
+    last = first + len(page.items) - 1
+    return (
+        f"<span class='review-pager-info' data-total='{total}' "
+        f"data-page='{store.review_index + 1}' data-pages='{store.review_page_count}'>"
+        f"{first:,}–{last:,} of {total:,} · page {store.review_index + 1} of "
+        f"{store.review_page_count}</span>"
     )
 
 
 class ReviewQueue(Viewer):
-    """The largest rows nobody categorized (or the system is unsure of)."""
+    """The rows nobody categorized (or the system is unsure of), the largest first, a page
+    at a time."""
 
     state = param.ClassSelector(class_=EditState)
 
     def __init__(self, **params):
         super().__init__(**params)
+        store = self.state.store
         self._share = pn.pane.HTML("", css_classes=["review-share"], **WIDE)
         self._rows = pn.pane.HTML(
             review_html(None), stylesheets=[CSS], css_classes=["review-rows"], **WIDE
         )
-        self.state.store.param.watch(self._update, ["review", "metrics"])
+        self._info = pn.pane.HTML("", css_classes=["review-pager"], margin=(12, 10))
+        self._prev = button("‹ Previous", "review-prev", lambda _: store.review_step(-1))
+        self._next = button("Next ›", "review-next", lambda _: store.review_step(1))
+        self._pager = wrapping(self._info, self._prev, self._next)
+        store.param.watch(self._update, ["review", "review_index", "metrics"])
         self._update()
 
     def _update(self, *_) -> None:
@@ -333,104 +314,13 @@ class ReviewQueue(Viewer):
         with pn.io.hold():
             self._share.object = uncategorized_html(store.metrics)
             self._rows.object = review_html(store.review)
+            self._info.object = review_pager_html(store)
+            self._prev.disabled = store.review_index == 0
+            self._next.disabled = store.review_index + 1 >= store.review_page_count
+            self._pager.visible = store.review_page_count > 1
 
     def __panel__(self):
-        return pn.Column(self._share, self._rows, **WIDE)
-
-
-def rules_html(rules) -> str:
-    if not rules:
-        return "<div class='muted'>No rules yet.</div>"
-    items = "".join(
-        f"<li class='rule' data-id='{rule.id}'><b>{html_text(rule.name, LABEL_CHARS)}</b> · "
-        f"{html_text(rule_text(rule))} <button type='button' class='rule-delete' "
-        f"data-row-action='delete-rule' data-id='{rule.id}'>Delete</button></li>"
-        for rule in rules
-    )
-    return f"<ol class='rules-list'>{items}</ol>"
-
-
-def proposals_html(proposals) -> str:
-    """The rules offered from repeated corrections, each with what it would change."""
-    if not proposals:
-        return ""
-    items = "".join(
-        f"<div class='rule-proposal' data-index='{index}'><b>Offered:</b> "
-        f"{html_text(rule_text(proposal.rule))}{rule_preview_html(proposal.preview)}"
-        f"<button type='button' class='proposal-accept' data-row-action='proposal' "
-        f"data-id='{index}'>Create this rule</button></div>"
-        for index, proposal in enumerate(proposals)
-    )
-    return f"<div class='rule-proposals'><b>Rules you could add</b>{items}</div>"
-
-
-class RulesPanel(Viewer, _CategoryPickers):
-    """The user's rules, a new one (previewed before it is saved) and the rules offered from
-    repeated corrections (each with its preview; nothing is saved without a click)."""
-
-    state = param.ClassSelector(class_=EditState)
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        state = self.state
-        self._list = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
-        self._proposals = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
-        self._category = pn.widgets.Select.from_param(
-            state.param.rule_category, name="Set category", css_classes=["rule-category"]
-        )
-        self._pickers_follow(state, self._category)
-        self._preview = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
-        self._save = _button("Save rule", "rule-save", self._saved, button_type="primary")
-        self._form = pn.Column(
-            _wrapping(
-                pn.widgets.TextInput.from_param(
-                    state.param.rule_text,
-                    name="Description contains",
-                    css_classes=["rule-text"],
-                ),
-                self._category,
-                pn.widgets.TextInput.from_param(
-                    state.param.rule_name, name="Name (optional)", css_classes=["rule-name"]
-                ),
-            ),
-            _wrapping(_button("Preview", "rule-preview-button", self._previewed), self._save),
-            self._preview,
-            css_classes=["rule-form"],
-            **WIDE,
-        )
-        state.store.param.watch(self._update, ["rules", "proposals"])
-        state.param.watch(self._preview_shown, ["rule_preview", "busy"])
-        self._update()
-        self._preview_shown()
-
-    def _update(self, *_) -> None:
-        store = self.state.store
-        with pn.io.hold():
-            self._list.object = rules_html(store.rules)
-            self._proposals.object = proposals_html(store.proposals)
-
-    def _preview_shown(self, *_) -> None:
-        state = self.state
-        with pn.io.hold():
-            self._preview.object = rule_preview_html(state.rule_preview)
-            self._save.disabled = state.previewed_rule is None or state.busy
-
-    async def _previewed(self, _) -> None:
-        if not self.state.rule_category and self._category.options:
-            self.state.rule_category = next(iter(self._category.options.values()))
-        await self.state.preview_rule()
-
-    async def _saved(self, _) -> None:
-        await self.state.save_rule()
-
-    def __panel__(self):
-        return pn.Column(
-            self._list,
-            pn.pane.HTML("<b>New rule</b>"),
-            self._form,
-            self._proposals,
-            **WIDE,
-        )
+        return pn.Column(self._share, self._pager, self._rows, **WIDE)
 
 
 class Message(Viewer):
