@@ -104,22 +104,24 @@ class CategoryState(param.Parameterized):
     # -- shared -----------------------------------------------------------------------------
 
     async def _change(self, request, done: str) -> bool:
-        """Run one write; on success refresh every view once and say `done`."""
+        """Run one write; on success refresh every view once and say `done`. Busy until the
+        views are refreshed: no click acts on what the screen no longer shows."""
         self.busy = True
         try:
-            await request
-        except ApiError as exc:
-            detail = exc.detail if isinstance(exc.detail, str) else None
-            message = self.store.auth.handle(exc)
-            self.message = REFUSALS.get(detail, message)
-            if detail in _STALE:
-                await self.store.changed()
-            return False
+            try:
+                await request
+            except ApiError as exc:
+                detail = exc.detail if isinstance(exc.detail, str) else None
+                message = self.store.auth.handle(exc)
+                self.message = REFUSALS.get(detail, message)
+                if detail in _STALE:
+                    await self.store.changed()
+                return False
+            self.message = done
+            await self.store.changed()
+            return True
         finally:
             self.busy = False
-        self.message = done
-        await self.store.changed()
-        return True
 
     @staticmethod
     def _colour(text: str) -> str | None:
@@ -162,6 +164,8 @@ class CategoryState(param.Parameterized):
     # -- a new category ---------------------------------------------------------------------
 
     async def create(self) -> bool:
+        if self.busy:  # a second click while the first is on its way
+            return False
         name = self.new_name.strip()
         if not name:
             self.message = "Type the new category's name."
@@ -202,6 +206,8 @@ class CategoryState(param.Parameterized):
 
     async def save(self) -> bool:
         """Send what changed: a new name moves every transaction (and rule) to it."""
+        if self.busy:  # a second click while the first is on its way
+            return False
         item = self.row(self.chosen)
         if item is None:
             self.message = "Choose the category to change first."
@@ -253,6 +259,8 @@ class CategoryState(param.Parameterized):
     async def confirm(self) -> bool:
         """The second press: merge into the target (POST …/merge), or delete with the target
         taking the transactions (DELETE …?move_to=)."""
+        if self.busy:  # a second click while the first is on its way
+            return False
         source, target, action = self.row(self.chosen), self.row(self.target), self.pending
         if action is None or source is None or target is None:
             return False

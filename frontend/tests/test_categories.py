@@ -216,6 +216,9 @@ def test_delete_needs_a_target_and_moves_the_transactions_to_it(backend, user):
         assert transport.writes() == []
 
         state.ask("delete")
+        state.busy = True  # a change on its way: a second click does nothing
+        assert not await state.confirm() and transport.writes() == []
+        state.busy = False
         assert await state.confirm()
         assert transport.writes() == [("DELETE", f"/categories/{coffee.id}")]
         assert row(state, "Coffee") is None

@@ -10,7 +10,7 @@ from panel.viewable import Viewer
 
 from spending_ui.api import CATEGORY_KINDS
 from spending_ui.categories import ACTIONS, NONE, CategoryState
-from spending_ui.text import LABEL_CHARS, html_text, plain
+from spending_ui.text import LABEL_CHARS, html_text, select_options
 from spending_ui.theme import CSS
 
 WIDE = {"sizing_mode": "stretch_width"}
@@ -50,16 +50,11 @@ def categories_html(rows, colours: dict[str, str]) -> str:
 
 
 def category_choices(rows, *, blank: str | None = None, leave_out: int = NONE) -> dict:
-    """Options {label: id} of a Select (Bokeh draws them as text: bidi-safe, shortened, not
-    escaped); `blank` first with the value NONE."""
+    """Options {label: id} of a Select, labelled as text.select_options labels names;
+    `blank` first with the value NONE."""
+    ids = {item.category: item.id for item in rows if item.id != leave_out}
     options: dict = {} if blank is None else {blank: NONE}
-    for item in rows:
-        if item.id == leave_out:
-            continue
-        label = plain(item.category, LABEL_CHARS)
-        if label in options:  # two long names that shorten alike: the second in full
-            label = plain(item.category)
-        options[label] = item.id
+    options.update({label: ids[name] for label, name in select_options(ids).items()})
     return options
 
 
@@ -83,6 +78,7 @@ class CategoriesPanel(Viewer):
         state, store = self.state, self.state.store
         kinds = {label: kind for kind, label in CATEGORY_KINDS.items()}
         rows = store.param.category_rows
+        busy = {"disabled": state.param.busy}  # no second click while a change is on its way
         self._list = pn.pane.HTML(
             pn.bind(lambda r: categories_html(r, store.colours), rows),
             stylesheets=[CSS],
@@ -117,7 +113,7 @@ class CategoriesPanel(Viewer):
                 options=pn.bind(lambda r: category_choices(r, blank=NO_GROUP), rows),
                 css_classes=["category-new-parent"],
             ),
-            _button("Create", "category-create", self._create, button_type="primary"),
+            _button("Create", "category-create", self._create, button_type="primary", **busy),
         )
         self._chosen = pn.widgets.Select.from_param(
             state.param.chosen,
@@ -153,7 +149,7 @@ class CategoriesPanel(Viewer):
                     ),
                     css_classes=["category-edit-parent"],
                 ),
-                _button("Save", "category-save", self._save, button_type="primary"),
+                _button("Save", "category-save", self._save, button_type="primary", **busy),
             ),
             _wrapping(
                 pn.widgets.Select.from_param(
@@ -182,7 +178,7 @@ class CategoriesPanel(Viewer):
                     ),
                     **WIDE,
                 ),
-                _button("Confirm", "category-confirm", self._confirm, button_type="danger"),
+                _button("Confirm", "category-confirm", self._confirm, button_type="danger", **busy),
                 _button("Cancel", "category-cancel", lambda _: state.cancel()),
                 visible=state.param.pending.rx.is_not(None),
                 css_classes=["category-confirmation"],
