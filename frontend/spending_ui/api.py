@@ -258,9 +258,18 @@ class TransactionPage:
 
 @dataclass(frozen=True)
 class CategoryCount:
+    """One of the user's categories as GET /categories lists it (`count`: its transactions;
+    `parent_id`: the category it is grouped under)."""
+
     category: str
     count: int
     kind: str | None = None
+    id: int | None = None
+    colour: str | None = None
+    parent_id: int | None = None
+
+
+CATEGORY_KINDS = {"spending": "Spending", "income": "Income", "transfer": "Transfer"}
 
 
 @dataclass(frozen=True)
@@ -482,6 +491,17 @@ def _transaction(i: dict[str, Any]) -> Transaction:
     )
 
 
+def _category(data: dict[str, Any]) -> CategoryCount:
+    return CategoryCount(
+        category=str(data["name"]),
+        count=int(data["count"]),
+        kind=data.get("kind"),
+        id=int(data["id"]),
+        colour=data.get("colour"),
+        parent_id=data.get("parent_id"),
+    )
+
+
 def _rule(data: dict[str, Any]) -> Rule:
     return Rule(
         id=data.get("id"),
@@ -651,7 +671,9 @@ class ApiClient:
         if status >= 500:
             raise ApiError("The server had a problem. Please try again.", status=status)
         raise ApiError(
-            _detail_text(detail) if detail else f"Request failed ({status})", status=status
+            _detail_text(detail) if detail else f"Request failed ({status})",
+            status=status,
+            detail=detail,
         )
 
     async def _authorized(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -777,9 +799,31 @@ class ApiClient:
 
     async def categories(self) -> list[CategoryCount]:
         data = self._json(await self._get("/categories"))
-        return [
-            CategoryCount(category=i["name"], count=int(i["count"]), kind=i["kind"]) for i in data
-        ]
+        try:
+            return [_category(item) for item in data]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError("The server sent categories that could not be read.") from exc
+
+    async def create_category(
+        self, *, name: str, kind: str, colour: str | None, parent_id: int | None
+    ) -> CategoryCount:
+        body = {"name": name, "kind": kind, "colour": colour, "parent_id": parent_id}
+        return _category(await self._write("POST", "/categories", body))
+
+    async def update_category(self, category_id: int, **changes: Any) -> CategoryCount:
+        """PATCH: only the fields given (name, kind, colour, parent_id; None clears the
+        colour or the group). A new name moves every transaction to it."""
+        return _category(await self._write("PATCH", f"/categories/{int(category_id)}", changes))
+
+    async def merge_category(self, category_id: int, *, into: int) -> CategoryCount:
+        """Every transaction of the category moves to `into`, then it is deleted; the answer
+        is `into` as it is now."""
+        body = {"into": int(into)}
+        return _category(await self._write("POST", f"/categories/{int(category_id)}/merge", body))
+
+    async def delete_category(self, category_id: int, *, move_to: int) -> None:
+        """Delete the category, its transactions (and rules) moved to `move_to` first."""
+        await self._write("DELETE", f"/categories/{int(category_id)}?move_to={int(move_to)}")
 
     async def metrics(self, params: Params, granularity: str = "month") -> Metrics:
         response = await self._get("/metrics", [*params, ("granularity", granularity)])

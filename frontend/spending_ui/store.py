@@ -13,6 +13,7 @@ import param
 from spending_ui.api import (
     Account,
     ApiError,
+    CategoryCount,
     InvalidRequest,
     Metrics,
     Rule,
@@ -55,6 +56,9 @@ class DashboardStore(param.Parameterized):
 
     filters = param.ClassSelector(class_=Filters)
     categories = param.List(default=[], item_type=str, doc="All the user's categories")
+    category_rows = param.List(
+        default=[], item_type=CategoryCount, doc="The same, with kind, colour, group and count"
+    )
     accounts = param.List(default=[], item_type=Account, doc="All the user's accounts")
     has_transactions = param.Boolean(
         default=True, doc="Any at all, whatever the filters (a new user's categories have none)"
@@ -91,7 +95,8 @@ class DashboardStore(param.Parameterized):
 
     @property
     def colours(self) -> dict[str, str]:
-        return category_colours(self.categories)
+        chosen = {c.category: c.colour for c in self.category_rows if c.colour}
+        return category_colours(self.categories, chosen=chosen)
 
     @property
     def page_count(self) -> int:
@@ -188,6 +193,7 @@ class DashboardStore(param.Parameterized):
         self._review_generation += 1  # this answer supersedes a review page in flight
         updates = dict(
             categories=[c.category for c in categories],
+            category_rows=categories,
             has_transactions=any(c.count for c in categories),
             previous=previous,
             review=review,
@@ -340,6 +346,7 @@ class DashboardStore(param.Parameterized):
                 rules=[],
                 proposals=[],
                 categories=[],
+                category_rows=[],
                 accounts=[],
                 error="",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from panel.theme import Fast
@@ -40,13 +41,21 @@ def use_system_fonts() -> None:
     Fast._resources = {**Fast._resources, "font": {}}
 
 
-def category_colours(categories: list[str]) -> dict[str, str]:
-    """One colour per category, by its place in the user's sorted category list.
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def category_colours(categories: list[str], chosen: dict[str, str] | None = None) -> dict[str, str]:
+    """One colour per category: the one the user chose for it ('#rrggbb'), else one by its
+    place in the user's sorted category list.
 
     The list comes from /categories (all of the user's categories), so a category keeps
     its colour whatever the filters, in every chart.
     """
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(categories)))}
+    chosen = {name: c for name, c in (chosen or {}).items() if COLOUR.fullmatch(c or "")}
+    return {
+        name: chosen.get(name, PALETTE[i % len(PALETTE)])
+        for i, name in enumerate(sorted(set(categories)))
+    }
 
 
 def money(value: Decimal | float | int) -> str:

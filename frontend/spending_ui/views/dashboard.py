@@ -7,11 +7,13 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from spending_ui.categories import CategoryState
 from spending_ui.editing import EditState
 from spending_ui.rules import RulesState
 from spending_ui.store import DashboardStore
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
 from spending_ui.theme import CSS
+from spending_ui.views.categories import categories_card
 from spending_ui.views.charts import CategoryDonut, SpendOverTime
 from spending_ui.views.editing import (
     AddTransactionForm,
@@ -160,6 +162,7 @@ class DashboardView(Viewer):
             margin=8,
             css_classes=["rules"],
         )
+        self._categories = categories_card(CategoryState(store=store))
         store.filters.param.watch(self._update_summary, list(store.filters.param))
         store.param.watch(self._update_summary, "accounts")  # the names in the summary
         store.param.watch(self._update_state, ["metrics", "has_transactions", "error"])
@@ -198,6 +201,7 @@ class DashboardView(Viewer):
             self._table,
             self._review,
             self._rules,
+            self._categories,
             sizing_mode="stretch_width",
         )
 
