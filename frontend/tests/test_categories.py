@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -22,7 +21,6 @@ from spending_ui.views.categories import CategoriesPanel, categories_html, categ
 
 pytestmark = [pytest.mark.postgres]
 
-SECRET_KEY = "frontend-categories-secret-key-long-enough-0123456789"
 PASSWORD = "categories-password-1"
 TODAY = date.today()
 HOSTILE = "<img src=x onerror=alert(1)>Snacks"
@@ -76,21 +74,10 @@ class Recording(httpx.AsyncBaseTransport):
         return [(m, p) for m, p in self.requests if m != "GET"]
 
 
-@pytest.fixture(scope="module")
-def backend(postgres_url) -> Iterator[tuple]:
+@pytest.fixture
+def backend(live_app) -> tuple:
     """The API app (no server: requests go straight to it) and its database."""
-    from spending_api.db import Database
-    from spending_api.main import create_app
-    from spending_api.migrate import upgrade
-    from spending_api.settings import Settings
-
-    upgrade(postgres_url)
-    settings = Settings(
-        _env_file=None, environment="test", database_url=postgres_url, secret_key=SECRET_KEY
-    )
-    database = Database.from_settings(settings)
-    yield create_app(settings=settings, database=database), database
-    database.dispose()
+    return live_app, live_app.state.database
 
 
 @pytest.fixture
