@@ -24,7 +24,6 @@ from bench import pg
 from bench.dataset import add_users, demo_rows
 from spending_api.db import libpq_url, make_async_read_pool
 from spending_api.metrics import repository as metrics
-from spending_api.migrate import upgrade
 from spending_api.transactions import repository as transactions
 from spending_api.transactions.filters import TransactionFilters
 
@@ -115,7 +114,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     args = parser.parse_args()
     with pg.fresh_database("executors") as url:
-        upgrade(url)
         [user_id] = add_users(url, ["typical"], "x", rows=lambda n: demo_rows(n, ["demo"]))
         results = asyncio.run(_measure(url, user_id, args.rounds))
     names = list(next(iter(results.values())))

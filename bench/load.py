@@ -249,10 +249,11 @@ async def _closed_loop(server: Server, requests, seconds: float, connections: in
         raise crashed[0]
     rss = [mb for _, mb in samples]
     figures = stats.summary(duration)
+    errors = figures.pop("failures")
     return {
         **figures,
         "seconds": round(duration, 2),
-        "errors": figures.pop("failures"),
+        "errors": errors,
         "worker_rss_mb": rss[-1] if rss else None,
         # Growth while this endpoint ran steadily (after the warm-ups).
         "rss_growth_mb": round(rss[-1] - rss[0], 1) if rss else None,

@@ -26,10 +26,9 @@ from pathlib import Path
 import uvloop
 
 from bench import pg
-from bench.config import RESULTS_DIR
+from bench.config import RESULTS_DIR, log_to_stderr
 from bench.dataset import add_users, demo_rows
 from bench.load import Client, Server, Stats, call, http_failure, measure, percentile
-from spending_api.migrate import upgrade
 
 RESULTS = RESULTS_DIR / "load-test.json"
 PASSWORD = "load-test-password"
@@ -152,11 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the readiness polls
+    log_to_stderr()
 
     with pg.fresh_database("load") as url:
-        upgrade(url)
         usernames = [f"load-{n:03d}" for n in range(args.users)]
         add_users(url, usernames, PASSWORD, rows=demo_rows)
         logger.info("seeded %s accounts", args.users)

@@ -2,26 +2,23 @@
 
 import argparse
 import json
-import sys
+import logging
 import tempfile
 import time
-import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from bench import browser, dataset, heavy, importbench, load, pg, report
-from bench.config import BENCH_DIR, FULL, PERFORMANCE_MD, QUICK, Config
+from bench.config import BENCH_DIR, FULL, PERFORMANCE_MD, QUICK, Config, log_to_stderr
 from bench.load import WORKERS, Server
-from spending_api.migrate import upgrade
 
 # The notes at the end of the report: they describe the code, one a line.
 NOTES = [line[2:] for line in (BENCH_DIR / "notes.md").read_text().splitlines() if line[:2] == "- "]
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = logging.getLogger("bench").info
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,7 +37,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
     """The six steps on the fresh database `url`, each one's figures into `results`."""
     results["machine"] = pg.describe_machine(url, args.workers)
-    upgrade(url)
     users = dataset.create_users(url, config)
 
     log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
@@ -99,13 +95,14 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
                 server.base_url, users=logins, repetitions=config.browser_repetitions
             )
         except Exception as exc:  # the other steps' numbers are still worth keeping
-            traceback.print_exc()
+            logging.getLogger("bench").exception("step 5 failed")
             results["dashboard"] = {"skipped": f"failed: {exc!r}"[:500]}
         log(f"  {results['dashboard']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    log_to_stderr()
     config = QUICK if args.quick else FULL
     output = args.output or config.results_file
     markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
