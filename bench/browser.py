@@ -60,38 +60,37 @@ SHOWS_EXPECTED = "(expected) => {" + DEEP_QUERY + """
 }"""
 
 
-def expected_view(client: httpx.Client, preset: str) -> dict:
-    """What every view must show for `preset`, from the API (the way the dashboard asks)."""
-    from spending_ui.api import _metrics as parse_metrics
-    from spending_ui.state import Filters
-    from spending_ui.views.charts import spending_slices
-
-    filters = Filters(preset=preset)
-    params = [*filters.to_params(), ("granularity", filters.granularity)]
-    metrics = client.get("/metrics", params=params).raise_for_status().json()
-    listing = client.get("/transactions", params=[*filters.to_params(), ("limit", 1)])
-    return {
-        "total": f"{metrics['total_spend']:.2f}",
-        "count": str(metrics["transaction_count"]),
-        "table_total": listing.raise_for_status().headers["X-Total-Count"],
-        # The donut's slices as the dashboard draws them (top spending categories + "Other").
-        "categories": [name for name, *_ in spending_slices(parse_metrics(metrics))[0]],
-        "periods": [p["period_start"] for p in metrics["spend_over_time"]],
-    }
-
-
-def api_requests(client: httpx.Client, preset: str) -> None:
+def dashboard_update(client: httpx.Client, preset: str) -> tuple[httpx.Response, ...]:
     """The requests of one update as the dashboard makes them, one after another here
-    (it sends the first three at once, then the table's)."""
+    (it sends the first three at once, then the table's): the /metrics and /transactions
+    answers for the new filters."""
     from spending_ui.state import Filters
 
     filters = Filters(preset=preset)
     params, previous = filters.to_params(), filters.previous_params()
     client.get("/categories").raise_for_status()
-    client.get("/metrics", params=[*params, ("granularity", filters.granularity)])
+    metrics = client.get("/metrics", params=[*params, ("granularity", filters.granularity)])
     if previous:
         client.get("/metrics", params=[*previous, ("granularity", "month")])
-    client.get("/transactions", params=[*params, ("limit", 25)]).raise_for_status()
+    listing = client.get("/transactions", params=[*params, ("limit", 25)])
+    return metrics.raise_for_status(), listing.raise_for_status()
+
+
+def expected_view(client: httpx.Client, preset: str) -> dict:
+    """What every view must show for `preset`, from the API's answers to the dashboard."""
+    from spending_ui.api import _metrics as parse_metrics
+    from spending_ui.views.charts import spending_slices
+
+    metrics, listing = dashboard_update(client, preset)
+    metrics = metrics.json()
+    return {
+        "total": f"{metrics['total_spend']:.2f}",
+        "count": str(metrics["transaction_count"]),
+        "table_total": listing.headers["X-Total-Count"],
+        # The donut's slices as the dashboard draws them (top spending categories + "Other").
+        "categories": [name for name, *_ in spending_slices(parse_metrics(metrics))[0]],
+        "periods": [p["period_start"] for p in metrics["spend_over_time"]],
+    }
 
 
 def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetitions: int) -> dict:
@@ -103,7 +102,7 @@ def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetit
         api_ms = []
         for _ in range(3):
             for _, preset in CHANGES:
-                api_ms += timed_ms(lambda: api_requests(client, preset), 1)[0]
+                api_ms += timed_ms(lambda: dashboard_update(client, preset), 1)[0]
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)

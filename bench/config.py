@@ -1,5 +1,6 @@
-"""The sizes of the full and the quick benchmark, and where its files go."""
+"""The sizes of the full and the quick benchmark, where its files go, and its log."""
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -49,3 +50,9 @@ QUICK = replace(
     browser_repetitions=2,
     results_file=RESULTS_DIR / "quick.json",
 )
+
+
+def log_to_stderr() -> None:
+    """The benchmark's progress (the `bench` loggers) on stderr; other loggers' warnings."""
+    logging.basicConfig(format="[%(name)s %(asctime)s] %(message)s")
+    logging.getLogger("bench").setLevel(logging.INFO)

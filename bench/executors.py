@@ -24,7 +24,6 @@ from bench import pg
 from bench.dataset import add_users, demo_rows
 from spending_api.db import libpq_url, make_async_read_pool
 from spending_api.metrics import repository as metrics
-from spending_api.migrate import upgrade
 from spending_api.transactions import repository as transactions
 from spending_api.transactions.filters import TransactionFilters
 
@@ -45,40 +44,34 @@ def _statements(user_id: int) -> dict[str, list[tuple[str, object]]]:
 
 
 @asynccontextmanager
-async def _psycopg(pool):
-    """A batch runner on a psycopg pool: the app's, or psycopg_pool's."""
+async def _executor(connect, fetch, close):
+    """A batch runner: each batch on one connection from `connect()`, each statement's
+    rows by `fetch(connection, sql, params)`; `close()` afterwards."""
 
     async def run(batch):
-        async with pool.connection() as connection:
+        async with connect() as connection:
             for sql, params in batch:
-                await (await connection.execute(sql, params)).fetchall()
+                await fetch(connection, sql, params)
 
     try:
         yield run
     finally:
-        await pool.close()
+        await close()
 
 
-@asynccontextmanager
-async def _sqlalchemy(url: str):
-    async_url = make_url(url).set(drivername="postgresql+psycopg_async")
-    engine = create_async_engine(async_url, pool_size=4, isolation_level="AUTOCOMMIT")
+async def _psycopg_rows(connection, sql, params):
+    return await (await connection.execute(sql, params)).fetchall()
 
-    async def run(batch):
-        async with engine.connect() as connection:
-            for sql, params in batch:
-                (await connection.exec_driver_sql(sql, params)).fetchall()
 
-    try:
-        yield run
-    finally:
-        await engine.dispose()
+async def _sqlalchemy_rows(connection, sql, params):
+    return (await connection.exec_driver_sql(sql, params)).fetchall()
 
 
 async def _measure(url: str, user_id: int, rounds: int) -> dict[str, dict[str, float]]:
     settings = pg.settings(url, db_pool_size=4)
     with pg.database(url, db_pool_size=4) as database:
-        executors = {"AsyncReadPool": _psycopg(make_async_read_pool(database, settings))}
+        pool = make_async_read_pool(database, settings)
+        executors = {"AsyncReadPool": _executor(pool.connection, _psycopg_rows, pool.close)}
         try:
             from psycopg_pool import AsyncConnectionPool
         except ImportError:
@@ -87,8 +80,10 @@ async def _measure(url: str, user_id: int, rounds: int) -> dict[str, dict[str, f
             dsn, options = libpq_url(make_url(url)), {"autocommit": True}
             other = AsyncConnectionPool(dsn, min_size=1, max_size=4, open=False, kwargs=options)
             await other.open(wait=True)
-            executors["psycopg_pool"] = _psycopg(other)
-        executors["SQLAlchemy async"] = _sqlalchemy(url)
+            executors["psycopg_pool"] = _executor(other.connection, _psycopg_rows, other.close)
+        async_url = make_url(url).set(drivername="postgresql+psycopg_async")
+        engine = create_async_engine(async_url, pool_size=4, isolation_level="AUTOCOMMIT")
+        executors["SQLAlchemy async"] = _executor(engine.connect, _sqlalchemy_rows, engine.dispose)
         results = {}
         for executor, runner in executors.items():
             async with runner as run:
@@ -115,7 +110,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     args = parser.parse_args()
     with pg.fresh_database("executors") as url:
-        upgrade(url)
         [user_id] = add_users(url, ["typical"], "x", rows=lambda n: demo_rows(n, ["demo"]))
         results = asyncio.run(_measure(url, user_id, args.rounds))
     names = list(next(iter(results.values())))

@@ -1,11 +1,11 @@
 """The API as the benchmark serves it, the benchmark's one load generator, and step 3.
 
 `Server`: uvicorn with its workers, uvloop and httptools, no access log, started through
-spending_api.processes. `Client`: a keep-alive HTTP/1.1 connection on asyncio (uvloop), used
-by step 3 (`closed_loop`: as many requests as `connections` connections can make) and by
-the 60 s load test (bench/loadtest.py: simulated users with think times). `summary`: the
-latency figures of both.
-"""
+spending_api.processes. `Client`: a keep-alive HTTP/1.1 connection on asyncio (uvloop).
+`call` times one request into `Stats`; `measure` samples the workers' RSS while request
+loops run, then stops them. Step 3 (`closed_loop`: as many requests as `connections`
+connections can make) and the 60 s load test (bench/loadtest.py: simulated users with
+think times) are both made of these."""
 
 import asyncio
 import json
@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -182,36 +183,75 @@ class Client:
             self._streams = None
 
 
+class Stats(list):
+    """(name, latency ms, failure or None) of every request."""
+
+    def summary(self, seconds: float, name: str | None = None, digits: int = 2) -> dict:
+        """All requests' figures, or those of one name."""
+        chosen = [r for r in self if name in (None, r[0])]
+        failures = sum(1 for r in chosen if r[2])
+        return {"failures": failures, **summary([r[1] for r in chosen], seconds, digits)}
+
+    def errors(self) -> list[dict]:
+        counted = Counter((name, failure) for name, _, failure in self if failure)
+        return [{"name": n, "error": e, "occurrences": count} for (n, e), count in counted.items()]
+
+
+def http_failure(status: int, body: bytes) -> str | None:
+    return f"HTTP {status}" if status >= 400 else None
+
+
+async def call(client: Client, stats: Stats, name: str, path: str, body=None, check=http_failure):
+    """One request (POST with a body, else GET), recorded in `stats` under `name` with
+    its failure (`check(status, body)`, or the connection error); (status, body) or None."""
+    started, answer = time.perf_counter(), None
+    try:
+        answer = await client.request("POST" if body else "GET", path, body)
+        failure = check(*answer)
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        client.close()
+        failure = repr(exc)
+    stats.append((name, (time.perf_counter() - started) * 1000, failure))
+    return answer
+
+
+async def measure(server: Server, tasks: list[asyncio.Task], seconds: float):
+    """While `tasks` (each a loop of requests) run: the workers' RSS every second (in a
+    thread: the requests' loop is never held up) for `seconds`; then the tasks are
+    cancelled. (elapsed s, [(s since the start, RSS MB)], the tasks' exceptions)."""
+    started, samples = time.monotonic(), []
+    while (elapsed := time.monotonic() - started) < seconds:
+        samples.append((elapsed, await asyncio.to_thread(server.worker_rss_mb)))
+        await asyncio.sleep(min(1, max(0, seconds - elapsed)))
+    for task in tasks:
+        task.cancel()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    crashed = [o for o in outcomes if not isinstance(o, asyncio.CancelledError)]
+    return time.monotonic() - started, samples, crashed
+
+
 async def _closed_loop(server: Server, requests, seconds: float, connections: int) -> dict:
-    latencies: list[float] = []
-    rss: list[float] = []
-    errors = 0
-    started = time.perf_counter()
-    deadline = started + seconds
+    stats = Stats()
 
     async def connection() -> None:
-        nonlocal errors
         client, rng = Client(server.base_url), random.Random()
         try:
-            while time.perf_counter() < deadline:
+            while True:
                 path, token = rng.choice(requests)
                 client.headers = {"Authorization": f"Bearer {token}"} if token else {}
-                sent = time.perf_counter()
-                status, _ = await client.request("GET", path)
-                latencies.append((time.perf_counter() - sent) * 1000)
-                errors += status >= 400
+                await call(client, stats, path, path)
         finally:
             client.close()
 
-    async def sample_rss() -> None:  # in a thread: the requests' loop is never held up
-        while time.perf_counter() < deadline:
-            rss.append(await asyncio.to_thread(server.worker_rss_mb))
-            await asyncio.sleep(1)
-
-    await asyncio.gather(sample_rss(), *(connection() for _ in range(connections)))
-    duration = time.perf_counter() - started
+    tasks = [asyncio.create_task(connection()) for _ in range(connections)]
+    duration, samples, crashed = await measure(server, tasks, seconds)
+    if crashed:
+        raise crashed[0]
+    rss = [mb for _, mb in samples]
+    figures = stats.summary(duration)
+    errors = figures.pop("failures")
     return {
-        **summary(latencies, duration),
+        **figures,
         "seconds": round(duration, 2),
         "errors": errors,
         "worker_rss_mb": rss[-1] if rss else None,

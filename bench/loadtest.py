@@ -26,10 +26,9 @@ from pathlib import Path
 import uvloop
 
 from bench import pg
-from bench.config import RESULTS_DIR
+from bench.config import RESULTS_DIR, log_to_stderr
 from bench.dataset import add_users, demo_rows
-from bench.load import Client, Server, percentile, summary
-from spending_api.migrate import upgrade
+from bench.load import Client, Server, Stats, call, http_failure, measure, percentile
 
 RESULTS = RESULTS_DIR / "load-test.json"
 PASSWORD = "load-test-password"
@@ -45,25 +44,8 @@ RAMP_LIMIT_S = 180
 logger = logging.getLogger("bench.loadtest")
 
 
-class Stats(list):
-    """(name, latency ms, failure or None) of every request."""
-
-    def record(self, name: str, started: float, failure: str | None) -> None:
-        self.append((name, (time.perf_counter() - started) * 1000, failure))
-
-    def summary(self, elapsed: float, name: str | None = None) -> dict:
-        """All requests' figures, or those of one name."""
-        chosen = [r for r in self if name in (None, r[0])]
-        failures = sum(1 for r in chosen if r[2])
-        return {"failures": failures, **summary([r[1] for r in chosen], elapsed, digits=1)}
-
-    def errors(self) -> list[dict]:
-        counted = Counter((name, failure) for name, _, failure in self if failure)
-        return [{"name": n, "error": e, "occurrences": count} for (n, e), count in counted.items()]
-
-
-def _http_failure(status: int, body: bytes) -> str | None:
-    return f"HTTP {status}" if status >= 400 else None
+def _login_failure(status: int, body: bytes) -> str | None:
+    return None if status == 200 else f"login {status}"
 
 
 def _export_failure(status: int, body: bytes) -> str | None:
@@ -77,24 +59,14 @@ class DashboardUser:
     def __init__(self, base_url: str, username: str, stats: Stats) -> None:
         self.client, self.username, self.stats = Client(base_url), username, stats
 
-    async def call(self, name: str, path: str, body: dict | None = None, check=_http_failure):
-        """One request, recorded under "METHOD name"; (status, body) or None on a
-        connection error."""
-        method, started, answer = "POST" if body else "GET", time.perf_counter(), None
-        try:
-            answer = await self.client.request(method, path, body)
-            failure = check(*answer)
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            self.client.close()
-            failure = repr(exc)
-        self.stats.record(f"{method} {name}", started, failure)
-        return answer
+    async def call(self, name: str, path: str, body: dict | None = None, check=http_failure):
+        """One request, recorded under "METHOD name"; (status, body) or None."""
+        method = "POST" if body else "GET"
+        return await call(self.client, self.stats, f"{method} {name}", path, body, check)
 
     async def login(self) -> None:
         body = {"username": self.username, "password": PASSWORD}
-        answer = await self.call(
-            "/login", "/login", body, lambda status, _: None if status == 200 else f"login {status}"
-        )
+        answer = await self.call("/login", "/login", body, _login_failure)
         if answer and answer[0] == 200:
             token = json.loads(answer[1])["access_token"]
             self.client.headers = {"Authorization": f"Bearer {token}"}
@@ -126,7 +98,7 @@ class DashboardUser:
 
 
 async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
-    stats, started, samples = Stats(), [], []
+    stats, started = Stats(), []
     rss_start = server.worker_rss_mb()
     ramp_started = time.monotonic()
     users = []
@@ -142,21 +114,14 @@ async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
     ramp_s = round(time.monotonic() - ramp_started, 1)
     ramp_failures, ramp_errors = sum(1 for *_, failure in stats if failure), stats.errors()
     stats.clear()
-    measured = time.monotonic()
-    while time.monotonic() - measured < duration:
-        await asyncio.sleep(1)
-        samples.append((time.monotonic() - measured, server.worker_rss_mb()))
-    for user in users:
-        user.cancel()
-    outcomes = await asyncio.gather(*users, return_exceptions=True)
-    crashed = Counter(repr(o) for o in outcomes if not isinstance(o, asyncio.CancelledError))
-    elapsed = time.monotonic() - measured
+    elapsed, samples, crashed = await measure(server, users, duration)
+    crashed = Counter(repr(exception) for exception in crashed)
     rss = [value for _, value in samples]
     after_warmup = [value for t, value in samples if t >= WARMUP_S] or [rss_start]
     # Medians of the first and last ten samples after the ramp: single Argon2 spikes
     # (64 MiB per concurrent login) do not count as growth.
     early, late = percentile(after_warmup[:10], 0.5), percentile(after_warmup[-10:], 0.5)
-    overall = stats.summary(elapsed)
+    overall = stats.summary(elapsed, digits=1)
     overall["failures"] += sum(crashed.values()) + ramp_failures
     return {
         "users": len(usernames),
@@ -172,7 +137,7 @@ async def simulate(server: Server, usernames: list[str], duration: int) -> dict:
         "rss_growth_mb": round(late - early, 1),
         "rss_samples_mb": rss,
         "per_endpoint": {
-            name: stats.summary(elapsed, name) for name in sorted({r[0] for r in stats})
+            name: stats.summary(elapsed, name, digits=1) for name in sorted({r[0] for r in stats})
         },
         "errors": stats.errors(),
         "task_exceptions": [{"error": e, "count": n} for e, n in crashed.items()],
@@ -186,11 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the readiness polls
+    log_to_stderr()
 
     with pg.fresh_database("load") as url:
-        upgrade(url)
         usernames = [f"load-{n:03d}" for n in range(args.users)]
         add_users(url, usernames, PASSWORD, rows=demo_rows)
         logger.info("seeded %s accounts", args.users)

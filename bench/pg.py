@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from spending_api import demo, embedded
 from spending_api.db import Database, libpq_url
+from spending_api.migrate import upgrade
 from spending_api.settings import Settings
 from spending_api.transactions import importer
 
@@ -44,12 +45,14 @@ def unavailable_reason() -> str | None:
 
 @contextmanager
 def fresh_database(kind: str, *, keep: bool = False):
-    """A new database `spending_bench_<kind>_<random>`: its URL; dropped afterwards
-    unless `keep`."""
+    """A new database `spending_bench_<kind>_<random>` with the app's schema: its URL;
+    dropped afterwards unless `keep`."""
     name = f"spending_bench_{kind}_{uuid.uuid4().hex[:8]}"
     embedded.create_database(admin_url(), name)
     try:
-        yield make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+        url = make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
     finally:
         if not keep:
             embedded.drop_database(admin_url(), name)

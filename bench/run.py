@@ -2,68 +2,23 @@
 
 import argparse
 import json
-import sys
+import logging
 import tempfile
 import time
-import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from bench import browser, dataset, heavy, importbench, load, pg, report
-from bench.config import FULL, PERFORMANCE_MD, QUICK, Config
+from bench.config import BENCH_DIR, FULL, PERFORMANCE_MD, QUICK, Config, log_to_stderr
 from bench.load import WORKERS, Server
-from spending_api.migrate import upgrade
 
-NOTES = [
-    "Ratios are measured in the same run on the same machine; absolute numbers vary with "
-    "the load of the machine (the load average at the start is shown above).",
-    "The load generator (bench.load, one Python process on uvloop), the API workers, "
-    "PostgreSQL (and in step 5 Chromium and Panel) share the same cores; runs before "
-    "2026-12-01 used wrk (2 threads), which takes less CPU per request than the Python "
-    "generator, so their floors are higher.",
-    "The floor is an `async def` route: no thread-pool hop, no dependency, no database. "
-    "`/bench/floor-sync` is the same through the thread pool. The read routes are `async "
-    "def`: on PostgreSQL each request's user lookup and reads run on an async psycopg "
-    "connection (spending_api.db.AsyncReadPool), without a thread hop.",
-    "Step 3 runs with the answer cache on (the default): after a user's first request, an "
-    "unchanged query is answered from the worker's cache after one primary-key lookup of "
-    "the user's data version, which the database bumps with every change to the user's "
-    "transactions, so an answer is never stale. Step 3 again, step 4 and step 5 run on a "
-    "second server with the cache off (RESPONSE_CACHE_MB=0): every request computes.",
-    "/metrics and the X-Total-Count of /transactions read the `daily_category_spend` rollup "
-    "(maintained by statement-level triggers) when no amount or text filter is given; with "
-    "one they aggregate `transactions`. On PostgreSQL /metrics is one prebuilt statement per "
-    "filter shape: one pass sums the rows per category and period, and GROUPING SETS over "
-    "those sums, joined with the categories for their kinds, give the per-category and the "
-    "per-period totals.",
-    "Without the cache a typical user's /metrics costs about 0.9 ms of PostgreSQL time "
-    "(GROUPING SETS over the user's ~1,600 daily rollup rows) plus about 1.3 ms of API CPU "
-    "(token, user lookup, the aggregate's rows as Decimals, the answer's models and JSON); "
-    "with wrk on the same 2 cores that capped it near 15% of the floor. The Python load "
-    "generator takes more CPU per request than wrk, most of all at the floor's rate, so "
-    "the floor is lower and the shares are higher than with wrk: compare shares within a "
-    "run, and across runs only with the same generator.",
-    "Step 5's last column is what the API takes for the requests of one dashboard update, "
-    "made one after another; the rest of the update is the dashboard's (Panel server, "
-    "Bokeh document patches over the websocket, rendering).",
-    "Plain SQL in step 4 runs three queries (totals, by category, by month), each a scan of "
-    "the user's rows; /metrics on the base-table path does one scan.",
-    "The data set is VACUUM ANALYZEd after the load, as autovacuum would do shortly after; "
-    "index-only scans need the visibility map.",
-    "psql `\\copy` loads a plain table without keys, indexes, triggers or validation; the "
-    "importer parses and validates every cell in Python (spending_api.transactions.importer), "
-    "computes the dedup key, stages the rows by COPY, and inserts them with ON CONFLICT into "
-    "a table with 4 indexes, a foreign key checked per row and the rollup trigger. Measured "
-    "apart on this machine (1M staged rows): the INSERT ... SELECT alone takes about 4 s into "
-    "a table without indexes and 15 s into an empty table with the same 4 indexes, about "
-    "22 s into the loaded one.",
-]
+# The notes at the end of the report: they describe the code, one a line.
+NOTES = [line[2:] for line in (BENCH_DIR / "notes.md").read_text().splitlines() if line[:2] == "- "]
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = logging.getLogger("bench").info
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -82,7 +37,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
     """The six steps on the fresh database `url`, each one's figures into `results`."""
     results["machine"] = pg.describe_machine(url, args.workers)
-    upgrade(url)
     users = dataset.create_users(url, config)
 
     log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
@@ -141,13 +95,14 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
                 server.base_url, users=logins, repetitions=config.browser_repetitions
             )
         except Exception as exc:  # the other steps' numbers are still worth keeping
-            traceback.print_exc()
+            logging.getLogger("bench").exception("step 5 failed")
             results["dashboard"] = {"skipped": f"failed: {exc!r}"[:500]}
         log(f"  {results['dashboard']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    log_to_stderr()
     config = QUICK if args.quick else FULL
     output = args.output or config.results_file
     markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)

@@ -9,14 +9,20 @@ status is then 1. Ctrl-C or SIGTERM stops everything, the embedded server last.
 """
 
 import logging
+import math
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 from spending_api import cli, embedded
-from spending_api.processes import LOOPBACK, ServerProcess, ServerStartError, start_server
+from spending_api.processes import (
+    LOOPBACK,
+    ServerProcess,
+    ServerStartError,
+    start_server,
+    wait_until,
+)
 from spending_api.server import api_command
 from spending_api.settings import REPO_ROOT, get_settings
 from spending_api.sqlite_import import LEGACY_SQLITE_PATH
@@ -80,11 +86,11 @@ def _start(api_port: int, ui_port: int, log_dir: Path) -> list[ServerProcess]:
 
 def _watch(servers: list[ServerProcess]) -> ServerProcess:
     """Block until one of the servers exits; return it."""
-    while True:
-        for server in servers:
-            if not server.running():
-                return server
-        time.sleep(0.5)
+    return wait_until(
+        lambda: next((server for server in servers if not server.running()), None),
+        timeout=math.inf,
+        what="a server exiting",
+    )
 
 
 def main() -> int:
