@@ -56,7 +56,7 @@ from spending_api.ingest.kinds import (
     is_salary,
 )
 from spending_api.transactions.repository import NewTransaction, insert_transactions
-from spending_api.transfers.repository import pair_transfers
+from spending_api.transfers.repository import lock_ledger, pair_transfers
 from spending_api.transactions.schemas import (
     DetectedColumn,
     DetectionOut,
@@ -232,6 +232,7 @@ def import_csv(
         file_name=filename,
         file_format=parsed.detection.format,
     )
+    lock_ledger(session, user_id=user_id)  # pairs and categories: transfers.repository
     names = CategoryNames(category_names(session, user_id=user_id))
     card = account_kind(session, user_id=user_id, account_id=account_id) == "credit_card"
     rows = _new_transactions(
