@@ -225,6 +225,7 @@ def import_csv(
     except ParseFailed as failed:
         raise _said_profile(ImportFailed.from_parse(failed), from_profile) from None
     logger.info("importing for user %s: %s", user_id, parsed.detection)
+    lock_ledger(session, user_id=user_id)  # pairs and categories: transfers.repository
     import_id = imports.start_import(
         session,
         user_id=user_id,
@@ -232,7 +233,6 @@ def import_csv(
         file_name=filename,
         file_format=parsed.detection.format,
     )
-    lock_ledger(session, user_id=user_id)  # pairs and categories: transfers.repository
     names = CategoryNames(category_names(session, user_id=user_id))
     card = account_kind(session, user_id=user_id, account_id=account_id) == "credit_card"
     rows = _new_transactions(

@@ -216,12 +216,18 @@ WHERE t.id = sides.id AND t.user_id = :user_id AND t.category_source <> 'user'
 _PICK = "SELECT p.id FROM transfer_pairs AS p WHERE p.user_id = :user_id AND {which}"
 _DELETE = "DELETE FROM transfer_pairs WHERE user_id = :user_id AND id = ANY(:pair_ids)"
 _OF_PAIR = "p.id = :pair_id"
-_OF_IMPORT = (
-    "p.id IN (SELECT p.id FROM transfer_pairs AS p JOIN transactions AS t"
-    " ON t.id = p.out_transaction_id WHERE t.import_id = :import_id"
-    " UNION ALL SELECT p.id FROM transfer_pairs AS p JOIN transactions AS t"
-    " ON t.id = p.in_transaction_id WHERE t.import_id = :import_id)"
-)
+
+
+def _of_rows_with(column: str) -> str:
+    """Pairs with a side whose `column` (import_id, account_id) is the parameter of that name."""
+    return (
+        "p.id IN (SELECT p.id FROM transfer_pairs AS p JOIN transactions AS t"
+        f" ON t.id = p.out_transaction_id WHERE t.{column} = :{column}"
+        " UNION ALL SELECT p.id FROM transfer_pairs AS p JOIN transactions AS t"
+        f" ON t.id = p.in_transaction_id WHERE t.{column} = :{column})"
+    )
+
+
 _OF_TRANSACTIONS = (
     "(p.out_transaction_id = ANY(:transaction_ids) OR p.in_transaction_id = ANY(:transaction_ids))"
 )
@@ -264,7 +270,13 @@ def unlink_pair(session: Session, *, user_id: int, pair_id: int) -> bool:
 def unlink_pairs_of_import(session: Session, *, user_id: int, import_id: int) -> None:
     """Unlink every pair a row of the import is in (before the import is deleted)."""
     lock_ledger(session, user_id=user_id)
-    _unlink(session, _OF_IMPORT, {"user_id": user_id, "import_id": import_id})
+    _unlink(session, _of_rows_with("import_id"), {"user_id": user_id, "import_id": import_id})
+
+
+def unlink_pairs_of_account(session: Session, *, user_id: int, account_id: int) -> None:
+    """Unlink every pair a row of the account is in (before the account goes with its
+    transactions); the caller holds the ledger lock, taken before it locked the account."""
+    _unlink(session, _of_rows_with("account_id"), {"user_id": user_id, "account_id": account_id})
 
 
 def unlink_pairs_of(session: Session, *, user_id: int, transaction_ids: list[int]) -> int:

@@ -371,3 +371,21 @@ def test_a_side_in_a_transfer_category_of_its_own_keeps_it_when_paired(
     assert _pairs(client, auth_headers, user) == [("TO POT", "FROM CHECKING")]
     stored = _categories(database, user)
     assert stored["TO POT"][0] == "Savings" and stored["FROM CHECKING"][0] == "Transfer"
+
+
+def test_deleting_an_account_with_its_transactions_unlinks_their_pairs(
+    post, accounts, client, auth_headers, make_user, database
+):
+    user = make_user()
+    checking, savings = accounts(user, "checking", "savings")
+    post(user, ["2025-12-01,OUT,-60.00"], checking)
+    post(user, ["2025-12-01,IN,60.00"], savings)
+    assert len(_pairs(client, auth_headers, user)) == 1
+
+    gone = client.delete(
+        f"/accounts/{savings}", headers=auth_headers(user), params={"with_transactions": "true"}
+    )
+
+    assert gone.status_code == 204, gone.text
+    assert _pairs(client, auth_headers, user) == []
+    assert _stored(database, user) == {"OUT": (checking, "60.00", "Uncategorized")}
