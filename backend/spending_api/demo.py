@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.accounts.repository import default_account_id
@@ -29,6 +28,7 @@ from spending_api.auth.security import hash_password
 from spending_api.models import Account
 from spending_api.transactions.exporter import write_csv
 from spending_api.transactions.repository import NewTransaction, insert_transactions
+from spending_api.transfers.repository import pair_transfers
 
 logger = logging.getLogger(__name__)
 
@@ -396,22 +396,6 @@ def generate_income_and_savings(
                 balance += interest
 
 
-# The demo's moves to savings, linked as the import's pairing would link them: the same
-# moment, the same amount out of checking and into savings.
-_PAIR_DEMO_TRANSFERS = """
-INSERT INTO transfer_pairs (user_id, out_transaction_id, in_transaction_id,
-                            out_previous_category, in_previous_category)
-SELECT o.user_id, o.id, i.id, o.category, i.category
-FROM transactions AS o
-JOIN transactions AS i
-  ON i.user_id = o.user_id AND i.account_id = :savings AND i."timestamp" = o."timestamp"
- AND i.amount = -o.amount AND i.category = o.category
-WHERE o.user_id = :user_id AND o.account_id = :checking AND o.category = :category
-  AND o.amount > 0
-ORDER BY o.id
-"""
-
-
 def seed_demo_users(
     session: Session, *, end: date | None = None, seed: int = DEMO_SEED
 ) -> Iterator[str]:
@@ -449,10 +433,8 @@ def seed_demo_users(
                 session, user_id=user.id, rows=rows[account], account_id=account_id
             )
             inserted += counts.inserted
-        session.execute(
-            text(_PAIR_DEMO_TRANSFERS),
-            {"user_id": user.id, "checking": checking, "savings": savings.id, "category": SAVINGS},
-        )
+        # The moves to savings pair as an import's would (both sides stay "Savings").
+        pair_transfers(session, user_id=user.id, account_id=savings.id, new_rows=counts.inserted)
         session.commit()
         logger.info("seeded demo user %s with %s transactions", username, inserted)
         yield (

@@ -192,7 +192,22 @@ def test_seeded_users_show_income_savings_and_paired_transfers(session, client):
         pairs = session.scalar(
             select(func.count()).select_from(TransferPair).where(TransferPair.user_id == user.id)
         )
-        assert pairs >= 23 and int(moves.headers["X-Total-Count"]) == 2 * pairs
+        # Every move to savings is paired (by the import's pairing), and nothing else.
+        generated = [
+            row
+            for account, row in generate_income_and_savings(
+                seed=DEMO_SEED, end=END, days=730, persona=persona
+            )
+            if account == "checking" and row.category == "Savings"
+        ]
+        assert pairs == len(generated) >= 23
+        assert int(moves.headers["X-Total-Count"]) == 2 * pairs
+        paired_categories = session.scalars(
+            select(Transaction.category)
+            .join(TransferPair, TransferPair.out_transaction_id == Transaction.id)
+            .where(TransferPair.user_id == user.id)
+        ).all()
+        assert set(paired_categories) == {"Savings"}
 
 
 def test_seed_demo_command(settings, database, monkeypatch, capsys):

@@ -11,6 +11,7 @@ from spending_api.accounts import repository
 from spending_api.accounts.schemas import AccountChange, AccountCreate, AccountOut
 from spending_api.deps import CurrentUser, ReadsDep, SessionDep
 from spending_api.limits import JSON_BODY_BYTES, body_responses
+from spending_api.transfers import repository as transfers
 
 router = APIRouter(tags=["accounts"])
 
@@ -100,6 +101,8 @@ def delete_account(
         bool, Query(description="Also delete the account's transactions and imports")
     ] = False,
 ) -> Response:
+    # Before the account rows, as an import takes it before it writes into its account.
+    transfers.lock_ledger(session, user_id=user.id)
     accounts = repository.lock_accounts(session, user_id=user.id)
     if account_id not in accounts:
         raise _not_found()
@@ -109,6 +112,8 @@ def delete_account(
         session, user_id=user.id, account_id=account_id
     ):
         raise HTTPException(status.HTTP_409_CONFLICT, detail=errors.ACCOUNT_HAS_TRANSACTIONS)
+    # Its transfer pairs go first: the other sides get their categories back.
+    transfers.unlink_pairs_of_account(session, user_id=user.id, account_id=account_id)
     repository.delete_account(session, user_id=user.id, account_id=account_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

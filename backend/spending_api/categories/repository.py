@@ -21,6 +21,7 @@ from spending_api.categories.defaults import (
 )
 from spending_api.db import run_postgresql_async
 from spending_api.models import Category, Rule, Transaction
+from spending_api.transfers.repository import lock_ledger
 
 # What the import falls back to: they must always exist, under these names and kinds.
 REQUIRED = {UNCATEGORIZED: "spending", UNCATEGORIZED_INCOME: "income"}
@@ -209,6 +210,9 @@ WHERE user_id = :user_id
 
 def update_category(session: Session, *, user_id: int, category_id: int, changes: dict) -> None:
     """Apply the changes (a rename moves every transaction to the new name)."""
+    if "name" in changes:
+        # The ledger lock, as merges and deletes: no import is writing the old name.
+        lock_ledger(session, user_id=user_id)
     category = _lock(
         session, user_id=user_id, category_id=category_id, detail=errors.CATEGORY_NOT_FOUND
     )
@@ -245,6 +249,7 @@ def merge_category(session: Session, *, user_id: int, category_id: int, into_id:
     subcategories become top-level)."""
     if category_id == into_id:
         raise CategoryConflict(errors.CATEGORY_MERGE_INTO_ITSELF)
+    lock_ledger(session, user_id=user_id)  # see delete_category
     # Both rows locked by one statement, in id order: two opposite merges wait instead of
     # deadlocking, and a missing id costs the same SQL wherever it sorts.
     locked = {
@@ -269,7 +274,10 @@ def merge_category(session: Session, *, user_id: int, category_id: int, into_id:
 
 def delete_category(session: Session, *, user_id: int, category_id: int) -> None:
     """Delete an unused category; CategoryConflict when transactions are in it (merge
-    them elsewhere first) or it is one the import needs."""
+    them elsewhere first) or it is one the import needs. Under the user's ledger lock, which
+    an import holds while it writes: the rows of an import still under way are seen (in
+    use), and an import that starts after waits and finds the category gone."""
+    lock_ledger(session, user_id=user_id)
     category = _lock(
         session, user_id=user_id, category_id=category_id, detail=errors.CATEGORY_NOT_FOUND
     )

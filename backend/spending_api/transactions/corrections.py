@@ -4,6 +4,12 @@ Every function takes the user's id and applies it, so no caller can forget it; n
 commits (the route does, once). The rollup and the data version follow by trigger.
 An imported row keeps its duplicate key through every edit, so a re-import skips it;
 a deleted one leaves its key in removed_import_keys, so a re-import does not bring it back.
+
+A transfer pair outlives an edit only while it still is one (transfers.repository): a
+side moved to a category that is not a transfer, or a manual side whose amount or date no
+longer matches the other's, unlinks the pair, and a deleted side's pair is unlinked first;
+the other side then goes back to its category before pairing. Such changes take the
+user's ledger lock before any row, so they never cross an import's pairing.
 """
 
 from dataclasses import dataclass
@@ -18,6 +24,11 @@ from spending_api import errors
 from spending_api.accounts.repository import default_account_id
 from spending_api.categories.defaults import UNCATEGORIZED, UNCATEGORIZED_INCOME
 from spending_api.transactions.filters import TransactionFilters
+from spending_api.transfers.repository import (
+    lock_ledger,
+    unlink_broken_pairs,
+    unlink_pairs_of,
+)
 
 
 class CorrectionRefused(Exception):
@@ -132,6 +143,8 @@ _NEW_DESCRIPTION = (
     "ELSE original_description END, description = :description"
 )
 _EDITABLE = ("category", "description", "notes", "timestamp", "amount")
+# What a transfer pair depends on.
+_PAIRING_FIELDS = {"category", "timestamp", "amount"}
 
 
 def update_transaction(
@@ -140,10 +153,14 @@ def update_transaction(
     """Apply `changes` (a subset of category, description, notes, timestamp, amount) to one
     of the user's transactions; False when it has no such transaction. The timestamp and
     amount of an imported row are the bank's: changing them raises ImportedFieldLocked.
-    Raises UnknownCategory for a category the user does not have."""
+    A transfer pair the change breaks is unlinked. Raises UnknownCategory for a category
+    the user does not have."""
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    pairing = bool(set(changes) & _PAIRING_FIELDS)
+    if pairing:
+        lock_ledger(session, user_id=user_id)
     current = session.execute(
         text(
             'SELECT "timestamp", amount, dedup_key IS NULL AND import_id IS NULL AS manual '
@@ -176,6 +193,8 @@ def update_transaction(
             ),
             {**changes, "user_id": user_id, "transaction_id": transaction_id},
         )
+    if pairing:
+        unlink_broken_pairs(session, user_id=user_id, transaction_ids=[transaction_id])
     return True
 
 
@@ -197,7 +216,8 @@ def bulk_update(
 ) -> BulkOutcome:
     """Set `changes` (category and/or notes) on the user's transactions with these ids, or
     matching these filters, in one UPDATE; a dry run only counts and sums them. Ids that are
-    not the user's are not matched. Raises UnknownCategory."""
+    not the user's are not matched. A new category that is not a transfer unlinks the
+    transfer pairs of the rows it lands on. Raises UnknownCategory."""
     if (ids is None) == (filters is None):
         raise ValueError("give either ids or filters")
     if not changes or set(changes) - {"category", "notes"}:
@@ -216,8 +236,11 @@ def bulk_update(
         sql = f"SELECT count(*), coalesce(sum(amount), 0) FROM transactions WHERE {where}"
         matched, total = connection.exec_driver_sql(sql, params).one()
         return BulkOutcome(matched=matched, total=_cents(total), updated=0)
+    recategorized = "category" in changes
+    if recategorized:
+        lock_ledger(session, user_id=user_id)
     assignments = []
-    if "category" in changes:
+    if recategorized:
         assignments.append(_user_category("%(category)s"))
         params["category"] = changes["category"]
     if "notes" in changes:
@@ -228,10 +251,13 @@ def bulk_update(
     sql = (
         f"WITH picked AS (SELECT id FROM transactions WHERE {where} ORDER BY id FOR UPDATE), "
         f"changed AS (UPDATE transactions AS t SET {', '.join(assignments)} "
-        "FROM picked WHERE t.id = picked.id RETURNING t.amount) "
-        "SELECT count(*), coalesce(sum(amount), 0) FROM changed"
+        "FROM picked WHERE t.id = picked.id RETURNING t.id, t.amount) "
+        "SELECT count(*), coalesce(sum(amount), 0), "
+        f"{'array_agg(id)' if recategorized else 'NULL'} FROM changed"
     )
-    updated, total = connection.exec_driver_sql(sql, params).one()
+    updated, total, changed_ids = connection.exec_driver_sql(sql, params).one()
+    if changed_ids:
+        unlink_broken_pairs(session, user_id=user_id, transaction_ids=changed_ids)
     return BulkOutcome(matched=updated, total=_cents(total), updated=updated)
 
 
@@ -255,6 +281,9 @@ _DELETE = text("""
 
 
 def delete_transaction(session: Session, *, user_id: int, transaction_id: int) -> bool:
-    """Delete one of the user's transactions; False when it has no such transaction."""
+    """Delete one of the user's transactions; False when it has no such transaction. Its
+    transfer pair is unlinked first (the other side gets its category back)."""
     params = {"user_id": user_id, "transaction_id": transaction_id}
+    lock_ledger(session, user_id=user_id)
+    unlink_pairs_of(session, user_id=user_id, transaction_ids=[transaction_id])
     return session.execute(_DELETE, params).scalar_one() > 0

@@ -56,7 +56,7 @@ from spending_api.ingest.kinds import (
     is_salary,
 )
 from spending_api.transactions.repository import NewTransaction, insert_transactions
-from spending_api.transfers.repository import pair_transfers
+from spending_api.transfers.repository import lock_ledger, pair_transfers
 from spending_api.transactions.schemas import (
     DetectedColumn,
     DetectionOut,
@@ -225,6 +225,7 @@ def import_csv(
     except ParseFailed as failed:
         raise _said_profile(ImportFailed.from_parse(failed), from_profile) from None
     logger.info("importing for user %s: %s", user_id, parsed.detection)
+    lock_ledger(session, user_id=user_id)  # pairs and categories: transfers.repository
     import_id = imports.start_import(
         session,
         user_id=user_id,

@@ -171,7 +171,9 @@ def correct_transactions(
     background: BackgroundTasks,
 ) -> BulkCorrectionOut:
     """Set the category and/or notes of many transactions at once, chosen by id or by the
-    shared filters; `dry_run` answers how many it would change and their total."""
+    shared filters; `dry_run` answers how many it would change and their total. A
+    category that is not a transfer unlinks the transfer pairs of the rows it lands on
+    (the other sides go back to their categories before pairing)."""
     try:
         outcome = corrections.bulk_update(
             session,
@@ -209,7 +211,10 @@ def correct_transaction(
 ) -> TransactionOut:
     """Change what was sent of category, description, notes, and for a manual transaction
     timestamp and amount. A new category counts as the user's choice (category_source
-    "user"); an imported row keeps its duplicate key, so a re-import still skips it."""
+    "user"); an imported row keeps its duplicate key, so a re-import still skips it.
+    A transfer pair the change breaks is unlinked, the other side back in its category
+    before pairing: a category that is not a transfer, or a manual side's amount or date
+    that no longer matches (the same amount the other way, within 4 days)."""
     query = {"user_id": user.id, "transaction_id": transaction_id}
     try:
         found = corrections.update_transaction(
@@ -234,7 +239,8 @@ def correct_transaction(
 def delete_transaction(
     session: SessionDep, user: CurrentUser, transaction_id: TransactionIdPath
 ) -> Response:
-    """Delete a transaction; an imported one stays deleted when its file is imported again."""
+    """Delete a transaction; an imported one stays deleted when its file is imported again.
+    Its transfer pair is unlinked, the other side back in its category before pairing."""
     query = {"user_id": user.id, "transaction_id": transaction_id}
     if not corrections.delete_transaction(session, **query):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.TRANSACTION_NOT_FOUND)

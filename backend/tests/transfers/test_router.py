@@ -1,10 +1,12 @@
 """Transfer pairing after each import, GET /transfers and DELETE /transfers/{id}."""
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from spending_api import errors
+from spending_api.categories.repository import create_default_categories
 from spending_api.models import Account, Transaction
+from spending_api.transfers.repository import pair_transfers
 
 HEADER = "Date,Description,Amount\n"
 
@@ -29,6 +31,7 @@ def post(client, auth_headers):
 def accounts(database):
     def make(user, *kinds: str) -> list[int]:
         with database.session() as session:
+            create_default_categories(session, user_id=user.id)
             made = [
                 Account(user_id=user.id, name=f"{kind} {n}", kind=kind)
                 for n, kind in enumerate(kinds)
@@ -175,3 +178,214 @@ def test_another_users_transfers_are_neither_listed_nor_unlinked(
     assert client.get("/transfers", headers=auth_headers(other)).json() == []
     assert client.delete(f"/transfers/{pair_id}", headers=auth_headers(other)).status_code == 404
     assert len(_pairs(client, auth_headers, owner)) == 1
+
+
+# A pair under edits: it holds while it still is one (a transfer on both sides, the same
+# amount the other way within 4 days); what breaks it unlinks it.
+
+
+@pytest.fixture
+def paired(post, accounts, client, auth_headers, make_user):
+    """A user with OUT (checking, 75.00 out) paired with IN (savings, 75.00 in):
+    (user, headers, {description: id})."""
+    user = make_user()
+    checking, savings = accounts(user, "checking", "savings")
+    post(user, ["2025-09-01,OUT,-75.00", "2025-09-01,COFFEE,-3.00"], checking)
+    post(user, ["2025-09-02,IN,75.00"], savings)
+    headers = auth_headers(user)
+    [pair] = client.get("/transfers", headers=headers).json()
+    ids = {"OUT": pair["out"]["id"], "IN": pair["in"]["id"]}
+    listed = client.get("/transactions", headers=headers).json()
+    ids.update({row["description"]: row["id"] for row in listed})
+    return user, headers, ids
+
+
+def _categories(database, user) -> dict[str, tuple[str, str]]:
+    with database.session() as session:
+        rows = session.execute(
+            select(
+                Transaction.description, Transaction.category, Transaction.category_source
+            ).where(Transaction.user_id == user.id)
+        ).all()
+    return {text: (category, source) for text, category, source in rows}
+
+
+def test_recategorizing_one_side_as_spending_unlinks_and_restores_the_other(
+    paired, client, auth_headers, database
+):
+    user, headers, ids = paired
+
+    answer = client.patch(
+        f"/transactions/{ids['OUT']}", headers=headers, json={"category": "Shopping"}
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert _pairs(client, auth_headers, user) == []
+    stored = _categories(database, user)
+    assert stored["OUT"] == ("Shopping", "user")
+    assert stored["IN"] == ("Uncategorized income", "default")
+    # Out of the pair, a transfer no more: the money in counts as income again.
+    metrics = client.get("/metrics", headers=headers).json()
+    assert metrics["total_income"] == 75.0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"category": "Savings"}, {"notes": "to the rainy-day pot"}, {"description": "Pot"}],
+)
+def test_edits_that_keep_it_a_transfer_keep_the_pair(
+    paired, client, auth_headers, database, change
+):
+    user, headers, ids = paired
+
+    answer = client.patch(f"/transactions/{ids['IN']}", headers=headers, json=change)
+
+    assert answer.status_code == 200, answer.text
+    assert len(_pairs(client, auth_headers, user)) == 1
+    assert _categories(database, user)["OUT"] == ("Transfer", "default")
+
+
+def test_deleting_one_side_unlinks_and_restores_the_other(paired, client, auth_headers, database):
+    user, headers, ids = paired
+
+    assert client.delete(f"/transactions/{ids['IN']}", headers=headers).status_code == 204
+
+    assert _pairs(client, auth_headers, user) == []
+    assert _categories(database, user) == {
+        "OUT": ("Uncategorized", "default"),
+        "COFFEE": ("Uncategorized", "default"),
+    }
+
+
+def test_bulk_recategorizing_unlinks_only_what_stops_being_a_transfer(
+    paired, client, auth_headers, database
+):
+    user, headers, ids = paired
+
+    kept = client.patch(
+        "/transactions",
+        headers=headers,
+        json={"filters": {"kind": ["transfer"]}, "change": {"category": "Savings"}},
+    )
+    assert kept.json()["updated"] == 2
+    assert len(_pairs(client, auth_headers, user)) == 1
+    notes = client.patch(
+        "/transactions", headers=headers, json={"ids": [ids["OUT"]], "change": {"notes": "n"}}
+    )
+    assert notes.status_code == 200 and len(_pairs(client, auth_headers, user)) == 1
+
+    broken = client.patch(
+        "/transactions",
+        headers=headers,
+        json={"ids": [ids["IN"], ids["COFFEE"]], "change": {"category": "Other income"}},
+    )
+
+    assert broken.json()["updated"] == 2
+    assert _pairs(client, auth_headers, user) == []
+    # Both sides were set by the user (the bulk change): each keeps its choice.
+    stored = _categories(database, user)
+    assert stored["OUT"] == ("Savings", "user") and stored["IN"] == ("Other income", "user")
+
+
+def test_a_manual_side_that_no_longer_matches_unlinks_the_pair(
+    post, accounts, client, auth_headers, make_user, database
+):
+    user = make_user()
+    cash, checking = accounts(user, "cash", "checking")
+    headers = auth_headers(user)
+    manual = client.post(
+        "/transactions",
+        headers=headers,
+        json={"account_id": cash, "timestamp": "2025-10-01T10:00:00", "amount": "-40.00"},
+    ).json()["id"]
+    post(user, ["2025-10-02,TO CASH,-40.00"], checking)
+    assert _pairs(client, auth_headers, user) == [("TO CASH", None)]
+
+    # Three days later, still within the four: still the pair.
+    moved = client.patch(
+        f"/transactions/{manual}", headers=headers, json={"timestamp": "2025-10-05T09:00:00"}
+    )
+    assert moved.status_code == 200 and len(_pairs(client, auth_headers, user)) == 1
+
+    answer = client.patch(f"/transactions/{manual}", headers=headers, json={"amount": "-41.00"})
+
+    assert answer.status_code == 200, answer.text
+    assert _pairs(client, auth_headers, user) == []
+    stored = _categories(database, user)
+    assert stored == {
+        "TO CASH": ("Uncategorized", "default"),
+        None: ("Uncategorized income", "default"),
+    }
+
+    # Paired again (a new import of another amount would not): a date too far unlinks it.
+    client.patch(f"/transactions/{manual}", headers=headers, json={"amount": "-40.00"})
+    with database.session() as session:
+        assert pair_transfers(session, user_id=user.id, account_id=checking, new_rows=1) == 1
+        session.commit()
+    far = client.patch(
+        f"/transactions/{manual}", headers=headers, json={"timestamp": "2025-10-09T10:00:00"}
+    )
+    assert far.status_code == 200 and _pairs(client, auth_headers, user) == []
+
+
+def test_a_side_whose_category_before_pairing_is_gone_becomes_uncategorized(
+    paired, client, auth_headers, database
+):
+    user, headers, ids = paired
+    with database.session() as session:
+        session.execute(
+            text("UPDATE transfer_pairs SET in_previous_category = 'Gone' WHERE user_id = :u"),
+            {"u": user.id},
+        )
+        session.commit()
+
+    client.patch(f"/transactions/{ids['OUT']}", headers=headers, json={"category": "Groceries"})
+
+    assert _categories(database, user)["IN"] == ("Uncategorized income", "default")
+
+
+def test_a_side_in_a_transfer_category_of_its_own_keeps_it_when_paired(
+    client, accounts, auth_headers, make_user, database
+):
+    user = make_user()
+    checking, savings = accounts(user, "checking", "savings")
+    for account, line in (
+        (checking, "2025-11-01,TO POT,-90.00,Savings"),
+        (savings, "2025-11-01,FROM CHECKING,90.00,"),
+    ):
+        response = client.post(
+            "/transactions/import",
+            headers=auth_headers(user),
+            files={
+                "file": (
+                    "b.csv",
+                    f"Date,Description,Amount,Category\n{line}\n".encode(),
+                    "text/csv",
+                )
+            },
+            data={"account_id": str(account)},
+            params={"amount_sign": "spend_negative"},
+        )
+        assert response.status_code == 200, response.text
+
+    assert _pairs(client, auth_headers, user) == [("TO POT", "FROM CHECKING")]
+    stored = _categories(database, user)
+    assert stored["TO POT"][0] == "Savings" and stored["FROM CHECKING"][0] == "Transfer"
+
+
+def test_deleting_an_account_with_its_transactions_unlinks_their_pairs(
+    post, accounts, client, auth_headers, make_user, database
+):
+    user = make_user()
+    checking, savings = accounts(user, "checking", "savings")
+    post(user, ["2025-12-01,OUT,-60.00"], checking)
+    post(user, ["2025-12-01,IN,60.00"], savings)
+    assert len(_pairs(client, auth_headers, user)) == 1
+
+    gone = client.delete(
+        f"/accounts/{savings}", headers=auth_headers(user), params={"with_transactions": "true"}
+    )
+
+    assert gone.status_code == 204, gone.text
+    assert _pairs(client, auth_headers, user) == []
+    assert _stored(database, user) == {"OUT": (checking, "60.00", "Uncategorized")}
