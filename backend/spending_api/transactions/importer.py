@@ -3,8 +3,9 @@
 One path serves `POST /transactions/import`, `spending-admin import-csv` and the
 dashboard's upload button. `ingest.parse` decides the file's format and layout and
 streams its rows; here they stream on into `insert_transactions` (COPY into a
-staging table, then one INSERT ... ON CONFLICT), so a million-row file never sits in
-memory. Any invalid row, a guess the user has not confirmed, or a file that mixes
+staging table, then one INSERT ... SELECT: with ON CONFLICT and the removed keys when
+the account has keys, a plain insert into a new one), so a million-row file never sits
+in memory. Any invalid row, a guess the user has not confirmed, or a file that mixes
 currencies makes the import fail: the session is rolled back and `ImportFailed` is
 raised. Nothing is committed here: the caller commits on success.
 
