@@ -3,8 +3,9 @@
 One path serves `POST /transactions/import`, `spending-admin import-csv` and the
 dashboard's upload button. `ingest.parse` decides the file's format and layout and
 streams its rows; here they stream on into `insert_transactions` (COPY into a
-staging table, then one INSERT ... ON CONFLICT), so a million-row file never sits in
-memory. Any invalid row, a guess the user has not confirmed, or a file that mixes
+staging table, then one INSERT ... SELECT: with ON CONFLICT and the removed keys when
+the account has keys, a plain insert into a new one), so a million-row file never sits
+in memory. Any invalid row, a guess the user has not confirmed, or a file that mixes
 currencies makes the import fail: the session is rolled back and `ImportFailed` is
 raised. Nothing is committed here: the caller commits on success.
 
@@ -303,12 +304,22 @@ class CategoryNames:
     def __init__(self, names: Iterable[str] = ()) -> None:
         self._by_fold = {name.casefold(): name for name in names}
         self._seen: dict[str, str] = {}  # as written -> the user's name (few distinct)
+        self._kinds: dict[str, tuple[str, str]] = {}  # as written -> (name, its kind)
 
     def __call__(self, written: str) -> str:
         found = self._seen.get(written)
         if found is None:
             name = written[:MAX_CATEGORY_LENGTH]  # as written: only the case may differ
             found = self._seen[written] = self._by_fold.setdefault(name.casefold(), name)
+        return found
+
+    def with_kind(self, written: str) -> tuple[str, str]:
+        """The user's name for a bank's category and the kind that name suggests
+        (`kind_for_name`), worked out once per distinct spelling."""
+        found = self._kinds.get(written)
+        if found is None:
+            name = self(written)
+            found = self._kinds[written] = (name, kind_for_name(name))
         return found
 
 
@@ -327,23 +338,25 @@ def to_new_transaction(
     - else Uncategorized income for money in, Uncategorized for money out."""
     resolve = categories or CategoryNames()
     hint = row.kind_hint
-    texts = (row.bank_type, row.description, row.notes)
-    if hint == "transfer" and (is_bare_transfer(texts) or is_cash_withdrawal(texts)):
-        # "TRANSFER To JOHN SMITH" is a payment, cash taken out is spent; pairing still
-        # finds the moves between the user's own accounts.
-        hint = None
+    if hint == "transfer":
+        texts = (row.bank_type, row.description, row.notes)
+        if is_bare_transfer(texts) or is_cash_withdrawal(texts):
+            # "TRANSFER To JOHN SMITH" is a payment, cash taken out is spent; pairing
+            # still finds the moves between the user's own accounts.
+            hint = None
     category = None
     if row.bank_category:
-        name = resolve(row.bank_category)
-        kind = kind_for_name(name)
+        name, kind = resolve.with_kind(row.bank_category)
         if hint not in ("transfer", "card_payment") or kind == "transfer":
             category, source = name, "bank"
     if category is None:
+        texts = (row.bank_type, row.description, row.notes)
         category, source, kind = _by_hints(row, hint, texts, card_account)
+        category = resolve(category)
     return NewTransaction(
         row.timestamp,
         row.amount,
-        resolve(category),
+        category,
         row.description or None,
         row.line,
         row.external_id,

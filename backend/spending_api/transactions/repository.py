@@ -209,10 +209,16 @@ ON CONFLICT (user_id, name) DO NOTHING
 # The n-th identical row of a file gets key "<fingerprint>:<n>", so a re-import
 # of the same rows collides with what is stored, while two identical purchases
 # within one file stay two. A row with the bank's id is keyed by that id alone: the
-# same id twice is the same transaction, in one file or across imports. Rows the user
-# deleted stay deleted (removed_import_keys). Rows go in (key_base, line_no) order: the
-# order the window already sorted them in (no second sort), and a fixed order of the
-# keys, so concurrent imports of overlapping files take their locks in the same order.
+# same id twice is the same transaction, in one file or across imports (the file's
+# first one is kept). Rows the user deleted stay deleted (removed_import_keys). Rows go
+# in (key_base, line_no) order: the order the window already sorted them in (no second
+# sort).
+#
+# An account with no stored keys and none removed (a new account, or its first import)
+# has nothing a row could collide with, so its rows go in without the removed-keys
+# anti-join and without ON CONFLICT (a plain insert, not a speculative one per row).
+# Imports into one account take turns (`_IMPORT_LOCK`), so no other import adds keys
+# between the check and the insert, and overlapping imports cannot deadlock on the keys.
 _INSERT_FROM_STAGING = """
 INSERT INTO transactions (user_id, account_id, import_id, amount, category, category_source,
                           "timestamp", description, notes, dedup_key)
@@ -220,22 +226,40 @@ SELECT :user_id, :account_id, :import_id, amount, category, category_source,
        ts, description, notes, dedup_key
 FROM (
     SELECT *,
-           CASE WHEN starts_with(key_base, 'id:') THEN key_base
-                ELSE key_base || ':' || CAST(row_number() OVER (
-                    PARTITION BY key_base ORDER BY line_no) AS TEXT) END AS dedup_key
-    FROM import_staging
+           CASE WHEN is_id THEN key_base
+                ELSE key_base || ':' || CAST(occurrence AS TEXT) END AS dedup_key
+    FROM (
+        SELECT *, starts_with(key_base, 'id:') AS is_id,
+               row_number() OVER (PARTITION BY key_base ORDER BY line_no) AS occurrence
+        FROM import_staging
+    ) AS numbered
+    WHERE occurrence = 1 OR NOT is_id
 ) AS keyed
-WHERE NOT EXISTS (
+{not_removed}
+ORDER BY key_base, line_no
+{on_conflict}
+"""
+_NOT_REMOVED = """WHERE NOT EXISTS (
     SELECT 1 FROM removed_import_keys AS removed
     WHERE removed.account_id = :account_id AND removed.dedup_key = keyed.dedup_key
+)"""
+_ON_CONFLICT = "ON CONFLICT (account_id, dedup_key) DO NOTHING"
+_INSERT_KEEPING_STORED = _INSERT_FROM_STAGING.format(
+    not_removed=_NOT_REMOVED, on_conflict=_ON_CONFLICT
 )
-ORDER BY key_base, line_no
-ON CONFLICT (account_id, dedup_key) DO NOTHING
+_INSERT_INTO_FRESH = _INSERT_FROM_STAGING.format(not_removed="", on_conflict="")
+_IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"
+_ACCOUNT_HAS_KEYS = """
+SELECT EXISTS (
+    SELECT 1 FROM transactions WHERE account_id = :account_id AND dedup_key IS NOT NULL
+) OR EXISTS (SELECT 1 FROM removed_import_keys WHERE account_id = :account_id)
 """
 
-# A million-row file is one statement: its sorts get room in memory, and the API's
+# A million-row file is two statements (the COPY into staging, which lasts as long as
+# the file takes to read, and the INSERT): their sorts get room in memory, and the API's
 # statement timeout (meant for reads, 30 s) gives way to a bulk one: a 50 MB upload
-# (about a million rows) takes 10-40 s on 2 busy cores. Both only for that statement.
+# (about a million rows) takes 10-40 s on 2 cores, longer when they are busy. Both only
+# for those statements.
 BULK_SETTINGS = {"work_mem": "256MB", "statement_timeout": "10min"}
 
 
@@ -257,18 +281,23 @@ def insert_transactions(
     if account_id is None:
         account_id = default_account_id(session, user_id=user_id)
     connection = session.connection()
-    total = _stage(connection, rows)
     params = {"user_id": user_id, "account_id": account_id, "import_id": import_id}
     with local_settings(connection, BULK_SETTINGS):
+        total = _stage(connection, rows)  # one COPY, as long as the file takes to read
+        connection.execute(text(_IMPORT_LOCK), {"key": f"import-into-account:{account_id}"})
+        has_keys = connection.execute(text(_ACCOUNT_HAS_KEYS), params).scalar()
+        insert = _INSERT_KEEPING_STORED if has_keys else _INSERT_INTO_FRESH
         connection.execute(text(_CATEGORIES_FROM_STAGING), params)
-        result = connection.execute(text(_INSERT_FROM_STAGING), params)
+        result = connection.execute(text(insert), params)
     connection.execute(text("TRUNCATE import_staging"))
     return InsertCounts(inserted=result.rowcount, total=total)
 
 
 @contextmanager
 def local_settings(connection, settings: dict[str, str]) -> Iterator[None]:
-    """Transaction-local settings for the statements inside, then the previous values."""
+    """Transaction-local settings for the statements inside, then the previous values.
+    When the statements fail the transaction is aborted (no statement runs until the
+    rollback, which undoes the settings too), so the error goes on unmasked."""
     previous = {
         name: connection.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar()
         for name in settings
@@ -278,11 +307,9 @@ def local_settings(connection, settings: dict[str, str]) -> Iterator[None]:
         if name == "statement_timeout" and previous[name] == "0":
             continue  # no timeout at all is already enough
         connection.execute(set_config, {"name": name, "value": value})
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            connection.execute(set_config, {"name": name, "value": value})
+    yield
+    for name, value in previous.items():
+        connection.execute(set_config, {"name": name, "value": value})
 
 
 def _stage(connection, rows: Iterable[NewTransaction]) -> int:

@@ -508,6 +508,20 @@ def test_deleting_an_imported_row_keeps_it_out_of_re_imports(
     rollup_consistency.assert_rollup_matches(database, "after deletes and a re-import")
 
 
+def test_deleting_every_imported_row_keeps_them_out_of_re_imports(
+    client, alice, imported, upload, auth_headers, database, rollup_total
+):
+    # The account is left with no stored keys, only removed ones: the re-import still
+    # honours them.
+    headers = auth_headers(alice)
+    for transaction_id in imported:
+        assert client.delete(f"/transactions/{transaction_id}", headers=headers).status_code == 204
+    again = upload(alice, BANK_CSV).json()
+    assert (again["inserted"], again["skipped_duplicates"]) == (0, 5)
+    assert ids_of(database, alice) == []
+    assert rollup_total(alice) == (Decimal(0), 0)
+
+
 def test_re_import_after_edits_keeps_the_edits(
     client, alice, imported, upload, auth_headers, database
 ):

@@ -136,7 +136,12 @@ def test_the_same_fitid_twice_in_one_file_is_one_transaction(make_user, upload, 
     answer = upload(user, twice, filename="checking.ofx").json()
 
     assert (answer["inserted"], answer["skipped_duplicates"], answer["total_rows"]) == (3, 1, 4)
-    assert len(stored(user)) == 3
+    # The file's first row with the id is the one kept: the grocery, not the transfer.
+    assert sorted((row[1], row[3]) for row in stored(user)) == [
+        (Decimal("-2150.00"), "ACME CORP PAYROLL"),
+        (Decimal("42.17"), "CORNER GROCERY #12"),
+        (Decimal("120.00"), "CHECK 1043"),
+    ]
 
 
 def test_rows_without_an_id_keep_the_fingerprint_key(make_user, upload, stored):

@@ -6,15 +6,20 @@ format written out by hand, independently of the importer's sniffing.
 
 import csv
 import io
+import threading
+import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from spending_api import cli, errors
+from spending_api.accounts.repository import default_account_id
 from spending_api.main import create_app
+from spending_api.transactions.importer import ImportOptions, import_csv
 
 CENT = Decimal("0.01")
 
@@ -607,3 +612,57 @@ def test_cli_import_takes_the_mapping_and_header_options(
     assert stored(user) == [
         (datetime(2025, 2, 3), Decimal("54.20"), "Uncategorized", "GROCERY STORE")
     ]
+
+
+def _waiting_on_a_lock(database, *, timeout: float = 30.0) -> bool:
+    """Whether some session of the test database comes to wait for a lock in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with database.session() as probe:
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if waiting:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_first_imports_into_one_account_take_turns(data_dir, make_user, database, stored):
+    # Both see an account without keys when they start; the second waits for the first
+    # and then skips every row (a plain insert of both would break the unique key).
+    user = make_user()
+    with database.session() as session:  # so the second does not wait on its creation
+        default_account_id(session, user_id=user.id)
+        session.commit()
+    content = (data_dir / "us_card.csv").read_bytes()
+    results: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with database.session() as session:
+                results["second"] = import_csv(
+                    session, user_id=user.id, stream=io.BytesIO(content), options=ImportOptions()
+                )
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            results["second"] = error
+
+    with database.session() as session:
+        first = import_csv(
+            session, user_id=user.id, stream=io.BytesIO(content), options=ImportOptions()
+        )
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert _waiting_on_a_lock(database), "the second import never waited for the first"
+        session.commit()
+    thread.join(timeout=60)
+
+    second_result = results["second"]
+    assert not isinstance(second_result, Exception), repr(second_result)
+    assert (first.inserted, first.skipped_duplicates) == (14, 0)
+    assert (second_result.inserted, second_result.skipped_duplicates) == (0, 14)
+    assert len(stored(user)) == 14
