@@ -217,7 +217,7 @@ ON CONFLICT (user_id, name) DO NOTHING
 # An account with no stored keys and none removed (a new account, or its first import)
 # has nothing a row could collide with, so its rows go in without the removed-keys
 # anti-join and without ON CONFLICT (a plain insert, not a speculative one per row).
-# Imports into one account take turns (`_IMPORT_LOCK`), so no other import adds keys
+# Imports of one user take turns (the ledger lock), so no other import adds keys
 # between the check and the insert, and overlapping imports cannot deadlock on the keys.
 _INSERT_FROM_STAGING = """
 INSERT INTO transactions (user_id, account_id, import_id, amount, category, category_source,
@@ -248,12 +248,27 @@ _INSERT_KEEPING_STORED = _INSERT_FROM_STAGING.format(
     not_removed=_NOT_REMOVED, on_conflict=_ON_CONFLICT
 )
 _INSERT_INTO_FRESH = _INSERT_FROM_STAGING.format(not_removed="", on_conflict="")
-_IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"
 _ACCOUNT_HAS_KEYS = """
 SELECT EXISTS (
     SELECT 1 FROM transactions WHERE account_id = :account_id AND dedup_key IS NOT NULL
 ) OR EXISTS (SELECT 1 FROM removed_import_keys WHERE account_id = :account_id)
 """
+
+# The key space of the ledger lock (pg_advisory_xact_lock(space, user id)); the two-key
+# form never meets the one-key locks elsewhere (auth takes hashtextextended ones).
+LEDGER_LOCK_SPACE = 0x5350
+
+
+def lock_ledger(session: Session, *, user_id: int) -> None:
+    """Wait for, then hold until the transaction ends, the user's ledger lock. Taken
+    before any row lock (so never in a deadlock), by the import, by every change that
+    pairs or unlinks and by category renames, merges and deletes; taking it again in the
+    same transaction is free."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, :user_id)"),
+        {"space": LEDGER_LOCK_SPACE, "user_id": user_id},
+    )
+
 
 # A million-row file is two statements (the COPY into staging, which lasts as long as
 # the file takes to read, and the INSERT): their sorts get room in memory, and the API's
@@ -284,7 +299,7 @@ def insert_transactions(
     params = {"user_id": user_id, "account_id": account_id, "import_id": import_id}
     with local_settings(connection, BULK_SETTINGS):
         total = _stage(connection, rows)  # one COPY, as long as the file takes to read
-        connection.execute(text(_IMPORT_LOCK), {"key": f"import-into-account:{account_id}"})
+        lock_ledger(session, user_id=user_id)  # held already by an import: free
         has_keys = connection.execute(text(_ACCOUNT_HAS_KEYS), params).scalar()
         insert = _INSERT_KEEPING_STORED if has_keys else _INSERT_INTO_FRESH
         connection.execute(text(_CATEGORIES_FROM_STAGING), params)

@@ -27,26 +27,12 @@ from spending_api.categories.defaults import (
     UNCATEGORIZED,
     UNCATEGORIZED_INCOME,
 )
-from spending_api.transactions.repository import BULK_SETTINGS, local_settings
+from spending_api.transactions.repository import BULK_SETTINGS, lock_ledger, local_settings
 
 PAIRING_DAYS = 4
 # Pairs linked per round are disjoint; a few rounds settle even long chains of equal
 # amounts. The bound only keeps a pathological file from looping for long.
 MAX_ROUNDS = 50
-# The key space of the ledger lock (pg_advisory_xact_lock(space, user id)); the two-key
-# form never meets the one-key locks elsewhere (auth takes hashtextextended ones).
-LEDGER_LOCK_SPACE = 0x5350
-
-
-def lock_ledger(session: Session, *, user_id: int) -> None:
-    """Wait for, then hold until the transaction ends, the user's ledger lock. Taken
-    before any row lock (so never in a deadlock), by the import, by every change that
-    pairs or unlinks and by category renames, merges and deletes; taking it again in the
-    same transaction is free."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:space, :user_id)"),
-        {"space": LEDGER_LOCK_SPACE, "user_id": user_id},
-    )
 
 
 def _candidates_from(side: str, scope: str) -> str:

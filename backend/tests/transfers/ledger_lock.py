@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from spending_api.ingest import ParseOptions
 from spending_api.transactions.importer import import_csv
-from spending_api.transfers.repository import LEDGER_LOCK_SPACE
+from spending_api.transactions.repository import LEDGER_LOCK_SPACE
 
 SHORT_FILE = ParseOptions(amount_sign="spend_negative")  # a short file cannot tell
 
