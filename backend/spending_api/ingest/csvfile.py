@@ -32,7 +32,7 @@ from spending_api.ingest.dates import (
     strptime_format,
 )
 from spending_api.ingest.encoding import close_text, open_text
-from spending_api.ingest.kinds import INCOME, kind_hint
+from spending_api.ingest.kinds import INCOME, TransferParties, kind_hint
 from spending_api.ingest.layout import Layout, apply_mapping, find_layout
 from spending_api.ingest.model import (
     MAX_REPORTED_PROBLEMS,
@@ -178,6 +178,7 @@ class _Reader:
         self.currency = index("currency")
         self.balance = index("balance")
         self.id = index("id")
+        self.counter_account = index("counter_account")
         self.payees = layout.indexes("payee")
         self.descriptions = layout.indexes("description")
         self.notes = layout.indexes("notes")
@@ -190,6 +191,11 @@ class _Reader:
         self.text_cache: dict[object, _Texts] = {}
         # Set once the decimal separator and sign are decided (no direction column to ask).
         self.plain: Callable[[str], object] | None = None
+        # Who the file's transfers out go to (by account number or name), for money back.
+        self.parties = TransferParties()
+        self.gather_parties = not self.own_format and bool(
+            self.payees or self.counter_account is not None
+        )
 
     # -- evidence ---------------------------------------------------------------------
 
@@ -202,6 +208,8 @@ class _Reader:
         for index in self.money:
             if row[index].strip():
                 evidence.separators.add(row[index].strip())
+        if self.gather_parties:
+            self._gather_party(row)
         if self.amount is None or not row[self.amount].strip():
             return
         decimal = "," if evidence.separators.votes[","] > evidence.separators.votes["."] else "."
@@ -222,6 +230,31 @@ class _Reader:
             if self.type is not None:
                 text += " " + fold(row[self.type])
         evidence.sign.add(value, text, direction, balance)
+
+    def _party(self, row: list[str]) -> tuple[str | None, str | None]:
+        account = row[self.counter_account] if self.counter_account is not None else None
+        name = row[self.payees[0]] if self.payees else None
+        return account, name
+
+    def _gather_party(self, row: list[str]) -> None:
+        """Note the other party of a row the file calls a transfer, with the way its money
+        went as written (the sign is decided after this pass)."""
+        texts = self._texts(row)
+        hint = kind_hint(
+            category=texts.category or None,
+            bank_type=texts.bank_type or None,
+            texts=(texts.chosen, texts.notes),
+            money_in=False,
+        )
+        if hint != "transfer":
+            return
+        if self.direction is not None and direction_of(row[self.direction]):
+            way = direction_of(row[self.direction])
+        elif self.amount is not None:
+            way = "-" if row[self.amount].strip().startswith("-") else "+"
+        else:
+            way = "out" if self.debit is not None and row[self.debit].strip() else "in"
+        self.parties.add(*self._party(row), way=way)
 
     def gather_date(self, row: list[str], evidence: _Evidence) -> None:
         if self.date is not None and len(row) > self.date:
@@ -369,6 +402,8 @@ class _Reader:
             texts=(chosen, notes),
             money_in=amount < 0,
         )  # cached: a large file asks about few distinct texts
+        if hint is None and amount < 0 and self.parties.receives(*self._party(row)):
+            hint = "transfer"  # money back from where this account's transfers go
         # An amount cell written with two decimals ('12.30') is already in cents.
         return ParsedRow(
             line=line,
@@ -539,6 +574,7 @@ def read_csv(
             undecided.append(unsure)
     reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     reader.negate, sign_name, unsure = _sign(evidence, reader, options)
+    reader.parties.settle(negate=reader.negate)
     if reader.amount is not None and reader.direction is None:
         reader.plain = plain_matcher(reader.decimal)
     if unsure:

@@ -407,3 +407,43 @@ def test_italian_spanish_and_portuguese_headers():
         (2, datetime(2025, 1, 13), "-3000.00", "Salário", "income"),
         (3, datetime(2025, 1, 14), "12.50", "Padaria", None),
     ]
+
+
+def test_money_back_from_the_account_transfers_go_to_is_a_transfer_not_income():
+    # A Knab-like export: the holder moves money to their own account 12345678 and it comes
+    # back (listed before the transfer out); a friend's payment and the interest stay income.
+    content = (
+        "Datum;CreditDebet;Bedrag;Tegenrekeningnummer;Tegenrekeninghouder;Betaalwijze\n"
+        "03-01-2025;C;500,00;12345678;J. Smit;Ontvangen betaling\n"
+        "03-01-2025;C;20,00;87654321;A. de Vries;Ontvangen betaling\n"
+        "02-01-2025;D;500,00;12345678;J. Smit;Overboeking\n"
+        "02-01-2025;C;1,50;;Bank;Rente\n"
+        "01-01-2025;D;12,00;NL11RABO0456;Bakker BV;Betaalautomaat\n"
+    ).encode()
+
+    _, rows = _rows(content)
+
+    assert [(r[2], r[4]) for r in rows] == [
+        ("-500.00", "transfer"),
+        ("-20.00", None),
+        ("500.00", "transfer"),
+        ("-1.50", "income"),
+        ("12.00", None),
+    ]
+
+
+def test_money_back_is_matched_by_name_when_no_account_number_is_written():
+    content = (
+        b"Date,Payee,Amount,Type\n"
+        b"2025-01-03,Gert Janssen,250.00,Credit\n"
+        b"2025-01-02,Gert Janssen (Savings),-250.00,Transfer to own account\n"
+        b"2025-01-01,Corner Shop,-4.00,Card\n"
+    )
+
+    _, rows = _rows(content)
+
+    assert [(r[2], r[4]) for r in rows] == [
+        ("-250.00", "transfer"),
+        ("250.00", "transfer"),
+        ("4.00", None),
+    ]
