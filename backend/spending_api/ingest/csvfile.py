@@ -27,13 +27,15 @@ from spending_api.ingest.amounts import (
 from spending_api.ingest.dates import (
     DateEvidence,
     DateFormat,
+    DateHint,
+    currency_hint,
     is_pending_word,
     parse_time_of_day,
     strptime_format,
 )
 from spending_api.ingest.encoding import close_text, open_text
 from spending_api.ingest.kinds import INCOME, TransferParties, kind_hint
-from spending_api.ingest.layout import Layout, apply_mapping, find_layout
+from spending_api.ingest.layout import SAMPLE_ROWS, Layout, apply_mapping, find_layout
 from spending_api.ingest.model import (
     MAX_REPORTED_PROBLEMS,
     Detection,
@@ -130,12 +132,33 @@ class _SignEvidence:
             self.previous = (balance, value)
 
 
+MAX_CURRENCIES_SEEN = 4
+
+
 @dataclass
 class _Evidence:
     dates: DateEvidence = field(default_factory=DateEvidence)
+    # The file's other date columns (value, posting date), for their day/month bounds.
+    other_dates: DateEvidence = field(default_factory=DateEvidence)
     separators: SeparatorVotes = field(default_factory=SeparatorVotes)
     sign: _SignEvidence = field(default_factory=_SignEvidence)
+    currencies: set[str] = field(default_factory=set)
     rows: int = 0
+
+    def date_hints(self, layout: Layout, decimal: str) -> tuple[DateHint, ...]:
+        """What the rest of the file says of the day/month order."""
+        hints = []
+        if decimal == ",":
+            hints.append(DateHint("dmy", "the amounts are written with a decimal comma"))
+        if layout.delimiter == ";":
+            hints.append(DateHint("dmy", "the file is separated by ';'"))
+        codes = set(self.currencies)
+        if layout.currency:
+            codes.add(layout.currency)
+        found = currency_hint(codes)
+        if found:
+            hints.append(found)
+        return tuple(hints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +202,7 @@ class _Reader:
         self.balance = index("balance")
         self.id = index("id")
         self.counter_account = index("counter_account")
+        self.other_dates: list[int] = []  # set from the sample: unmapped date columns
         self.payees = layout.indexes("payee")
         self.descriptions = layout.indexes("description")
         self.notes = layout.indexes("notes")
@@ -205,6 +229,12 @@ class _Reader:
             return
         evidence.rows += 1
         evidence.dates.add(row[self.date])
+        for index in self.other_dates:
+            evidence.other_dates.add(row[index])
+        if self.currency is not None and len(evidence.currencies) < MAX_CURRENCIES_SEEN:
+            code = row[self.currency].strip().upper()
+            if code:
+                evidence.currencies.add(code)
         for index in self.money:
             if row[index].strip():
                 evidence.separators.add(row[index].strip())
@@ -548,8 +578,12 @@ def read_csv(
         )
     skips = SkipLog()
     reader = _Reader(layout, skips)
+    reader.other_dates = layout.date_columns(sample, besides=reader.date)
     evidence = _Evidence()
-    rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
+    # The sample holds at most SAMPLE_ROWS rows: past that even a head that is the whole
+    # file is read again, so every row is evidence.
+    whole = complete and len(sample) < SAMPLE_ROWS
+    rows = sample if whole else (row for _, row in _records(stream, encoding, layout))
     for count, row in enumerate(rows, start=1):
         if reader.own_format and count > OWN_FORMAT_SAMPLE_ROWS and evidence.dates.settled:
             break  # its sign and decimal point are fixed: only the dates needed a look
@@ -564,15 +598,17 @@ def read_csv(
     if not evidence.rows:
         raise ParseFailed(NO_ROWS)
     undecided = list(layout.undecided)
+    reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     if options.date_format:
         reader.date_format = strptime_format(options.date_format)
     else:
-        reader.date_format, unsure = evidence.dates.decide()
+        evidence.dates.bounds_from(evidence.other_dates)
+        hints = () if reader.own_format else evidence.date_hints(layout, reader.decimal)
+        reader.date_format, unsure = evidence.dates.decide(hints)
         if reader.date_format is None:
             raise ParseFailed(unsure)
         if unsure:
             undecided.append(unsure)
-    reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     reader.negate, sign_name, unsure = _sign(evidence, reader, options)
     reader.parties.settle(negate=reader.negate)
     if reader.amount is not None and reader.direction is None:

@@ -447,3 +447,44 @@ def test_money_back_is_matched_by_name_when_no_account_number_is_written():
         ("250.00", "transfer"),
         ("4.00", None),
     ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # A decimal comma, ';'-separated (the European way of writing a file).
+        "Datum;Omschrijving;Bedrag\n01/02/2025;Bakker;-3,20\n01/02/2025;Markt;-2,10\n",
+        # The amounts in rupees, named in the header.
+        "Date,Details,Amount(in Rs)\n01/02/2025,SWIGGY,449.00\n01/02/2025,AMAZON,165.72\n",
+        # A currency column.
+        "Date,Details,Amount,Currency\n01/02/2025,Cafe,-3.20,GBP\n01/02/2025,Bus,-2.10,GBP\n",
+        # A value date beside the transaction date, with a day above 12.
+        "Date,Value date,Details,Amount\n01/02/2025,13/02/2025,Cafe,-3.20\n"
+        "01/02/2025,01/02/2025,Bus,-2.10\n",
+    ],
+)
+def test_ambiguous_dates_are_decided_by_the_rest_of_the_file(content):
+    parsed, rows = _rows(content.encode())
+
+    assert parsed.detection.undecided == []
+    assert [r[1] for r in rows] == [datetime(2025, 2, 1)] * 2
+
+
+def test_usd_alone_picks_month_first_but_leaves_it_to_confirm():
+    content = b"Date,Details,Amount,Currency\n05/03/2021,Fee,-1.00,USD\n05/03/2021,In,2.00,USD\n"
+    guessed, rows = _rows(content)
+
+    assert "because the amounts are in USD" in guessed.detection.undecided[0]
+    assert {r[1] for r in rows} == {datetime(2021, 5, 3)}
+
+
+def test_every_row_of_a_small_file_is_evidence_not_only_the_sample():
+    # 250 rows (under 64 KB, more than the layout's 200-row sample): the only day above 12
+    # is in the last row.
+    lines = ["Date,Description,Amount"] + [f"01/02/2025,Shop {i},-1.00" for i in range(249)]
+    content = ("\n".join(lines + ["01/13/2025,Shop,-1.00"]) + "\n").encode()
+
+    parsed, rows = _rows(content)
+
+    assert parsed.detection.date_format == "MM/DD/YYYY" and parsed.detection.undecided == []
+    assert rows[0][1] == datetime(2025, 1, 2) and len(rows) == 250
