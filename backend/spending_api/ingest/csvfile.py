@@ -217,6 +217,7 @@ class _Reader:
         self.plain: Callable[[str], object] | None = None
         # Who the file's transfers out go to (by account number or name), for money back.
         self.parties = TransferParties()
+        self.transfer_named: dict[tuple[str, str, str], bool] = {}  # few distinct texts
         self.gather_parties = not self.own_format and bool(
             self.payees or self.counter_account is not None
         )
@@ -267,16 +268,28 @@ class _Reader:
         return account, name
 
     def _gather_party(self, row: list[str]) -> None:
-        """Note the other party of a row the file calls a transfer, with the way its money
-        went as written (the sign is decided after this pass)."""
-        texts = self._texts(row)
-        hint = kind_hint(
-            category=texts.category or None,
-            bank_type=texts.bank_type or None,
-            texts=(texts.chosen, texts.notes),
-            money_in=False,
-        )
-        if hint != "transfer":
+        """Note the other party of a row the file calls a transfer (by its category, type
+        or payee/description cell: few distinct values, so the hint is cached), with the
+        way its money went as written (the sign is decided after this pass)."""
+        category = row[self.category].strip() if self.category is not None else ""
+        bank_type = row[self.type].strip() if self.type is not None else ""
+        account, name = self._party(row)
+        text = (name or "").strip()
+        if not text and self.descriptions:
+            text = row[self.descriptions[0]].strip()
+        key = (category, bank_type, text)
+        named = self.transfer_named.get(key)
+        if named is None:
+            if len(self.transfer_named) >= TEXT_CACHE_SIZE:
+                self.transfer_named.clear()
+            hint = kind_hint(
+                category=category or None,
+                bank_type=bank_type or None,
+                texts=(text,),
+                money_in=False,
+            )
+            named = self.transfer_named[key] = hint == "transfer"
+        if not named:
             return
         if self.direction is not None and direction_of(row[self.direction]):
             way = direction_of(row[self.direction])
@@ -284,7 +297,7 @@ class _Reader:
             way = "-" if row[self.amount].strip().startswith("-") else "+"
         else:
             way = "out" if self.debit is not None and row[self.debit].strip() else "in"
-        self.parties.add(*self._party(row), way=way)
+        self.parties.add(account, name, way=way)
 
     def gather_date(self, row: list[str], evidence: _Evidence) -> None:
         if self.date is not None and len(row) > self.date:

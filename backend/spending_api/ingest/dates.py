@@ -262,9 +262,10 @@ class DateEvidence:
                 self.max_a = max(self.max_a, a)
                 self.max_b = max(self.max_b, b)
                 self.separators.add(match.group("sep"))
-                year = _year(match.group("y")) * 10_000
-                self.runs["dmy"].add(year + b * 100 + a)
-                self.runs["mdy"].add(year + a * 100 + b)
+                if self.max_a <= 12 and self.max_b <= 12:  # else the values settle it
+                    year = _year(match.group("y")) * 10_000
+                    self.runs["dmy"].add(year + b * 100 + a)
+                    self.runs["mdy"].add(year + a * 100 + b)
             return
         self.others += 1
 

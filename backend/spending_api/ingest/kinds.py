@@ -271,6 +271,7 @@ _NAME_NOISE = re.compile(r"\([^)]*\)|[^\w\s]")
 MAX_PARTIES = 10_000
 
 
+@lru_cache(maxsize=8192)  # a file names few distinct parties
 def party_name(name: str | None) -> str | None:
     """A counterparty's name for comparing: case, accents, punctuation and a bracketed
     remark dropped ('Gert Janssen (FR)' -> 'gert janssen')."""
@@ -280,12 +281,16 @@ def party_name(name: str | None) -> str | None:
     return found or None
 
 
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=8192)
 def party_account(number: str | None) -> str | None:
     """An account number for comparing: 'NL99 ASNB 0123' -> 'NL99ASNB0123'."""
     if not number:
         return None
     found = "".join(number.split()).upper()
-    return found if any(char.isdigit() for char in found) else None
+    return found if _DIGIT.search(found) else None
 
 
 class TransferParties:
@@ -318,7 +323,13 @@ class TransferParties:
 
     def receives(self, account: str | None, name: str | None) -> bool:
         """Whether this party is where the file's transfers out go."""
-        return bool(self._out) and any(key in self._out for key in self._keys(account, name))
+        if not self._out:
+            return False
+        number = party_account(account)
+        if number and "account:" + number in self._out:
+            return True
+        folded = party_name(name)
+        return bool(folded) and "name:" + folded in self._out
 
     @staticmethod
     def _keys(account: str | None, name: str | None) -> list[str]:
