@@ -34,7 +34,7 @@ from spending_api.ingest.dates import (
     strptime_format,
 )
 from spending_api.ingest.encoding import close_text, open_text
-from spending_api.ingest.kinds import INCOME, TransferParties, kind_hint
+from spending_api.ingest.kinds import INCOME, TransferParties, is_bare_transfer, kind_hint
 from spending_api.ingest.layout import SAMPLE_ROWS, Layout, apply_mapping, find_layout
 from spending_api.ingest.model import (
     MAX_REPORTED_PROBLEMS,
@@ -288,7 +288,9 @@ class _Reader:
                 texts=(text,),
                 money_in=False,
             )
-            named = self.transfer_named[key] = hint == "transfer"
+            # A bare "Transfer" is as often a payment to someone (the import says so too).
+            named = hint == "transfer" and not is_bare_transfer((bank_type, text))
+            self.transfer_named[key] = named
         if not named:
             return
         if self.direction is not None and direction_of(row[self.direction]):

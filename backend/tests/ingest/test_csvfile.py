@@ -488,3 +488,17 @@ def test_every_row_of_a_small_file_is_evidence_not_only_the_sample():
 
     assert parsed.detection.date_format == "MM/DD/YYYY" and parsed.detection.undecided == []
     assert rows[0][1] == datetime(2025, 1, 2) and len(rows) == 250
+
+
+def test_money_back_from_someone_paid_by_a_bare_transfer_stays_income():
+    # "Transfer" alone is as often a payment to a person: their money in is not a transfer.
+    content = (
+        b"Date,Payee,Amount,Type\n"
+        b"2025-01-03,Anna Berg,40.00,Credit\n"
+        b"2025-01-02,Anna Berg,-25.00,Transfer\n"
+        b"2025-01-01,Corner Shop,-4.00,Card\n"
+    )
+
+    _, rows = _rows(content)
+
+    assert [(r[2], r[4]) for r in rows] == [("-40.00", None), ("25.00", "transfer"), ("4.00", None)]
