@@ -289,24 +289,6 @@ class ImportResult:
     account_id: int | None = None
 
 
-# The roles a column can play in an import's `mapping` (the API's list).
-IMPORT_ROLES = (
-    "date",
-    "amount",
-    "debit",
-    "credit",
-    "direction",
-    "description",
-    "payee",
-    "category",
-    "type",
-    "currency",
-    "balance",
-    "notes",
-    "time",
-    "status",
-    "id",
-)
 AMOUNT_SIGNS = ("spend_positive", "spend_negative")
 
 
@@ -360,6 +342,7 @@ class Detection:
     amount_sign: str | None
     currency: str | None
     undecided: list[str]
+    roles: tuple[str, ...] = ()  # every role a column can play, as the API lists them
 
 
 @dataclass(frozen=True)
@@ -563,6 +546,7 @@ def _preview(data: dict[str, Any]) -> ImportPreview:
             amount_sign=found.get("amount_sign"),
             currency=found.get("currency"),
             undecided=[str(u) for u in found.get("undecided", [])],
+            roles=tuple(str(role) for role in found.get("roles", [])),
         ),
         rows=[
             PreviewRow(

@@ -16,7 +16,6 @@ import param
 from spending_ui.api import (
     ACCOUNT_KINDS,
     AMOUNT_SIGNS,
-    IMPORT_ROLES,
     ApiError,
     ImportOptions,
     ImportPreview,
@@ -28,7 +27,6 @@ from spending_ui.store import DashboardStore
 logger = logging.getLogger(__name__)
 
 IGNORE = "ignore"
-ROLE_CHOICES = (IGNORE, *IMPORT_ROLES)
 DETECT = "detect"
 HEADER_CHOICES = (DETECT, "yes", "no")
 SIGN_CHOICES = (DETECT, *AMOUNT_SIGNS)
@@ -82,8 +80,15 @@ class ImportState(param.Parameterized):
                 decided.append(event.name)
         self.decided = decided
 
+    @property
+    def role_choices(self) -> tuple[str, ...]:
+        """'ignore' and the roles the API's last preview lists (there are no columns to
+        give a role to before a preview)."""
+        roles = self.preview.detection.roles if self.preview else ()
+        return (IGNORE, *roles)
+
     def set_role(self, index: int, role: str) -> None:
-        if role not in ROLE_CHOICES:
+        if role not in self.role_choices:
             raise ValueError(f"unknown role {role!r}")
         self.roles = {**self.roles, index: role}
 
@@ -207,7 +212,8 @@ class ImportState(param.Parameterized):
         if "roles" not in decided:
             width = max([len(found.header or [])] + [c.index + 1 for c in found.columns])
             roles = dict.fromkeys(range(width), IGNORE)
-            roles.update({c.index: c.role for c in found.columns if c.role in ROLE_CHOICES})
+            known = set(found.roles)
+            roles.update({c.index: c.role for c in found.columns if c.role in known})
             updates["roles"] = roles
         if "has_header" not in decided:
             updates["has_header"] = (

@@ -14,6 +14,7 @@ from email.policy import HTTP
 import httpx
 import pytest
 
+from spending_api.ingest.model import ROLES
 from spending_ui.api import ApiClient, ImportRejected, ImportResult, RowError, SkippedRow
 from spending_ui.importing import IGNORE, ImportState
 from spending_ui.state import AuthState, Filters
@@ -61,6 +62,7 @@ PREVIEW = {
         "decimal_separator": ",",
         "currency": "EUR",
         "undecided": [],
+        "roles": list(ROLES),  # the API's own list, as its preview answers it
     },
     "rows": [
         {
@@ -350,24 +352,9 @@ def test_the_dialog_has_a_role_box_per_column_and_every_option():
     assert sorted(widgets) == [0, 1, 2, 3, 4]
     assert dialog._date_format.placeholder == "detected: DD.MM.YYYY"
     assert widgets[4].name == "Info" and widgets[4].value == IGNORE
-    assert set(widgets[0].options.values()) == {
-        IGNORE,
-        "date",
-        "amount",
-        "debit",
-        "credit",
-        "direction",
-        "description",
-        "payee",
-        "category",
-        "type",
-        "currency",
-        "balance",
-        "notes",
-        "time",
-        "status",
-        "id",
-    }
+    # The roles are the API's (its preview lists them), not a copy kept here.
+    assert set(widgets[0].options.values()) == {IGNORE, *ROLES}
+    assert widgets[0].options["Other party's account"] == "counter_account"
     widgets[4].value = "payee"  # the user's choice lands in the state as theirs
     assert state.roles[4] == "payee" and "roles" in state.decided
     for widget in (dialog._has_header, dialog._date_format, dialog._amount_sign, dialog._encoding):
@@ -468,3 +455,20 @@ def test_a_role_the_preview_did_not_apply_is_pointed_out():
     # takes it): the form keeps the user's choice and keeps saying so.
     run(state.refresh_preview())
     assert state.roles[3] == IGNORE and state.roles_not_applied()
+
+
+def test_the_roles_offered_are_the_ones_the_api_answers():
+    preview = copy.deepcopy(PREVIEW)
+    preview["detection"]["roles"] = ["date", "amount", "description", "balance", "fx_rate"]
+    preview["detection"]["columns"].append({"index": 4, "name": "Info", "role": "fx_rate"})
+    api = Api(preview=preview)
+    state = importer_for(api)
+    dialog = ImportDialog(state=state)
+    state.show()
+    run(state.choose_file("giro.csv", b"data"))
+
+    assert state.role_choices == (IGNORE, "date", "amount", "description", "balance", "fx_rate")
+    assert state.roles[4] == "fx_rate"  # a role added to the API since: read, shown by name
+    assert dialog._role_widgets[4].options["Fx rate"] == "fx_rate"
+    with pytest.raises(ValueError):
+        state.set_role(4, "payee")  # not a role this API takes

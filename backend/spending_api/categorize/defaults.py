@@ -19,38 +19,10 @@ def _words(*words: str) -> TextCondition:
     return TextCondition(field=TextField.DESCRIPTION, operator=TextOperator.REGEX, value=pattern)
 
 
+# In order: a later rule's category wins, so the transfer rule comes after the salary one
+# ('Traspaso recibido Cuenta Nómina' is a move from the holder's payroll account). A French
+# "virement" alone is any transfer, to anyone: only the internal ones are the user's own.
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule(
-        id=-1,
-        name="Transfers between own accounts",
-        conditions=(
-            _words(
-                "transfer to",
-                "transfer from",
-                "transfer",
-                "tfr",
-                "sweep",
-                "overboeking",
-                "traspaso",
-                "virement",
-                "umbuchung",
-                "autopay",
-                "card payment",
-                "top-up",
-                "savings",
-            ),
-        ),
-        actions=RuleActions(set_category="Transfer", mark_transfer=True),
-    ),
-    Rule(
-        id=-2,
-        name="Cash withdrawals",
-        conditions=(
-            _words("atm", "cash withdrawal", "withdrawal", "geldautomat", "bargeld", "cajero"),
-            AmountCondition(direction=Direction.MONEY_OUT),
-        ),
-        actions=RuleActions(set_category="Cash"),
-    ),
     Rule(
         id=-3,
         name="Salary",
@@ -70,6 +42,38 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             AmountCondition(direction=Direction.MONEY_IN),
         ),
         actions=RuleActions(set_category="Income"),
+    ),
+    Rule(
+        id=-1,
+        name="Transfers between own accounts",
+        conditions=(
+            _words(
+                "transfer to",
+                "transfer from",
+                "transfer",
+                "tfr",
+                "sweep",
+                "overboeking",
+                "traspaso",
+                "virement interne",
+                "virement de compte",
+                "umbuchung",
+                "autopay",
+                "card payment",
+                "top-up",
+                "savings",
+            ),
+        ),
+        actions=RuleActions(set_category="Transfer", mark_transfer=True),
+    ),
+    Rule(
+        id=-2,
+        name="Cash withdrawals",
+        conditions=(
+            _words("atm", "cash withdrawal", "withdrawal", "geldautomat", "bargeld", "cajero"),
+            AmountCondition(direction=Direction.MONEY_OUT),
+        ),
+        actions=RuleActions(set_category="Cash"),
     ),
     Rule(
         id=-4,

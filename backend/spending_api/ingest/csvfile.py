@@ -27,13 +27,15 @@ from spending_api.ingest.amounts import (
 from spending_api.ingest.dates import (
     DateEvidence,
     DateFormat,
+    DateHint,
+    currency_hint,
     is_pending_word,
     parse_time_of_day,
     strptime_format,
 )
 from spending_api.ingest.encoding import close_text, open_text
-from spending_api.ingest.kinds import INCOME, kind_hint
-from spending_api.ingest.layout import Layout, apply_mapping, find_layout
+from spending_api.ingest.kinds import INCOME, TransferParties, is_bare_transfer, kind_hint
+from spending_api.ingest.layout import SAMPLE_ROWS, Layout, apply_mapping, find_layout
 from spending_api.ingest.model import (
     MAX_REPORTED_PROBLEMS,
     Detection,
@@ -130,12 +132,33 @@ class _SignEvidence:
             self.previous = (balance, value)
 
 
+MAX_CURRENCIES_SEEN = 4
+
+
 @dataclass
 class _Evidence:
     dates: DateEvidence = field(default_factory=DateEvidence)
+    # The file's other date columns (value, posting date), for their day/month bounds.
+    other_dates: DateEvidence = field(default_factory=DateEvidence)
     separators: SeparatorVotes = field(default_factory=SeparatorVotes)
     sign: _SignEvidence = field(default_factory=_SignEvidence)
+    currencies: set[str] = field(default_factory=set)
     rows: int = 0
+
+    def date_hints(self, layout: Layout, decimal: str) -> tuple[DateHint, ...]:
+        """What the rest of the file says of the day/month order."""
+        hints = []
+        if decimal == ",":
+            hints.append(DateHint("dmy", "the amounts are written with a decimal comma"))
+        if layout.delimiter == ";":
+            hints.append(DateHint("dmy", "the file is separated by ';'"))
+        codes = set(self.currencies)
+        if layout.currency:
+            codes.add(layout.currency)
+        found = currency_hint(codes)
+        if found:
+            hints.append(found)
+        return tuple(hints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +201,8 @@ class _Reader:
         self.currency = index("currency")
         self.balance = index("balance")
         self.id = index("id")
+        self.counter_account = index("counter_account")
+        self.other_dates: list[int] = []  # set from the sample: unmapped date columns
         self.payees = layout.indexes("payee")
         self.descriptions = layout.indexes("description")
         self.notes = layout.indexes("notes")
@@ -190,6 +215,12 @@ class _Reader:
         self.text_cache: dict[object, _Texts] = {}
         # Set once the decimal separator and sign are decided (no direction column to ask).
         self.plain: Callable[[str], object] | None = None
+        # Who the file's transfers out go to (by account number or name), for money back.
+        self.parties = TransferParties()
+        self.transfer_named: dict[tuple[str, str, str], bool] = {}  # few distinct texts
+        self.gather_parties = not self.own_format and bool(
+            self.payees or self.counter_account is not None
+        )
 
     # -- evidence ---------------------------------------------------------------------
 
@@ -199,9 +230,17 @@ class _Reader:
             return
         evidence.rows += 1
         evidence.dates.add(row[self.date])
+        for index in self.other_dates:
+            evidence.other_dates.add(row[index])
+        if self.currency is not None and len(evidence.currencies) < MAX_CURRENCIES_SEEN:
+            code = row[self.currency].strip().upper()
+            if code:
+                evidence.currencies.add(code)
         for index in self.money:
             if row[index].strip():
                 evidence.separators.add(row[index].strip())
+        if self.gather_parties:
+            self._gather_party(row)
         if self.amount is None or not row[self.amount].strip():
             return
         decimal = "," if evidence.separators.votes[","] > evidence.separators.votes["."] else "."
@@ -222,6 +261,45 @@ class _Reader:
             if self.type is not None:
                 text += " " + fold(row[self.type])
         evidence.sign.add(value, text, direction, balance)
+
+    def _party(self, row: list[str]) -> tuple[str | None, str | None]:
+        account = row[self.counter_account] if self.counter_account is not None else None
+        name = row[self.payees[0]] if self.payees else None
+        return account, name
+
+    def _gather_party(self, row: list[str]) -> None:
+        """Note the other party of a row the file calls a transfer (by its category, type
+        or payee/description cell: few distinct values, so the hint is cached), with the
+        way its money went as written (the sign is decided after this pass)."""
+        category = row[self.category].strip() if self.category is not None else ""
+        bank_type = row[self.type].strip() if self.type is not None else ""
+        account, name = self._party(row)
+        text = (name or "").strip()
+        if not text and self.descriptions:
+            text = row[self.descriptions[0]].strip()
+        key = (category, bank_type, text)
+        named = self.transfer_named.get(key)
+        if named is None:
+            if len(self.transfer_named) >= TEXT_CACHE_SIZE:
+                self.transfer_named.clear()
+            hint = kind_hint(
+                category=category or None,
+                bank_type=bank_type or None,
+                texts=(text,),
+                money_in=False,
+            )
+            # A bare "Transfer" is as often a payment to someone (the import says so too).
+            named = hint == "transfer" and not is_bare_transfer((bank_type, text))
+            self.transfer_named[key] = named
+        if not named:
+            return
+        if self.direction is not None and direction_of(row[self.direction]):
+            way = direction_of(row[self.direction])
+        elif self.amount is not None:
+            way = "-" if row[self.amount].strip().startswith("-") else "+"
+        else:
+            way = "out" if self.debit is not None and row[self.debit].strip() else "in"
+        self.parties.add(account, name, way=way)
 
     def gather_date(self, row: list[str], evidence: _Evidence) -> None:
         if self.date is not None and len(row) > self.date:
@@ -369,6 +447,8 @@ class _Reader:
             texts=(chosen, notes),
             money_in=amount < 0,
         )  # cached: a large file asks about few distinct texts
+        if hint is None and amount < 0 and self.parties.receives(*self._party(row)):
+            hint = "transfer"  # money back from where this account's transfers go
         # An amount cell written with two decimals ('12.30') is already in cents.
         return ParsedRow(
             line=line,
@@ -513,8 +593,12 @@ def read_csv(
         )
     skips = SkipLog()
     reader = _Reader(layout, skips)
+    reader.other_dates = layout.date_columns(sample, besides=reader.date)
     evidence = _Evidence()
-    rows = sample if complete else (row for _, row in _records(stream, encoding, layout))
+    # The sample holds at most SAMPLE_ROWS rows: past that even a head that is the whole
+    # file is read again, so every row is evidence.
+    whole = complete and len(sample) < SAMPLE_ROWS
+    rows = sample if whole else (row for _, row in _records(stream, encoding, layout))
     for count, row in enumerate(rows, start=1):
         if reader.own_format and count > OWN_FORMAT_SAMPLE_ROWS and evidence.dates.settled:
             break  # its sign and decimal point are fixed: only the dates needed a look
@@ -529,16 +613,19 @@ def read_csv(
     if not evidence.rows:
         raise ParseFailed(NO_ROWS)
     undecided = list(layout.undecided)
+    reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     if options.date_format:
         reader.date_format = strptime_format(options.date_format)
     else:
-        reader.date_format, unsure = evidence.dates.decide()
+        evidence.dates.bounds_from(evidence.other_dates)
+        hints = () if reader.own_format else evidence.date_hints(layout, reader.decimal)
+        reader.date_format, unsure = evidence.dates.decide(hints)
         if reader.date_format is None:
             raise ParseFailed(unsure)
         if unsure:
             undecided.append(unsure)
-    reader.decimal = "." if reader.own_format else evidence.separators.decide(layout.delimiter)
     reader.negate, sign_name, unsure = _sign(evidence, reader, options)
+    reader.parties.settle(negate=reader.negate)
     if reader.amount is not None and reader.direction is None:
         reader.plain = plain_matcher(reader.decimal)
     if unsure:

@@ -4,6 +4,10 @@ Shapes read: ISO (with time), YYYY/MM/DD, YYYYMMDD (and YYYYMMDDhhmmss[tz]), D/M
 M/D/Y with '/', '.', '-' and 2- or 4-digit years, day-month-name-year and
 month-name-day-year in EN/DE/NL/FR/ES/PT/IT, each with an optional time of day (24-hour
 or 12-hour AM/PM) and time zone (dropped: the wall-clock time is kept).
+
+When no value settles the day/month order (every day <= 12), the order of the rows and what
+the rest of the file says (`DateHint`: decimal comma, currency, ...) decide it; a weak hint
+only picks the reading that the user is asked to confirm.
 """
 
 import re
@@ -173,6 +177,64 @@ def is_pending_word(text: str) -> bool:
     return text[:1].isalpha() and fold(text) in PENDING_WORDS
 
 
+# Currencies of countries that write the day first (D/M/Y); USD alone hints the month
+# first (accounts in USD are held everywhere, so that reading is only a guess to confirm).
+DAY_FIRST_CURRENCIES = frozenset(
+    "EUR GBP INR AUD NZD BRL CHF SGD HKD MXN ARS CLP COP PEN ZAR SEK NOK DKK PLN CZK RON"
+    " BGN TRY RUB UAH ILS AED SAR QAR KWD EGP NGN KES THB MYR IDR VND PKR BDT LKR ISK".split()
+)
+
+
+def currency_hint(codes: set[str]) -> "DateHint | None":
+    """What the currency of the file's amounts says of its day/month order."""
+    if len(codes) != 1:
+        return None
+    code = next(iter(codes))
+    if code in DAY_FIRST_CURRENCIES:
+        return DateHint("dmy", f"the amounts are in {code}")
+    if code == "USD":
+        return DateHint("mdy", "the amounts are in USD", strong=False)
+    return None
+
+
+# The order of the rows can settle day/month: a bank lists its rows by date, so the
+# reading under which they run one way (up or down) is the file's, when the other reading
+# breaks that order more than this share of the steps between rows.
+MAX_DISORDER = 0.1
+
+
+@dataclass
+class _Run:
+    """The steps between consecutive dates under one reading, in constant memory."""
+
+    previous: int | None = None
+    ups: int = 0
+    downs: int = 0
+
+    def add(self, key: int) -> None:
+        if self.previous is not None:
+            if key > self.previous:
+                self.ups += 1
+            elif key < self.previous:
+                self.downs += 1
+        self.previous = key
+
+    @property
+    def disorder(self) -> int:
+        """Steps against the run's main direction."""
+        return min(self.ups, self.downs)
+
+
+@dataclass(frozen=True)
+class DateHint:
+    """What the rest of the file says of the day/month order: `order` is 'dmy' or 'mdy';
+    a strong hint decides, a weak one only picks the reading the user confirms."""
+
+    order: str
+    reason: str
+    strong: bool = True
+
+
 @dataclass
 class DateEvidence:
     """What a date column's values say about their format, kept in constant memory."""
@@ -182,6 +244,7 @@ class DateEvidence:
     max_b: int = 0
     separators: set[str] = field(default_factory=set)
     others: int = 0
+    runs: dict[str, _Run] = field(default_factory=lambda: {order: _Run() for order in ORDERS})
 
     def add(self, text: str) -> None:
         text = text.strip()
@@ -195,11 +258,23 @@ class DateEvidence:
                 continue
             self.counts[kind] = self.counts.get(kind, 0) + 1
             if kind == "xxy":
-                self.max_a = max(self.max_a, int(match.group("a")))
-                self.max_b = max(self.max_b, int(match.group("b")))
+                a, b = int(match.group("a")), int(match.group("b"))
+                self.max_a = max(self.max_a, a)
+                self.max_b = max(self.max_b, b)
                 self.separators.add(match.group("sep"))
+                if self.max_a <= 12 and self.max_b <= 12:  # else the values settle it
+                    year = _year(match.group("y")) * 10_000
+                    self.runs["dmy"].add(year + b * 100 + a)
+                    self.runs["mdy"].add(year + a * 100 + b)
             return
         self.others += 1
+
+    def bounds_from(self, other: "DateEvidence") -> None:
+        """Take the day/month bounds of another date column of the file (a value or
+        posting date written the same way): a day above 12 there settles this one too."""
+        if set(other.counts) == {"xxy"} and other.separators == self.separators:
+            self.max_a = max(self.max_a, other.max_a)
+            self.max_b = max(self.max_b, other.max_b)
 
     @property
     def dates(self) -> int:
@@ -212,8 +287,22 @@ class DateEvidence:
             return True
         return self.max_a > 12 or self.max_b > 12 or self.separators == {"."}
 
-    def decide(self) -> tuple[DateFormat | None, str | None]:
-        """The format, and what is left to the user (None when decided)."""
+    def _by_order(self) -> str | None:
+        """The reading under which the rows run in date order, if only one does."""
+        dmy, mdy = self.runs["dmy"], self.runs["mdy"]
+        if dmy.disorder == mdy.disorder:
+            return None
+        better, worse = (dmy, mdy) if dmy.disorder < mdy.disorder else (mdy, dmy)
+        steps = worse.ups + worse.downs
+        if better.disorder > MAX_DISORDER * (better.ups + better.downs):
+            return None
+        if worse.disorder < 2 or worse.disorder <= MAX_DISORDER * steps:
+            return None
+        return "dmy" if better is dmy else "mdy"
+
+    def decide(self, hints: tuple[DateHint, ...] = ()) -> tuple[DateFormat | None, str | None]:
+        """The format, and what is left to the user (None when decided). `hints` are what
+        the rest of the file says (decimal comma, currency, ...) when the values cannot."""
         if not self.counts:
             return None, (
                 "The dates are in a format that was not recognised; "
@@ -235,13 +324,32 @@ class DateEvidence:
         elif self.max_a > 12 or separator == ".":
             order, undecided = "dmy", None
         else:
-            order = "dmy"
-            undecided = (
-                "The dates could be DD/MM/YYYY or MM/DD/YYYY (no day above 12 in the file); "
-                "read as DD/MM/YYYY: confirm, or give date_format=%m/%d/%Y."
-            )
+            order, undecided = self._ambiguous(hints)
         name = NAMES[order].replace("/", separator)
         return DateFormat(name, _shape_parser("xxy", order)), undecided
+
+    def _ambiguous(self, hints: tuple[DateHint, ...]) -> tuple[str, str | None]:
+        """(order, undecided) when no day in the file is above 12."""
+        by_order = self._by_order()
+        if by_order:
+            return by_order, None
+        strong = {hint.order for hint in hints if hint.strong}
+        if len(strong) == 1:
+            return next(iter(strong)), None
+        weak = [hint for hint in hints if not hint.strong]
+        if not strong and weak and len({hint.order for hint in weak}) == 1:
+            order = weak[0].order
+            reasons = "; ".join(hint.reason for hint in weak)
+            other = "%d/%m/%Y" if order == "mdy" else "%m/%d/%Y"
+            return order, (
+                f"The dates could be DD/MM/YYYY or MM/DD/YYYY (no day above 12 in the file); "
+                f"read as {NAMES[order]} because {reasons}, which is not proof: confirm, "
+                f"or give date_format={other}."
+            )
+        return "dmy", (
+            "The dates could be DD/MM/YYYY or MM/DD/YYYY (no day above 12 in the file); "
+            "read as DD/MM/YYYY: confirm, or give date_format=%m/%d/%Y."
+        )
 
 
 def looks_like_date(text: str) -> bool:

@@ -264,3 +264,80 @@ CASH_WITHDRAWAL = _whole(
 
 def is_cash_withdrawal(texts: tuple[str | None, ...]) -> bool:
     return _says(CASH_WITHDRAWAL, texts)
+
+
+# Names of the same person as banks write them: "Gert Janssen (FR)", "G. Janssen".
+_NAME_NOISE = re.compile(r"\([^)]*\)|[^\w\s]")
+MAX_PARTIES = 10_000
+
+
+@lru_cache(maxsize=8192)  # a file names few distinct parties
+def party_name(name: str | None) -> str | None:
+    """A counterparty's name for comparing: case, accents, punctuation and a bracketed
+    remark dropped ('Gert Janssen (FR)' -> 'gert janssen')."""
+    if not name:
+        return None
+    found = " ".join(_NAME_NOISE.sub(" ", fold(name)).split())
+    return found or None
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=8192)
+def party_account(number: str | None) -> str | None:
+    """An account number for comparing: 'NL99 ASNB 0123' -> 'NL99ASNB0123'."""
+    if not number:
+        return None
+    found = "".join(number.split()).upper()
+    return found if _DIGIT.search(found) else None
+
+
+class TransferParties:
+    """Who a file's transfers out go to, by account number and by name.
+
+    Money in from one of them, that nothing else names, is money coming back between the
+    same hands (the holder's other account paying this one, as in a Knab export where every
+    'Overboeking' goes to the holder's own accounts and 'Ontvangen betaling' comes back):
+    it is a transfer like the money that went out, not income. Gathered before the rows
+    are read, with the way each transfer went as written ('+'/'-' for a signed amount,
+    'out'/'in' for a direction); `settle` turns those into money out once the sign is known.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, set[str]] = {}
+        self._out: frozenset[str] = frozenset()
+
+    def add(self, account: str | None, name: str | None, *, way: str) -> None:
+        for key in self._keys(account, name):
+            ways = self._seen.get(key)
+            if ways is None:
+                if len(self._seen) >= MAX_PARTIES:
+                    continue
+                ways = self._seen[key] = set()
+            ways.add(way)
+
+    def settle(self, *, negate: bool) -> None:
+        out_ways = {"out", "-" if negate else "+"}
+        self._out = frozenset(key for key, ways in self._seen.items() if ways & out_ways)
+
+    def receives(self, account: str | None, name: str | None) -> bool:
+        """Whether this party is where the file's transfers out go."""
+        if not self._out:
+            return False
+        number = party_account(account)
+        if number and "account:" + number in self._out:
+            return True
+        folded = party_name(name)
+        return bool(folded) and "name:" + folded in self._out
+
+    @staticmethod
+    def _keys(account: str | None, name: str | None) -> list[str]:
+        keys = []
+        number = party_account(account)
+        if number:
+            keys.append("account:" + number)
+        folded = party_name(name)
+        if folded:
+            keys.append("name:" + folded)
+        return keys

@@ -48,6 +48,15 @@ class Layout:
         found = self.indexes(role)
         return found[0] if found else None
 
+    def date_columns(self, sample: list[list[str]], *, besides: int | None) -> list[int]:
+        """The columns other than `besides` whose every value in the sample is a date: a
+        value or posting date beside the transaction date, unmapped or not."""
+        return [
+            index
+            for index in range(self.width)
+            if index != besides and _column_shape(sample, index) == "d"
+        ]
+
     def signature(self, sample: list[list[str]]) -> str:
         if self.header:
             text = "|".join(normalise_header(cell) for cell in self.header)

@@ -10,8 +10,9 @@ AmountSign = Literal["spend_negative", "spend_positive"]
 KindHint = Literal["income", "transfer", "card_payment"]
 FileFormat = Literal["csv", "ofx", "qif", "camt053"]
 
-# The roles a CSV column can play; `time`, `status` and `id` are the file's own
-# helpers (time of day, pending state, the bank's transaction id).
+# The roles a CSV column can play; `time`, `status`, `id` and `counter_account` are the
+# file's own helpers (time of day, pending state, the bank's transaction id, the other
+# party's account number).
 ROLES = (
     "date",
     "amount",
@@ -28,6 +29,7 @@ ROLES = (
     "time",
     "status",
     "id",
+    "counter_account",
 )
 MAX_REPORTED_PROBLEMS = 100
 MAX_LISTED_SKIPS = 1000

@@ -148,6 +148,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "destinatario",
         "favorecido",
     ),
+    # The other party's account number: money back from an account this one pays into is
+    # money moving between the same hands (kinds.py), not income.
+    "counter_account": (
+        "tegenrekening",
+        "tegenrekeningnummer",
+        "tegenrekening iban bban",
+        "partner iban",
+        "counterparty iban",
+        "counterparty account",
+        "payee account number",
+        "kontonummer iban",
+        "iban zahlungsbeteiligter",
+        "gegenkonto",
+        "compte contrepartie",
+        "cuenta contrapartida",
+    ),
     "description": (
         "description",
         "transaction description",

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from spending_api.ingest.csvfile import MAX_CATEGORY_LENGTH, MAX_DESCRIPTION_LENGTH
+from spending_api.ingest.model import ROLES
 from spending_api.transactions.filters import MAX_ABS_AMOUNT, TransactionFilters
 
 from spending_api.transactions.filters import CategoryKind
@@ -127,6 +128,10 @@ class DetectionOut(BaseModel):
     decimal_separator: str | None
     currency: str | None
     undecided: list[str] = Field(description="What the file could not decide: confirm or give it")
+    roles: list[str] = Field(
+        default=list(ROLES),
+        description="Every role a column can play (the mapping option's roles), for a form",
+    )
 
 
 class PreviewRowOut(BaseModel):

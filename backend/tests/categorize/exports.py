@@ -1,9 +1,10 @@
 """Test data: the real bank exports in ../shared/realcsv, read by the project's importer.
 
-The rows are read as the importer reads them, with no database; the options are tried
-in turn because some files need a date format or a sign."""
+The rows are read as the importer reads them, with no database, each file with the options
+a user confirms once for it (none for most; a date format or a headerless file's mapping),
+as the ingest tests give them (tests/ingest/test_realcsv.py)."""
 
-import itertools
+import importlib.util
 from pathlib import Path
 
 from spending_api.categorize.ledger import CategorySource, LedgerRow
@@ -11,8 +12,15 @@ from spending_api.ingest import ParseFailed
 from spending_api.transactions import importer
 
 REALCSV = Path(__file__).resolve().parents[4] / "shared" / "realcsv"
-SIGNS = (None, "spend_negative", "spend_positive")
-DATE_FORMATS = (None, "%d/%m/%Y", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y")
+_FIGURES = Path(__file__).resolve().parents[1] / "ingest" / "test_realcsv.py"
+
+
+def _confirmed() -> dict[str, dict | None]:
+    """File name -> the options its reading was confirmed with (None: no options)."""
+    spec = importlib.util.spec_from_file_location("realcsv_figures", _FIGURES)
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    return {name: expected.options for name, expected in figures.EXPECTED.items()}
 
 
 def _parse(path: Path, options: importer.ImportOptions) -> list | None:
@@ -26,13 +34,10 @@ def _parse(path: Path, options: importer.ImportOptions) -> list | None:
             return None
 
 
-def read_export(path: Path) -> list[LedgerRow] | None:
+def read_export(path: Path, options: dict | None = None) -> list[LedgerRow] | None:
     """The file's rows as LedgerRows (the file's category as `bank`), or None if refused."""
-    for sign, date_format in itertools.product(SIGNS, DATE_FORMATS):
-        parsed = _parse(path, importer.ImportOptions(date_format=date_format, amount_sign=sign))
-        if parsed is not None:
-            break
-    else:
+    parsed = _parse(path, importer.ImportOptions(**(options or {})))
+    if parsed is None:
         return None
     return [
         LedgerRow(
@@ -52,4 +57,8 @@ def read_export(path: Path) -> list[LedgerRow] | None:
 
 def read_all() -> dict[str, list[LedgerRow] | None]:
     """Every export by file name (None for the files the importer refuses)."""
-    return {path.name: read_export(path) for path in sorted(REALCSV.glob("*.csv"))}
+    confirmed = _confirmed()
+    return {
+        path.name: read_export(path, confirmed.get(path.name))
+        for path in sorted(REALCSV.glob("*.csv"))
+    }

@@ -407,3 +407,98 @@ def test_italian_spanish_and_portuguese_headers():
         (2, datetime(2025, 1, 13), "-3000.00", "Salário", "income"),
         (3, datetime(2025, 1, 14), "12.50", "Padaria", None),
     ]
+
+
+def test_money_back_from_the_account_transfers_go_to_is_a_transfer_not_income():
+    # A Knab-like export: the holder moves money to their own account 12345678 and it comes
+    # back (listed before the transfer out); a friend's payment and the interest stay income.
+    content = (
+        "Datum;CreditDebet;Bedrag;Tegenrekeningnummer;Tegenrekeninghouder;Betaalwijze\n"
+        "03-01-2025;C;500,00;12345678;J. Smit;Ontvangen betaling\n"
+        "03-01-2025;C;20,00;87654321;A. de Vries;Ontvangen betaling\n"
+        "02-01-2025;D;500,00;12345678;J. Smit;Overboeking\n"
+        "02-01-2025;C;1,50;;Bank;Rente\n"
+        "01-01-2025;D;12,00;NL11RABO0456;Bakker BV;Betaalautomaat\n"
+    ).encode()
+
+    _, rows = _rows(content)
+
+    assert [(r[2], r[4]) for r in rows] == [
+        ("-500.00", "transfer"),
+        ("-20.00", None),
+        ("500.00", "transfer"),
+        ("-1.50", "income"),
+        ("12.00", None),
+    ]
+
+
+def test_money_back_is_matched_by_name_when_no_account_number_is_written():
+    content = (
+        b"Date,Payee,Amount,Type\n"
+        b"2025-01-03,Gert Janssen,250.00,Credit\n"
+        b"2025-01-02,Gert Janssen (Savings),-250.00,Transfer to own account\n"
+        b"2025-01-01,Corner Shop,-4.00,Card\n"
+    )
+
+    _, rows = _rows(content)
+
+    assert [(r[2], r[4]) for r in rows] == [
+        ("-250.00", "transfer"),
+        ("250.00", "transfer"),
+        ("4.00", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # A decimal comma, ';'-separated (the European way of writing a file).
+        "Datum;Omschrijving;Bedrag\n01/02/2025;Bakker;-3,20\n01/02/2025;Markt;-2,10\n",
+        # The amounts in rupees, named in the header.
+        "Date,Details,Amount(in Rs)\n01/02/2025,SWIGGY,449.00\n01/02/2025,AMAZON,165.72\n",
+        # A currency column.
+        "Date,Details,Amount,Currency\n01/02/2025,Cafe,-3.20,GBP\n01/02/2025,Bus,-2.10,GBP\n",
+        # A value date beside the transaction date, with a day above 12.
+        "Date,Value date,Details,Amount\n01/02/2025,13/02/2025,Cafe,-3.20\n"
+        "01/02/2025,01/02/2025,Bus,-2.10\n",
+    ],
+)
+def test_ambiguous_dates_are_decided_by_the_rest_of_the_file(content):
+    parsed, rows = _rows(content.encode())
+
+    assert parsed.detection.undecided == []
+    assert [r[1] for r in rows] == [datetime(2025, 2, 1)] * 2
+
+
+def test_usd_alone_picks_month_first_but_leaves_it_to_confirm():
+    content = b"Date,Details,Amount,Currency\n05/03/2021,Fee,-1.00,USD\n05/03/2021,In,2.00,USD\n"
+    guessed, rows = _rows(content)
+
+    assert "because the amounts are in USD" in guessed.detection.undecided[0]
+    assert {r[1] for r in rows} == {datetime(2021, 5, 3)}
+
+
+def test_every_row_of_a_small_file_is_evidence_not_only_the_sample():
+    # 250 rows (under 64 KB, more than the layout's 200-row sample): the only day above 12
+    # is in the last row.
+    lines = ["Date,Description,Amount"] + [f"01/02/2025,Shop {i},-1.00" for i in range(249)]
+    content = ("\n".join(lines + ["01/13/2025,Shop,-1.00"]) + "\n").encode()
+
+    parsed, rows = _rows(content)
+
+    assert parsed.detection.date_format == "MM/DD/YYYY" and parsed.detection.undecided == []
+    assert rows[0][1] == datetime(2025, 1, 2) and len(rows) == 250
+
+
+def test_money_back_from_someone_paid_by_a_bare_transfer_stays_income():
+    # "Transfer" alone is as often a payment to a person: their money in is not a transfer.
+    content = (
+        b"Date,Payee,Amount,Type\n"
+        b"2025-01-03,Anna Berg,40.00,Credit\n"
+        b"2025-01-02,Anna Berg,-25.00,Transfer\n"
+        b"2025-01-01,Corner Shop,-4.00,Card\n"
+    )
+
+    _, rows = _rows(content)
+
+    assert [(r[2], r[4]) for r in rows] == [("-40.00", None), ("25.00", "transfer"), ("4.00", None)]

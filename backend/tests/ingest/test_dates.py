@@ -6,17 +6,23 @@ import pytest
 
 from spending_api.ingest.dates import (
     DateEvidence,
+    DateHint,
     check_date_format,
+    currency_hint,
     parse_time_of_day,
     strptime_format,
 )
 
 
-def _decide(*values):
+def _evidence(*values):
     evidence = DateEvidence()
     for value in values:
         evidence.add(value)
-    return evidence.decide()
+    return evidence
+
+
+def _decide(*values, hints=()):
+    return _evidence(*values).decide(hints)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +97,85 @@ def test_a_pattern_that_cannot_read_its_own_dates_is_refused():
     check_date_format("%d.%m.%Y")
     with pytest.raises(ValueError, match="strftime pattern"):
         check_date_format("%H:%M")
+
+
+# Dates a bank lists newest first, every day <= 12. Read day first they run down without a
+# break (12 Mar, 5 Mar, 10 Feb, 3 Feb, 11 Jan, 2 Jan); read month first they jump back and
+# forth (Dec 3, May 3, Oct 2, Mar 2, Nov 1, Feb 1).
+SORTED_DAY_FIRST = (
+    "12/03/2024",
+    "05/03/2024",
+    "10/02/2024",
+    "03/02/2024",
+    "11/01/2024",
+    "02/01/2024",
+)
+# Oldest first, month first: Jan 5, Jan 10, Feb 3, Feb 8, Mar 1, Mar 6 (day first:
+# 1 May, 1 Oct, 2 Mar, 2 Aug, 3 Jan, 3 Jun).
+SORTED_MONTH_FIRST = ("01/05/2024", "01/10/2024", "02/03/2024", "02/08/2024", "03/01/2024")
+
+
+def test_the_reading_under_which_the_rows_are_in_date_order_decides():
+    day_first, undecided = _decide(*SORTED_DAY_FIRST)
+    assert day_first.name == "DD/MM/YYYY" and undecided is None
+    month_first, undecided = _decide(*SORTED_MONTH_FIRST, "03/06/2024")
+    assert month_first.name == "MM/DD/YYYY" and undecided is None
+
+
+def test_order_is_no_evidence_when_both_readings_are_ordered_or_too_short():
+    _, undecided = _decide("01/02/2025", "03/04/2025", "05/06/2025")  # both run up
+    assert "date_format" in undecided
+    _, undecided = _decide("02/01/2024", "01/03/2024", "05/02/2024")  # one break only
+    assert "date_format" in undecided
+    runs = _evidence(*SORTED_DAY_FIRST).runs
+    assert (runs["dmy"].ups, runs["dmy"].downs) == (0, 5)
+    assert runs["mdy"].disorder == 2
+
+
+def test_a_strong_hint_decides_and_a_weak_one_only_picks_the_reading_to_confirm():
+    comma = DateHint("dmy", "the amounts are written with a decimal comma")
+    usd = DateHint("mdy", "the amounts are in USD", strong=False)
+
+    decided, undecided = _decide("01/02/2025", "01/02/2025", hints=(comma,))
+    assert decided.name == "DD/MM/YYYY" and undecided is None
+    guess, undecided = _decide("01/02/2025", hints=(usd,))
+    assert guess.parse("01/02/2025")[0] == datetime(2025, 1, 2)
+    assert "because the amounts are in USD" in undecided and "date_format=%d/%m/%Y" in undecided
+    decided, undecided = _decide("01/02/2025", hints=(usd, comma))  # the strong one wins
+    assert decided.name == "DD/MM/YYYY" and undecided is None
+    # The values still come first: a day above 12 is proof, whatever the hints say.
+    decided, _ = _decide("01/02/2025", "01/13/2025", hints=(comma,))
+    assert decided.name == "MM/DD/YYYY"
+
+
+def test_conflicting_strong_hints_leave_the_default_guess_listed():
+    hints = (DateHint("dmy", "a"), DateHint("mdy", "b"))
+    guess, undecided = _decide("01/02/2025", hints=hints)
+
+    assert guess.name == "DD/MM/YYYY" and "date_format=%m/%d/%Y" in undecided
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [({"INR"}, ("dmy", True)), ({"EUR"}, ("dmy", True)), ({"USD"}, ("mdy", False))],
+)
+def test_the_currency_of_the_amounts_hints_the_order(codes, expected):
+    hint = currency_hint(codes)
+    assert (hint.order, hint.strong) == expected
+
+
+def test_no_currency_hint_from_several_or_unknown_currencies():
+    assert currency_hint({"EUR", "USD"}) is None
+    assert currency_hint({"CAD"}) is None
+    assert currency_hint(set()) is None
+
+
+def test_another_date_column_written_the_same_way_settles_the_order():
+    evidence = _evidence("01/02/2025", "03/02/2025")
+    evidence.bounds_from(_evidence("02/02/2025", "13/02/2025"))  # a value date: day 13
+    decided, undecided = evidence.decide()
+    assert decided.name == "DD/MM/YYYY" and undecided is None
+
+    other_shape = _evidence("01/02/2025")
+    other_shape.bounds_from(_evidence("2025-02-13"))
+    assert other_shape.decide()[1] is not None

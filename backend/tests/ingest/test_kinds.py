@@ -2,7 +2,7 @@
 
 import pytest
 
-from spending_api.ingest.kinds import kind_hint
+from spending_api.ingest.kinds import TransferParties, kind_hint, party_account, party_name
 
 
 def _hint(category=None, bank_type=None, *texts, money_in=True):
@@ -63,3 +63,32 @@ def test_a_sepa_credit_transfer_is_a_payment_and_the_category_comes_first():
     assert _hint(None, "Debit Transfer", "Rent payment", money_in=False) is None
     assert _hint("Savings", None, "salary") == "transfer"
     assert _hint(None, "TRANSFER", "To Guybrush Threepwood", money_in=False) == "transfer"
+
+
+def test_party_names_and_accounts_compare_as_a_bank_writes_them():
+    assert party_name("Gert Janssen (FR)") == party_name("GERT  JANSSEN") == "gert janssen"
+    assert party_name("G. Janssen") == "g janssen"
+    assert party_name("(—)") is None
+    assert party_account(" nl99 asnb 0123 ") == "NL99ASNB0123"
+    assert party_account("n/a") is None
+
+
+@pytest.mark.parametrize(
+    ("way", "negate", "expected"),
+    [("out", False, True), ("in", False, False), ("+", False, True), ("-", True, True)],
+)
+def test_money_back_from_where_transfers_go_by_the_way_they_went(way, negate, expected):
+    parties = TransferParties()
+    parties.add("NL99 ASNB 0123", "Gert Janssen", way=way)
+    parties.settle(negate=negate)
+
+    assert parties.receives("NL99ASNB0123", None) is expected
+    assert parties.receives(None, "GERT JANSSEN (NL)") is expected
+    assert parties.receives("NL11RABO0456", "Bakker BV") is False
+
+
+def test_no_parties_before_the_sign_is_settled():
+    parties = TransferParties()
+    parties.add("99999999", None, way="out")
+
+    assert not parties.receives("99999999", None)

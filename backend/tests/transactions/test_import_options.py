@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from spending_api.ingest.model import ROLES
+
 INGEST_DATA = Path(__file__).resolve().parents[1] / "ingest" / "data"
 
 HEADERLESS = b"2025-02-03,GROCERY STORE 123,54.20\n2025-02-05,COFFEE BAR,4.10\n"
@@ -186,6 +188,8 @@ def test_preview_answers_the_detection_and_rows_and_stores_nothing(make_user, pr
     assert detection["mapping"]["date"] == [0]
     assert detection["date_format"] == "DD Mon YYYY"
     assert detection["undecided"] == []
+    # Every role the mapping option takes, for a form to offer (the dashboard keeps no copy).
+    assert detection["roles"] == list(ROLES) and "counter_account" in detection["roles"]
     assert [(row["line"], row["amount"], row["description"]) for row in answer["rows"]] == [
         (5, 23.45, "SUPERSTORE LONDON GB"),
         (7, -1800.0, "ACME LTD SALARY"),

@@ -43,7 +43,10 @@ READ_BY_HAND = {
     # Nómina in; a transfer from the person's own account; a refund and two cashbacks.
     "csv2ofx-ing-spain.csv": ("1543.90", "1394.11"),
     "csv2ofx-mint-cr-lineends.csv": ("0", "0"),  # four account transfers
-    "csv2ofx-outbank-de.csv": ("135.89", "100.00"),  # a standing order from Jane Doe
+    # Jane Doe's standing order in is filed by the bank (Outbank) as Financials &
+    # Precautions / Subcategory 'Refund': money back, not pay. 63.89 + 47.00 + 25.00 -
+    # 100.00 = 35.89 spent, nothing earned (was 135.89 / 100.00, reading past the 'Refund').
+    "csv2ofx-outbank-de.csv": ("35.89", "0"),
     "csv2ofx-payoneer.csv": ("100.00", "120.00"),
     "csv2ofx-pc-mastercard-ca.csv": ("50.31", "0"),
     "csv2ofx-schwab-checking.csv": ("178.00", "20.00"),  # a PayPal transfer is neither
@@ -55,8 +58,10 @@ READ_BY_HAND = {
     "cvigo-zkb-ch.csv": ("525.50", "5075.00"),
     "dkb-giro-de.csv": ("180.05", "2.17"),  # the account's closing credit
     "dkb-visa-de.csv": ("125.42", "5.58"),  # an Amazon refund, interest
-    # Monefy's "Savings" is one of its income categories; To/From are its own transfers.
-    "hledger-monefy-app.csv": ("272.00", "6164.80"),
+    # 55 + 25 + 180 + 12 = 272.00 spent; the salary 1,280.80 is the income. The 4,884 in
+    # under Monefy's 'Savings' is money taken from savings (the file's own source books it
+    # against assets:Savings), a transfer like To/From 'Payment card'; was 6164.80.
+    "hledger-monefy-app.csv": ("272.00", "1280.80"),
     "hledger-paypal-custom.csv": ("15.99", "9.41"),
     "jbms-mint.csv": ("2.45", "0"),  # a card payment and its transfer out
     # Brokerage transfers out and in are neither; an ATM fee rebate lowers the fees.
@@ -83,14 +88,7 @@ READ_BY_HAND = {
 }
 
 # Where the importer's reading differs from the hand's, and why (spend, income as read).
-DIFFERENCES = {
-    "csv2ofx-outbank-de.csv": "the bank's category 'Financials & Precautions' is a spending "
-    "name, so the standing order in is a refund (spend 100.00 low, income 100.00 low)",
-    "hledger-monefy-app.csv": "Monefy's 'Savings' maps onto the user's Savings transfer "
-    "category (income 4884.00 low)",
-    "ofxstatement-knab-nl.csv": "money back from the holder's own accounts is not named so "
-    "(income 20827.75 high)",
-}
+DIFFERENCES: dict[str, str] = {}
 
 # Card exports go to a credit card account, as their owner would import them.
 CARD_FILES = {

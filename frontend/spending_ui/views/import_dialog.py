@@ -14,7 +14,6 @@ from spending_ui.api import ACCOUNT_KINDS, ImportPreview, ImportRejected, Import
 from spending_ui.importing import (
     DETECT,
     IGNORE,
-    ROLE_CHOICES,
     ImportState,
 )
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, plain
@@ -39,7 +38,15 @@ ROLE_LABELS = {
     "time": "Time of day",
     "status": "Status (pending)",
     "id": "Bank's transaction id",
+    "counter_account": "Other party's account",
 }
+
+
+def role_label(role: str) -> str:
+    """The label of a role; one the API added since this list was written shows its name."""
+    return ROLE_LABELS.get(role) or role.replace("_", " ").capitalize()
+
+
 HEADER_LABELS = {DETECT: "Detect", "yes": "Yes", "no": "No (first row is data)"}
 SIGN_LABELS = {
     DETECT: "Detect",
@@ -447,7 +454,7 @@ class ImportDialog(Viewer):
 
     def _role_select(self, index: int) -> pn.widgets.Select:
         widget = pn.widgets.Select(
-            options={ROLE_LABELS[role]: role for role in ROLE_CHOICES},
+            options={role_label(role): role for role in self.state.role_choices},
             value=self.state.roles.get(index, IGNORE),
             width=170,
             css_classes=["import-role", f"import-role-{index}"],
