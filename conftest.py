@@ -6,6 +6,8 @@ spread a group over all workers. This hook gives the group's tests the suffixed 
 xdist's scheduler looks for; it does nothing once xdist sets the id itself.
 """
 
+import asyncio
+
 import pytest
 
 try:
@@ -27,3 +29,20 @@ def pytest_collection_modifyitems(config, items):
         )
         if groups and "@" not in item.nodeid.rpartition("]")[2] and hasattr(item, "_id"):
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+@pytest.fixture(autouse=True)
+def _no_playwright_loop_mark(request):
+    """Playwright's sync API (frontend/tests, one browser per test process) marks its event
+    loop as running in this thread while the browser is open, though the loop only runs
+    inside Playwright's calls. A test that uses no browser gets the thread without that mark,
+    so its asyncio.run works; the mark is back before the next browser test or teardown."""
+    loop = asyncio._get_running_loop()
+    if loop is None or "browser" in request.fixturenames:
+        yield
+        return
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(loop)
