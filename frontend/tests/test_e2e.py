@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from spending_api.auth.security import create_access_token
 
 # Spread over the xdist workers: each worker has its own stack (database, API, dashboard)
-# for the session and its own Chromium per module, so no test depends on another's.
+# and one Chromium for the session; each test gets contexts of its own, so none depends on another.
 pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
 
 SOURCE_DATA = """(name) => {
