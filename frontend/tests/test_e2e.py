@@ -189,7 +189,7 @@ PHONE = {
 }
 
 
-def test_on_a_phone_the_dashboard_fits_the_screen_width(new_page, stack):
+def test_on_a_phone_the_dashboard_fits_the_screen_width_and_the_menu_lies_over_it(new_page, stack):
     page = new_page(viewport=(390, 844), **PHONE)
     page.goto(stack.ui_url)
     # The login form fits as well.
@@ -209,6 +209,20 @@ def test_on_a_phone_the_dashboard_fits_the_screen_width(new_page, stack):
         ]
         assert boxes and all(box["x"] + box["width"] <= 390 for box in boxes), selector
     assert page.console_errors == [] and page.outside_requests == []
+    # The donut is round and whole at the phone's width too.
+    expect_a_round_whole_donut(page, 390)
+    # The menu lies over the page and closes after a choice.
+    main_width = page.locator("#main").bounding_box()["width"]
+    page.locator("#sidebar-button").click()
+    expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
+    # Open, it covers the page; the dashboard keeps its width (no 30 px strip).
+    assert page.locator("#main").bounding_box()["width"] >= main_width - 1 >= 300
+    page.locator("select").first.select_option(label="Last 3 months")
+    expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
+    start, end = months_back(stack.today, 3) + timedelta(days=1), stack.today
+    expect_kpis(
+        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
 
 
 def test_pie_click_narrows_to_the_category_and_survives_a_reload(new_page, stack):
@@ -645,20 +659,22 @@ DONUT_BOX = """() => {
 }"""
 
 
-@pytest.mark.parametrize(
-    ("viewport", "options"),
-    [((1920, 1080), {}), ((2560, 1440), {}), ((390, 844), "phone")],
-)
-def test_the_donut_is_round_and_whole_at_every_width(new_page, stack, viewport, options):
-    page = new_page(viewport=viewport, **(PHONE if options == "phone" else {}))
-    login(page, stack, "ana")
+def expect_a_round_whole_donut(page, width: int) -> None:
     page.wait_for_function(f"() => ({SOURCE_DATA})('category-source')?.category?.length > 1")
     page.wait_for_function(f"() => ({DONUT_BOX})()?.rx > 20")
     box = page.evaluate(DONUT_BOX)
     assert math.isclose(box["rx"], box["ry"], rel_tol=0.02), box
     assert box["cx"] - box["rx"] >= box["left"] - 1 and box["cx"] + box["rx"] <= box["right"] + 1
     assert box["cy"] - box["ry"] >= box["top"] - 1 and box["cy"] + box["ry"] <= box["bottom"] + 1
-    assert box["cx"] + box["rx"] <= viewport[0]
+    assert box["cx"] + box["rx"] <= width
+
+
+# The phone's width: test_on_a_phone_the_dashboard_fits_the_screen_width.
+@pytest.mark.parametrize("viewport", [(1920, 1080), (2560, 1440)])
+def test_the_donut_is_round_and_whole_at_every_width(new_page, stack, viewport):
+    page = new_page(viewport=viewport)
+    login(page, stack, "ana")
+    expect_a_round_whole_donut(page, viewport[0])
 
 
 def test_a_narrow_window_and_a_tablet_open_with_the_menu_closed(new_page, stack):
@@ -675,22 +691,6 @@ def test_a_narrow_window_and_a_tablet_open_with_the_menu_closed(new_page, stack)
         expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
         box = username.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport[0]
-
-
-def test_on_a_phone_the_menu_lies_over_the_page_and_closes_after_a_choice(new_page, stack):
-    page = new_page(viewport=(390, 844), **PHONE)
-    login(page, stack, "ana")
-    main_width = page.locator("#main").bounding_box()["width"]
-    page.locator("#sidebar-button").click()
-    expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
-    # Open, it covers the page; the dashboard keeps its width (no 30 px strip).
-    assert page.locator("#main").bounding_box()["width"] >= main_width - 1 >= 300
-    page.locator("select").first.select_option(label="Last 3 months")
-    expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
-    start, end = months_back(stack.today, 3) + timedelta(days=1), stack.today
-    expect_kpis(
-        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
-    )
 
 
 def choose_category(page, name: str) -> None:
