@@ -36,6 +36,8 @@ processes = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(processes)
 BIN = Path(sys.executable).parent
 SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
+# Where the dashboard keeps a tab's token (sessionStorage: it survives a reload of the tab).
+TOKEN_KEY = "spending-dashboard.token"
 START_TIMEOUT = 60.0
 
 
@@ -206,6 +208,30 @@ class Stack:
         return httpx.Client(
             base_url=self.api_url, headers={"Authorization": f"Bearer {self.token(username)}"}
         )
+
+    def login(self, page, username: str, query: str = "") -> None:
+        """Opens the dashboard signed in as `username`: the tab holds the token of a real
+        /login, as after a login and a reload, so the page loads once (the login form and
+        then the dashboard cost two loads). The form itself: login_with_form."""
+        from playwright.sync_api import expect
+
+        token = self.token(username)
+        origin = self.ui_url.rsplit("/", 1)[0]
+        page.goto(f"{origin}/liveness")  # the dashboard's origin, without a session
+        page.evaluate("([key, token]) => sessionStorage.setItem(key, token)", [TOKEN_KEY, token])
+        page.goto(self.ui_url + query)
+        expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
+
+    def login_with_form(self, page, username: str, query: str = "") -> None:
+        """Logs in through the login form, as a person does."""
+        from playwright.sync_api import expect
+
+        user = self.users[username]
+        page.goto(self.ui_url + query)
+        page.get_by_placeholder("Your username").fill(user.username)
+        page.get_by_placeholder("Your password").fill(user.password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
 
 
 @pytest.fixture(scope="session")
@@ -421,9 +447,10 @@ def start_dashboard(tmp_path) -> Iterator[Callable[..., Server]]:
         server.stop()
 
 
-# Per module: Playwright's sync API keeps an event loop running while it is open, and a later
-# test on the same worker that calls asyncio.run (test_server_security.py) must not meet it.
-@pytest.fixture(scope="module")
+# One Chromium per test process (a start costs about 2 s on a busy machine). Playwright's
+# sync API marks its event loop as running while it is open; the root conftest.py hides
+# that mark from the tests that use no browser, so their asyncio.run still works.
+@pytest.fixture(scope="session")
 def browser(chromium_path):
     from playwright.sync_api import expect, sync_playwright
 

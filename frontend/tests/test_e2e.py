@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from spending_api.auth.security import create_access_token
 
 # Spread over the xdist workers: each worker has its own stack (database, API, dashboard)
-# for the session and its own Chromium per module, so no test depends on another's.
+# and one Chromium for the session; each test gets contexts of its own, so none depends on another.
 pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
 
 SOURCE_DATA = """(name) => {
@@ -59,12 +59,9 @@ def months_back(day: date, months: int) -> date:
 
 
 def login(page, stack, username: str, query: str = "") -> None:
-    user = stack.users[username]
-    page.goto(stack.ui_url + query)
-    page.get_by_placeholder("Your username").fill(user.username)
-    page.get_by_placeholder("Your password").fill(user.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
+    """The dashboard, signed in (a tab with the token of a real /login: one page load); the
+    tests of the login form use stack.login_with_form."""
+    stack.login(page, username, query)
 
 
 def kpi(page, key: str):
@@ -126,7 +123,7 @@ def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
     assert "default-src 'self'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
 
-    login(page, stack, "ana")
+    stack.login_with_form(page, "ana")
     start, end = default_range(stack.today)
     params = [("start", start.isoformat()), ("end", end.isoformat())]
     metrics = metrics_for(stack, "ana", params)
@@ -192,13 +189,13 @@ PHONE = {
 }
 
 
-def test_on_a_phone_the_dashboard_fits_the_screen_width(new_page, stack):
+def test_on_a_phone_the_dashboard_fits_the_screen_width_and_the_menu_lies_over_it(new_page, stack):
     page = new_page(viewport=(390, 844), **PHONE)
     page.goto(stack.ui_url)
     # The login form fits as well.
     expect(page.get_by_placeholder("Your username")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    login(page, stack, "ana")
+    stack.login_with_form(page, "ana")
     start, end = default_range(stack.today)
     metrics = metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
     expect_kpis(page, metrics)
@@ -212,6 +209,20 @@ def test_on_a_phone_the_dashboard_fits_the_screen_width(new_page, stack):
         ]
         assert boxes and all(box["x"] + box["width"] <= 390 for box in boxes), selector
     assert page.console_errors == [] and page.outside_requests == []
+    # The donut is round and whole at the phone's width too.
+    expect_a_round_whole_donut(page, 390)
+    # The menu lies over the page and closes after a choice.
+    main_width = page.locator("#main").bounding_box()["width"]
+    page.locator("#sidebar-button").click()
+    expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
+    # Open, it covers the page; the dashboard keeps its width (no 30 px strip).
+    assert page.locator("#main").bounding_box()["width"] >= main_width - 1 >= 300
+    page.locator("select").first.select_option(label="Last 3 months")
+    expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
+    start, end = months_back(stack.today, 3) + timedelta(days=1), stack.today
+    expect_kpis(
+        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
 
 
 def test_pie_click_narrows_to_the_category_and_survives_a_reload(new_page, stack):
@@ -375,13 +386,16 @@ def test_upload_changes_the_totals_and_export_matches_transactions(new_page, sta
     )
 
 
-def test_logout_returns_to_login_and_forgets_the_token(new_page, stack):
+def test_logout_returns_to_login_and_forgets_the_token_and_the_filters(new_page, stack):
     page = new_page()
-    login(page, stack, "ben")
+    login(page, stack, "ana")
+    choose_category(page, "Dining")
+    page.wait_for_function("() => window.location.search.includes('category=Dining')")
     token = page.evaluate("() => sessionStorage.getItem('spending-dashboard.token')")
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_placeholder("Your username")).to_be_visible()
     page.wait_for_function("() => !sessionStorage.getItem('spending-dashboard.token')")
+    assert "category" not in page.url
     # The server ended the session: a copy of the token (stolen earlier) is worthless now.
     revoked = httpx.get(f"{stack.api_url}/me", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 401
@@ -389,20 +403,26 @@ def test_logout_returns_to_login_and_forgets_the_token(new_page, stack):
     expect(page.get_by_placeholder("Your username")).to_be_visible()
     expect(kpi(page, "total_spend")).to_have_count(0)
 
-    # Logging out and in again in one tab: the next user sees only their own numbers.
-    page.get_by_placeholder("Your username").fill("ana")
-    page.get_by_placeholder("Your password").fill(stack.users["ana"].password)
-    page.get_by_role("button", name="Log in").click()
+    # Logging out and in again in one tab: the next user sees only their own numbers, with
+    # none of the last user's filters.
     start, end = default_range(stack.today)
-    expect(kpi(page, "total_spend")).to_have_attribute(
-        "data-value", f"{stack.users['ana'].total(start, end):.2f}"
-    )
-    page.get_by_role("button", name="Log out").click()
     page.get_by_placeholder("Your username").fill("ben")
     page.get_by_placeholder("Your password").fill(stack.users["ben"].password)
     page.get_by_role("button", name="Log in").click()
     expect(kpi(page, "total_spend")).to_have_attribute(
         "data-value", f"{stack.users['ben'].total(start, end):.2f}"
+    )
+    expect_kpis(
+        page, metrics_for(stack, "ben", [("start", start.isoformat()), ("end", end.isoformat())])
+    )
+    expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(0)
+    assert "category" not in page.url
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_placeholder("Your username").fill("ana")
+    page.get_by_placeholder("Your password").fill(stack.users["ana"].password)
+    page.get_by_role("button", name="Log in").click()
+    expect(kpi(page, "total_spend")).to_have_attribute(
+        "data-value", f"{stack.users['ana'].total(start, end):.2f}"
     )
 
 
@@ -441,17 +461,6 @@ def test_wrong_password_shows_the_message(new_page, stack):
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".login-message")).to_contain_text("Incorrect username or password")
     expect(kpi(page, "total_spend")).to_have_count(0)
-
-
-def test_empty_state_says_there_is_no_data(new_page, stack):
-    page = new_page()
-    login(page, stack, "ben", query="?preset=all&q=no-such-purchase")
-    expect(kpi(page, "transaction_count")).to_have_attribute("data-value", "0")
-    expect(page.get_by_text("No data for these filters")).to_be_visible()
-    page.get_by_role("button", name="Show all time").click()
-    expect(kpi(page, "transaction_count")).to_have_attribute("data-value", "0")
-    page.get_by_role("button", name="Reset filters").first.click()
-    expect(page.get_by_text("No data for these filters")).to_be_hidden()
 
 
 def test_backend_outage_shows_a_banner_and_recovers(new_page, stack):
@@ -564,7 +573,7 @@ def test_crossed_ranges_are_swapped_and_never_show_stale_numbers(new_page, stack
     expect(page.locator(".dashboard-error")).to_be_hidden()
 
 
-def test_sort_by_header_goes_to_the_first_page_and_shows_the_direction(new_page, stack):
+def test_sort_by_any_header_goes_to_the_first_page_and_shows_the_direction(new_page, stack):
     page = new_page()
     login(page, stack, "ana")
     date_header = page.locator("table.tx th.when")
@@ -596,12 +605,7 @@ def test_sort_by_header_goes_to_the_first_page_and_shows_the_direction(new_page,
     page.keyboard.press("Enter")
     expect(page.locator("table.tx")).to_have_attribute("data-sort", "-timestamp")
 
-
-def test_description_and_category_headers_sort_like_date_and_amount(new_page, stack):
-    page = new_page()
-    login(page, stack, "ana")
-    start, end = default_range(stack.today)
-    params = [("start", start.isoformat()), ("end", end.isoformat())]
+    # Description and category sort like date and amount.
     table = page.locator("table.tx")
     headers = {name: page.locator(f"table.tx th.{name}") for name in ("description", "category")}
     expect(headers["description"]).to_have_attribute("aria-sort", "none")
@@ -655,20 +659,22 @@ DONUT_BOX = """() => {
 }"""
 
 
-@pytest.mark.parametrize(
-    ("viewport", "options"),
-    [((1920, 1080), {}), ((2560, 1440), {}), ((390, 844), "phone")],
-)
-def test_the_donut_is_round_and_whole_at_every_width(new_page, stack, viewport, options):
-    page = new_page(viewport=viewport, **(PHONE if options == "phone" else {}))
-    login(page, stack, "ana")
+def expect_a_round_whole_donut(page, width: int) -> None:
     page.wait_for_function(f"() => ({SOURCE_DATA})('category-source')?.category?.length > 1")
     page.wait_for_function(f"() => ({DONUT_BOX})()?.rx > 20")
     box = page.evaluate(DONUT_BOX)
     assert math.isclose(box["rx"], box["ry"], rel_tol=0.02), box
     assert box["cx"] - box["rx"] >= box["left"] - 1 and box["cx"] + box["rx"] <= box["right"] + 1
     assert box["cy"] - box["ry"] >= box["top"] - 1 and box["cy"] + box["ry"] <= box["bottom"] + 1
-    assert box["cx"] + box["rx"] <= viewport[0]
+    assert box["cx"] + box["rx"] <= width
+
+
+# The phone's width: test_on_a_phone_the_dashboard_fits_the_screen_width.
+@pytest.mark.parametrize("viewport", [(1920, 1080), (2560, 1440)])
+def test_the_donut_is_round_and_whole_at_every_width(new_page, stack, viewport):
+    page = new_page(viewport=viewport)
+    login(page, stack, "ana")
+    expect_a_round_whole_donut(page, viewport[0])
 
 
 def test_a_narrow_window_and_a_tablet_open_with_the_menu_closed(new_page, stack):
@@ -685,22 +691,6 @@ def test_a_narrow_window_and_a_tablet_open_with_the_menu_closed(new_page, stack)
         expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
         box = username.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport[0]
-
-
-def test_on_a_phone_the_menu_lies_over_the_page_and_closes_after_a_choice(new_page, stack):
-    page = new_page(viewport=(390, 844), **PHONE)
-    login(page, stack, "ana")
-    main_width = page.locator("#main").bounding_box()["width"]
-    page.locator("#sidebar-button").click()
-    expect(page.locator("#sidebar")).not_to_have_class(re.compile(r"\bhidden\b"))
-    # Open, it covers the page; the dashboard keeps its width (no 30 px strip).
-    assert page.locator("#main").bounding_box()["width"] >= main_width - 1 >= 300
-    page.locator("select").first.select_option(label="Last 3 months")
-    expect(page.locator("#sidebar")).to_have_class(re.compile(r"\bhidden\b"))
-    start, end = months_back(stack.today, 3) + timedelta(days=1), stack.today
-    expect_kpis(
-        page, metrics_for(stack, "ana", [("start", start.isoformat()), ("end", end.isoformat())])
-    )
 
 
 def choose_category(page, name: str) -> None:
@@ -729,7 +719,7 @@ def test_the_category_chips_log_no_warning_after_a_login_or_a_reload(new_page, s
     page = new_page()
     messages = []
     page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    login(page, stack, "ana")
+    stack.login_with_form(page, "ana")
     choose_category(page, "Dining")
     page.wait_for_function("() => window.location.search.includes('category=Dining')")
     expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(1)
@@ -744,24 +734,6 @@ def test_the_category_chips_log_no_warning_after_a_login_or_a_reload(new_page, s
     page.wait_for_function("() => !window.location.search.includes('category=')")
     expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(0)
     assert not [m for m in messages if m.startswith(("warning", "error")) or "allowHTML" in m]
-
-
-def test_logout_forgets_the_filters_for_the_next_user(new_page, stack):
-    page = new_page()
-    login(page, stack, "ana")
-    choose_category(page, "Dining")
-    page.wait_for_function("() => window.location.search.includes('category=Dining')")
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_placeholder("Your username")).to_be_visible()
-    page.wait_for_function("() => !sessionStorage.getItem('spending-dashboard.token')")
-    assert "category" not in page.url
-    login(page, stack, "ben")
-    start, end = default_range(stack.today)
-    expect_kpis(
-        page, metrics_for(stack, "ben", [("start", start.isoformat()), ("end", end.isoformat())])
-    )
-    expect(page.locator(".choices__list--multiple .choices__item")).to_have_count(0)
-    assert "category" not in page.url
 
 
 def test_theme_sort_and_page_live_in_the_url_and_back_restores_the_view(new_page, stack):
@@ -810,7 +782,9 @@ def test_the_description_search_applies_after_a_pause_in_typing(new_page, stack)
     assert parse_qs(urlparse(page.url).query)["q"] == ["rent"]
 
 
-def test_a_new_account_sees_how_to_import(new_page, stack):
+def test_a_new_account_sees_how_to_import_and_an_empty_filter_says_there_is_no_data(
+    new_page, stack
+):
     page = new_page()
     login(page, stack, "eve")
     expect(page.locator("[data-first-run]")).to_be_visible()
@@ -819,9 +793,17 @@ def test_a_new_account_sees_how_to_import(new_page, stack):
     # Someone with data but nothing matching still gets the "widen" advice.
     page.get_by_role("button", name="Log out").click()
     page.wait_for_function("() => !sessionStorage.getItem('spending-dashboard.token')")
-    login(page, stack, "ben", query="?q=no-such-purchase")
+    stack.login_with_form(page, "ben", query="?q=no-such-purchase")
     expect(page.get_by_text("No data for these filters")).to_be_visible()
     expect(page.locator("[data-first-run]")).to_be_hidden()
+    expect(kpi(page, "transaction_count")).to_have_attribute("data-value", "0")
+    # All time: still nothing; resetting the filters brings the data back.
+    page.get_by_role("button", name="Show all time").click()
+    page.wait_for_function("() => window.location.search.includes('preset=all')")
+    expect(kpi(page, "transaction_count")).to_have_attribute("data-value", "0")
+    expect(page.get_by_text("No data for these filters")).to_be_visible()
+    page.get_by_role("button", name="Reset filters").first.click()
+    expect(page.get_by_text("No data for these filters")).to_be_hidden()
 
 
 def test_the_table_totals_the_rows_and_shows_money_in_and_dates_plainly(new_page, stack):

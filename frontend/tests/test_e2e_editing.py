@@ -57,12 +57,8 @@ def add(stack, username: str, rows: list[dict]) -> list[dict]:
 
 
 def login(page, stack, username: str) -> None:
-    user = stack.users[username]
-    page.goto(stack.ui_url)
-    page.get_by_placeholder("Your username").fill(user.username)
-    page.get_by_placeholder("Your password").fill(user.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
+    """The dashboard, signed in (see Stack.login in conftest.py)."""
+    stack.login(page, username)
 
 
 def shown_metrics(stack, username: str) -> dict:

@@ -49,12 +49,8 @@ def fay(stack, postgres_url):
 
 
 def login(page, stack, username: str, query: str = "") -> None:
-    user = stack.users[username]
-    page.goto(stack.ui_url + query)
-    page.get_by_placeholder("Your username").fill(user.username)
-    page.get_by_placeholder("Your password").fill(user.password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".kpi[data-kpi=total_spend][data-value]")).to_be_attached()
+    """The dashboard, signed in (see Stack.login in conftest.py)."""
+    stack.login(page, username, query)
 
 
 def kpi(page, key: str):
