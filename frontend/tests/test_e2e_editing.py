@@ -1,6 +1,7 @@
 """Correcting from the dashboard (#14), end to end on the real API: a category edited in the
 table moves the KPIs and the donut to exactly what /metrics then says; a suggestion taken
-from the review queue leaves it and becomes the user's category."""
+from the review queue leaves it and becomes the user's category; a category created (its hostile
+name shown as text), renamed and merged moves every view the same way."""
 
 from __future__ import annotations
 
@@ -264,3 +265,79 @@ def test_ticked_rows_recategorized_then_a_rule_previewed_saved_reordered_and_del
     expect(listed.first).to_have_attribute("data-id", str(taxi["id"]))
     with stack.api("ivy") as client:
         assert [r["id"] for r in client.get("/rules").json()] == [taxi["id"]]
+
+
+HOSTILE_CATEGORY = "<img src=x onerror=alert(1)>Tea"  # shown whole: within LABEL_CHARS
+
+
+def test_a_category_created_renamed_and_merged_moves_every_view(new_page, stack, postgres_url):
+    new_user(stack, postgres_url, "kit")
+    add(
+        stack,
+        "kit",
+        [
+            (4, "30.00", "Cinema", "Entertainment"),
+            (3, "25.50", "Concert", "Entertainment"),
+            (2, "40.00", "Pizza Place", "Dining out"),
+            (1, "3.20", "Bus ticket", "Transport"),
+        ],
+    )
+    page = new_page()
+    login(page, stack, "kit")
+    before = shown_metrics(stack, "kit")
+    assert [(c["category"], c["total"]) for c in before["top_categories"]] == [
+        ("Entertainment", 55.5),
+        ("Dining out", 40.0),
+        ("Transport", 3.2),
+    ]
+    expect_figures(page, before)
+
+    panel = page.locator(".categories")
+    panel.get_by_text("Categories", exact=True).click()  # the card opens
+    listed = panel.locator(".categories-list tr.category-row")
+    expect(listed.filter(has_text="Entertainment")).to_have_attribute("data-count", "2")
+
+    # A new category with a name that is markup: text in the list and in the pickers.
+    panel.locator(".category-new-name input").fill(HOSTILE_CATEGORY)
+    panel.get_by_role("button", name="Create").click()
+    expect(panel.locator(".category-message")).to_have_text(
+        f"Category “{HOSTILE_CATEGORY}” created."
+    )
+    made = listed.filter(has_text=HOSTILE_CATEGORY)
+    expect(made).to_have_attribute("data-count", "0")
+    expect(panel.locator(".categories-list img")).to_have_count(0)
+    expect(
+        panel.locator(".category-chosen select option", has_text=HOSTILE_CATEGORY)
+    ).to_have_count(1)
+    with stack.api("kit") as client:
+        assert HOSTILE_CATEGORY in {c["name"] for c in client.get("/categories").json()}
+
+    # Renamed: the transactions follow, and the KPIs and the donut with them.
+    panel.locator(".category-chosen select").select_option(label="Entertainment")
+    panel.locator(".category-edit-name input").fill("Fun & games")
+    panel.get_by_role("button", name="Save").click()
+    expect(listed.filter(has_text="Fun & games")).to_have_attribute("data-count", "2")
+    renamed = shown_metrics(stack, "kit")
+    assert [(c["category"], c["total"]) for c in renamed["top_categories"]] == [
+        ("Fun & games", 55.5),
+        ("Dining out", 40.0),
+        ("Transport", 3.2),
+    ]
+    expect_figures(page, renamed)
+
+    # Merged into Dining out: the question says how many move, then the figures move.
+    panel.locator(".category-target select").select_option(label="Dining out")
+    panel.get_by_role("button", name="Merge…").click()
+    expect(panel.locator(".category-question")).to_have_text(
+        "Merge “Fun & games” into “Dining out”: 2 transactions move to it."
+    )
+    panel.get_by_role("button", name="Confirm").click()
+    expect(listed.filter(has_text="Dining out")).to_have_attribute("data-count", "3")
+    expect(listed.filter(has_text="Fun & games")).to_have_count(0)
+    merged = shown_metrics(stack, "kit")
+    assert [(c["category"], c["total"]) for c in merged["top_categories"]] == [
+        ("Dining out", 95.5),
+        ("Transport", 3.2),
+    ]
+    expect_figures(page, merged)
+    expect(panel.locator(".category-chosen select option", has_text="Fun & games")).to_have_count(0)
