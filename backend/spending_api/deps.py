@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from spending_api import errors
 from spending_api.auth.repository import UserIdentity, get_identity_async
-from spending_api.auth.security import InvalidToken, TokenClaims, decode_access_token
+from spending_api.auth.security import InvalidToken, TokenClaims, VerifiedTokens
 from spending_api.auth.service import utcnow
 from spending_api.db import Database, Reads
 from spending_api.settings import Settings
@@ -46,6 +46,10 @@ ReadsDep = Annotated[Reads, Depends(get_reads)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
+# Per worker process: a token's signature is checked on its first request only.
+verified_tokens = VerifiedTokens()
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
@@ -70,7 +74,7 @@ async def get_current_login(
     if not token:
         raise _unauthorized(errors.NOT_AUTHENTICATED)
     try:
-        claims = decode_access_token(token, secret_key=settings.secret_key)
+        claims = verified_tokens.claims(token, secret_key=settings.secret_key)
     except InvalidToken:
         raise _unauthorized(errors.INVALID_TOKEN) from None
     query = {
