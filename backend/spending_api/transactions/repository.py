@@ -19,7 +19,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.accounts.repository import default_account_id
-from spending_api.db import run_postgresql_async
 from spending_api.transactions.filters import TransactionFilters
 
 SortKey = Literal[
@@ -89,7 +88,7 @@ def _count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dic
     return sql, params
 
 
-async def list_transactions_async(
+async def list_page_async(
     connection: AsyncConnection,
     *,
     user_id: int,
@@ -97,19 +96,18 @@ async def list_transactions_async(
     sort: SortKey = "-timestamp",
     limit: int = 100,
     offset: int = 0,
-) -> list:
-    """One page of the user's matching transactions (rows with attribute access)."""
-    sql, params = _list_query(
+) -> tuple[list, int]:
+    """One page of the user's matching transactions (rows with attribute access) and how
+    many match in all: both statements in one round trip (a pipeline)."""
+    list_sql, list_params = _list_query(
         user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
     )
-    return await run_postgresql_async(connection, sql, params, row_factory=namedtuple_row)
-
-
-async def count_transactions_async(
-    connection: AsyncConnection, *, user_id: int, filters: TransactionFilters
-) -> int:
-    sql, params = _count_query(user_id=user_id, filters=filters)
-    return int((await run_postgresql_async(connection, sql, params))[0][0])
+    count_sql, count_params = _count_query(user_id=user_id, filters=filters)
+    async with connection.pipeline():
+        rows = connection.cursor(row_factory=namedtuple_row)
+        await rows.execute(list_sql, list_params)
+        total = await connection.execute(count_sql, count_params)
+    return await rows.fetchall(), int((await total.fetchone())[0])
 
 
 def transactions_by_id(session: Session, *, user_id: int, ids: Iterable[int]) -> list:

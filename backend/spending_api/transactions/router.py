@@ -87,8 +87,7 @@ async def list_transactions(
     page_query = {**query, "sort": sort, "limit": limit, "offset": offset}
 
     async def produce() -> CachedAnswer:
-        rows = await reads.run(partial(repository.list_transactions_async, **page_query))
-        total = await reads.run(partial(repository.count_transactions_async, **query))
+        rows, total = await reads.run(partial(repository.list_page_async, **page_query))
         page = _TRANSACTION_LIST.validate_python(rows, from_attributes=True)
         return CachedAnswer(
             _TRANSACTION_LIST.dump_json(page), headers={"X-Total-Count": str(total)}
