@@ -246,7 +246,7 @@ class UploadLimitRoute(APIRoute):
         async def limited_handler(request: Request) -> Response:
             state = request.app.state
             # 401 without reading the upload; the route's own dependency repeats the check.
-            await get_current_login(state.reads, state.settings, await oauth2_scheme(request))
+            await get_current_login(state.reads, await oauth2_scheme(request))
             limit = request.app.state.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
