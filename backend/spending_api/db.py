@@ -132,10 +132,13 @@ class AsyncReadPool:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout)
-        except TimeoutError:
-            raise ReadPoolTimeout("no database connection free") from None
+        if self._slots.locked():  # wait_for costs a task and a timer: only when waiting
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.timeout)
+            except TimeoutError:
+                raise ReadPoolTimeout("no database connection free") from None
+        else:
+            await self._slots.acquire()  # a free slot: taken at once
         try:
             connection, born = await self._checkout()
             try:

@@ -2,8 +2,10 @@
 
 import os
 import threading
+import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -81,6 +83,8 @@ class TokenClaims:
     session_id: str
     # When the session's password check happened; /refresh stops at session_max_hours.
     auth_time: datetime
+    # The token's `exp`, in seconds since the epoch: it is refused from then on.
+    expires_at: int
 
 
 def new_session_id() -> str:
@@ -126,6 +130,45 @@ def decode_access_token(token: str, *, secret_key: str) -> TokenClaims:
             token_version=int(claims["ver"]),
             session_id=claims["sid"],
             auth_time=datetime.fromtimestamp(int(claims["auth_time"]), timezone.utc),
+            expires_at=int(claims["exp"]),
         )
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+class VerifiedTokens:
+    """The claims of tokens this process has verified, each until its `exp`.
+
+    Every authenticated request shows its token again; checking the signature and the
+    claims each time is a sizeable share of a cheap read's CPU. A hit needs the exact
+    token string (and key) verified before, so it is exactly as trusted; revocation and
+    password changes are still checked per request, by the identity lookup. Invalid
+    tokens are never stored; the least recently used entry goes when `max_entries`
+    are held.
+    """
+
+    def __init__(self, max_entries: int = 4096, clock: Callable[[], float] = time.time) -> None:
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[tuple[str, str], TokenClaims] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def claims(self, token: str, *, secret_key: str) -> TokenClaims:
+        """What decode_access_token returns for `token`, or raises (InvalidToken)."""
+        key = (secret_key, token)
+        with self._lock:
+            claims = self._entries.get(key)
+            if claims is not None:
+                if self.clock() < claims.expires_at:
+                    self._entries.move_to_end(key)
+                    return claims
+                del self._entries[key]
+        claims = decode_access_token(token, secret_key=secret_key)
+        with self._lock:
+            self._entries[key] = claims
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return claims

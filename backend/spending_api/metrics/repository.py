@@ -9,10 +9,10 @@ kinds, give both the per-category and the per-period-and-kind totals; no SQLAlch
 expression is built per request (the API's hot path).
 """
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from psycopg import AsyncConnection
 
@@ -21,8 +21,8 @@ from spending_api.metrics.schemas import Granularity
 from spending_api.transactions.filters import TransactionFilters
 
 
-@dataclass(frozen=True)
-class CategoryAggregate:
+# Named tuples: a few hundred per request, built far faster than frozen dataclasses.
+class CategoryAggregate(NamedTuple):
     category: str
     kind: str
     total: Decimal
@@ -31,8 +31,7 @@ class CategoryAggregate:
     last_day: date
 
 
-@dataclass(frozen=True)
-class PeriodAggregate:
+class PeriodAggregate(NamedTuple):
     period_start: date
     kind: str
     total: Decimal
@@ -100,19 +99,10 @@ def _split_grouping_sets(rows) -> tuple[list[CategoryAggregate], list[PeriodAggr
     periods: list[PeriodAggregate] = []
     for by_period, category, kind, start, total, count, first_day, last_day in rows:
         if by_period:
-            periods.append(
-                PeriodAggregate(period_start=start, kind=kind, total=total, count=int(count))
-            )
+            periods.append(PeriodAggregate(start, kind, total, int(count)))
         else:
             categories.append(
-                CategoryAggregate(
-                    category=category,
-                    kind=kind,
-                    total=total,
-                    count=int(count),
-                    first_day=first_day,
-                    last_day=last_day,
-                )
+                CategoryAggregate(category, kind, total, int(count), first_day, last_day)
             )
     return categories, periods
 

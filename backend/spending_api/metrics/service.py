@@ -20,14 +20,18 @@ SPENDING, INCOME = "spending", "income"
 def months_covered(first: date, last: date) -> Fraction:
     """The calendar months from `first` to `last` (both included), a partial month by its
     share of days; at least one month, so a single purchase is not a monthly figure."""
-    months = Fraction(0)
-    cursor = first
-    while cursor <= last:
-        days_in_month = calendar.monthrange(cursor.year, cursor.month)[1]
-        month_end = cursor.replace(day=days_in_month)
-        covered_until = min(month_end, last)
-        months += Fraction((covered_until - cursor).days + 1, days_in_month)
-        cursor = month_end + timedelta(days=1)
+    if first > last:
+        return Fraction(1)
+    first_days = calendar.monthrange(first.year, first.month)[1]
+    if (first.year, first.month) == (last.year, last.month):
+        months = Fraction((last - first).days + 1, first_days)
+    else:
+        # The rest of the first month, the whole months between, the start of the last.
+        whole = (last.year - first.year) * 12 + last.month - first.month - 1
+        last_days = calendar.monthrange(last.year, last.month)[1]
+        months = (
+            Fraction(first_days - first.day + 1, first_days) + whole + Fraction(last.day, last_days)
+        )
     return max(months, Fraction(1))
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.accounts.repository import default_account_id
-from spending_api.db import run_postgresql_async
 from spending_api.transactions.filters import TransactionFilters
 
 SortKey = Literal[
@@ -64,19 +63,23 @@ CASE WHEN suggested_category IS NOT NULL THEN json_build_object(
 _EXPORTED = 'amount, category, "timestamp", description'
 
 
+# The page as the JSON array GET /transactions answers with, built by the database from
+# the listed columns (their names are TransactionOut's fields): no row is decoded into
+# Python objects and encoded again. Text, so the driver hands it over unparsed.
 @lru_cache(maxsize=256)
-def _list_sql(where: str, sort: SortKey) -> str:
+def _page_json_sql(where: str, sort: SortKey) -> str:
     return (
-        f"SELECT {_LISTED} FROM transactions "
-        f"WHERE {where} ORDER BY {_SORT[sort]} LIMIT %(limit)s OFFSET %(offset)s"
+        f"SELECT CAST(coalesce(json_agg(page ORDER BY {_SORT[sort]}), '[]') AS text) "
+        f"FROM (SELECT {_LISTED} FROM transactions "
+        f"WHERE {where} ORDER BY {_SORT[sort]} LIMIT %(limit)s OFFSET %(offset)s) AS page"
     )
 
 
-def _list_query(
+def _page_query(
     *, user_id: int, filters: TransactionFilters, sort: SortKey, limit: int, offset: int
 ) -> tuple[str, dict]:
     where, params = filters.postgresql_where(user_id=user_id, rollup=False)
-    return _list_sql(where, sort), {**params, "limit": limit, "offset": offset}
+    return _page_json_sql(where, sort), {**params, "limit": limit, "offset": offset}
 
 
 def _count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dict]:
@@ -89,7 +92,7 @@ def _count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dic
     return sql, params
 
 
-async def list_transactions_async(
+async def list_page_async(
     connection: AsyncConnection,
     *,
     user_id: int,
@@ -97,19 +100,17 @@ async def list_transactions_async(
     sort: SortKey = "-timestamp",
     limit: int = 100,
     offset: int = 0,
-) -> list:
-    """One page of the user's matching transactions (rows with attribute access)."""
-    sql, params = _list_query(
+) -> tuple[str, int]:
+    """One page of the user's matching transactions as a JSON array (text), and how many
+    match in all: both statements in one round trip (a pipeline)."""
+    page_sql, page_params = _page_query(
         user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
     )
-    return await run_postgresql_async(connection, sql, params, row_factory=namedtuple_row)
-
-
-async def count_transactions_async(
-    connection: AsyncConnection, *, user_id: int, filters: TransactionFilters
-) -> int:
-    sql, params = _count_query(user_id=user_id, filters=filters)
-    return int((await run_postgresql_async(connection, sql, params))[0][0])
+    count_sql, count_params = _count_query(user_id=user_id, filters=filters)
+    async with connection.pipeline():
+        page = await connection.execute(page_sql, page_params)
+        total = await connection.execute(count_sql, count_params)
+    return (await page.fetchone())[0], int((await total.fetchone())[0])
 
 
 def transactions_by_id(session: Session, *, user_id: int, ids: Iterable[int]) -> list:

@@ -157,6 +157,32 @@ def test_transactions_by_id_gives_the_listed_shape(database, client, ledger, ali
     assert [row.model_dump(mode="json") for row in answer] == [listed[0], listed[2]]
 
 
+# What the database writes into the page's JSON differently from pydantic: fractions of
+# a second, trailing zeros of an amount, quotes, backslashes, control and non-ASCII text.
+AWKWARD = [
+    ("2024-06-01T08:00:00.120000", "39.00", "Food", 'Say "cheese" \\ back\\slash'),
+    ("2024-06-01T08:00:01.000001", "-0.50", "Café & Co", "tab\tnew\nline \u0001 é 💶"),
+    ("2024-06-01T08:00:02", "1234567.89", "Food", None),
+]
+
+
+def test_the_page_is_what_transactionout_makes_of_the_same_rows(
+    database, client, make_user, add_transactions, auth_headers
+):
+    user = make_user("awkward")
+    add_transactions(user, AWKWARD)
+    response = get(client, auth_headers(user), sort="timestamp")
+    listed = TypeAdapter(list[TransactionOut]).validate_json(response.content)
+    with database.session() as session:
+        rows = transactions_by_id(session, user_id=user.id, ids=[row.id for row in listed])
+    assert listed == TypeAdapter(list[TransactionOut]).validate_python(rows, from_attributes=True)
+    assert [(r.timestamp, r.amount, r.category, r.description) for r in listed] == [
+        (datetime.fromisoformat(ts), Decimal(amount), category, text)
+        for ts, amount, category, text in AWKWARD
+    ]
+    assert [row["amount"] for row in response.json()] == [39.0, -0.5, 1234567.89]
+
+
 def test_the_export_takes_the_account_and_kind_filters(client, ledger, auth_headers):
     user, accounts = ledger
     params = {"account": [accounts["Checking"], accounts["Savings"]], "kind": ["transfer"]}
