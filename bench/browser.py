@@ -8,9 +8,7 @@ page, at the first animation frame where every view shows exactly that answer: t
 `data-total`, and no Panel loading spinner left.
 """
 
-import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.config import REPO_ROOT
 from bench.load import timed_ms
-from spending_api.processes import free_port, start_server
+from spending_api.processes import dashboard_environment, free_port, launch_dashboard
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 CHANGES = [("All time", "all"), ("Last 12 months", "last_12_months")]
@@ -143,19 +141,14 @@ def run(api_url: str, *, users: dict[str, tuple], repetitions: int) -> dict:
     if not Path(CHROMIUM).exists():
         return {"skipped": f"{CHROMIUM} is missing (apt-get install -y chromium)"}
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
     log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-ui-")
-    dashboard = start_server(
-        [sys.executable, "-m", "spending_ui.serve", "--address", "127.0.0.1", "--port", str(port)],
-        name="panel serve",
-        url=f"http://127.0.0.1:{port}",
+    dashboard = launch_dashboard(
+        port=free_port(),
         log_path=Path(log_dir.name) / "panel.log",
-        ready_path="/app",
-        ready=lambda response: response.status_code == 200,
-        env={**env, "BACKEND_URL": api_url},
+        env=dashboard_environment(backend_url=api_url),
         cwd=REPO_ROOT,
     )
+    dashboard.wait_ready(ready_path="/app", ready=lambda response: response.status_code == 200)
     results: dict = {
         "method": "Period select toggled between All time and Last 12 months; the clock runs "
         "in the page from just before the change to the first animation frame where the KPI "

@@ -1,7 +1,8 @@
 """The API as the benchmark serves it, the benchmark's one load generator, and step 3.
 
-`Server`: uvicorn with its workers, uvloop and httptools, no access log, started through
-spending_api.processes. `Client`: a keep-alive HTTP/1.1 connection on asyncio (uvloop).
+`Server`: uvicorn with its workers, uvloop and httptools, no access log, no proxy headers,
+started by spending_api.processes.start_api. `Client`: a keep-alive HTTP/1.1 connection on
+asyncio (uvloop).
 `call` times one request into `Stats`; `measure` samples the workers' RSS while request
 loops run, then stops them. Step 3 (`closed_loop`: as many requests as `connections`
 connections can make) and the 60 s load test (bench/loadtest.py: simulated users with
@@ -13,7 +14,6 @@ import os
 import random
 import secrets
 import signal
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -26,7 +26,7 @@ import uvloop
 
 from bench.config import REPO_ROOT, Config
 from spending_api.auth.security import create_access_token
-from spending_api.processes import free_port, start_server, wait_until
+from spending_api.processes import api_environment, free_port, start_api, wait_until
 
 WORKERS = 2
 GENERATOR = "bench.load (Python asyncio on uvloop, 1 process)"
@@ -44,39 +44,39 @@ class Server:
     def __init__(self, url: str, workers: int = WORKERS, extra_env: dict | None = None) -> None:
         self.workers = workers
         self.secret_key = secrets.token_urlsafe(48)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-        self.env.update(
-            ENVIRONMENT="production",
-            SECRET_KEY=self.secret_key,
-            DATABASE_URL=url,
-            LOG_LEVEL="WARNING",
-            PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
-            **(extra_env or {}),
+        self.env = api_environment(
+            {
+                "ENVIRONMENT": "production",
+                "SECRET_KEY": self.secret_key,
+                "DATABASE_URL": url,
+                "LOG_LEVEL": "WARNING",
+                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+                **(extra_env or {}),
+            }
         )
 
     def __enter__(self) -> "Server":
         port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
         self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-")
-        options = f"--host 127.0.0.1 --port {port} --workers {self.workers} --loop uvloop"
-        options += " --http httptools --no-access-log --log-level warning"
-        self.server = start_server(
-            [sys.executable, "-m", "uvicorn", "bench.server:app", *options.split()],
-            name="uvicorn",
-            url=self.base_url,
+        # The framework's own httptools protocol: the figures are uvicorn's, not the guard's.
+        self.server = start_api(
+            port=port,
+            workers=self.workers,
+            app="bench.server:app",
+            factory=False,
+            http="httptools",
+            options=["--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
             log_path=Path(self._log_dir.name) / "uvicorn.log",
             ready_path="/bench/floor",
             ready=lambda response: response.status_code == 200,
             env=self.env,
             cwd=REPO_ROOT,
         )
-        try:
+        self.base_url = self.server.url
+        with self.server.stopped_on_error():
             wait_until(
                 lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
             )
-        except TimeoutError:
-            self.__exit__()
-            raise
         time.sleep(0.5)  # the last worker's first request must not land mid-import
         return self
 

@@ -118,7 +118,9 @@ def describe_machine(url: str, workers: int) -> dict:
         "python": platform.python_version(),
         "postgresql": version.split(" on ")[0],
         "postgresql_settings": ", ".join(f"{name}={value}" for name, value in settings),
-        "api_server": f"uvicorn, {workers} workers, uvloop + httptools, --no-access-log",
+        "api_server": (
+            f"uvicorn, {workers} workers, uvloop + httptools, --no-access-log, --no-proxy-headers"
+        ),
         "importer": importer.__name__,
         "demo": demo.__name__,
     }

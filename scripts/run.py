@@ -17,18 +17,18 @@ from pathlib import Path
 
 from spending_api import cli, embedded
 from spending_api.processes import (
-    LOOPBACK,
     ServerProcess,
     ServerStartError,
-    start_server,
+    launch_dashboard,
+    start_api,
+    url_of,
     wait_until,
 )
-from spending_api.server import api_command
 from spending_api.settings import REPO_ROOT, get_settings
 from spending_api.sqlite_import import LEGACY_SQLITE_PATH
 
 logger = logging.getLogger("run")
-BIN = Path(sys.executable).parent
+NAMES = {"api": "the API (uvicorn)", "dashboard": "the dashboard (panel serve)"}
 
 
 class Stop(BaseException):
@@ -52,36 +52,17 @@ def _prepare_database() -> None:
 
 
 def _start(api_port: int, ui_port: int, log_dir: Path) -> list[ServerProcess]:
+    """Both servers with this shell's environment (make run's settings are the user's)."""
     env = dict(os.environ)
-    api_url = f"http://{LOOPBACK}:{api_port}"
-    env.setdefault("BACKEND_URL", api_url)
-    api = start_server(
-        api_command(str(BIN / "uvicorn"), host=LOOPBACK, port=api_port),
-        name="the API (uvicorn)",
-        url=api_url,
-        log_path=log_dir / "api.log",
-        env=env,
-        cwd=REPO_ROOT,
-    )
-    servers = [api]
-    try:
-        servers.append(
-            start_server(
-                # spending_ui.serve holds every `panel serve` flag (origins, signed sessions).
-                [str(BIN / "python"), "-m", "spending_ui.serve"]
-                + ["--address", LOOPBACK, "--port", str(ui_port)],
-                name="the dashboard (panel serve)",
-                url=f"http://{LOOPBACK}:{ui_port}",
-                ready_path="/",
-                log_path=log_dir / "dashboard.log",
-                env=env,
-                cwd=REPO_ROOT,
-            )
+    env.setdefault("BACKEND_URL", url_of(api_port))
+    where = {"env": env, "cwd": REPO_ROOT}
+    api = start_api(port=api_port, name=NAMES["api"], log_path=log_dir / "api.log", **where)
+    with api.stopped_on_error():
+        dashboard = launch_dashboard(
+            port=ui_port, name=NAMES["dashboard"], log_path=log_dir / "dashboard.log", **where
         )
-    except BaseException:
-        api.stop()
-        raise
-    return servers
+        dashboard.wait_ready(ready_path="/")
+    return [api, dashboard]
 
 
 def _watch(servers: list[ServerProcess]) -> ServerProcess:

@@ -22,8 +22,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect, sync_playwright
 from spending_api.embedded import create_database, drop_database, server_for_tests
-from spending_api.processes import free_port, launch_server
-from spending_api.server import api_command
+from spending_api import processes
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 from sqlalchemy.engine import make_url
 
@@ -162,42 +161,35 @@ def _is_ok(response) -> bool:
 
 
 def serve_and_shoot(database_url: str, tmp: str) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))},
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "local",
-        "LOG_LEVEL": "WARNING",
-    }
+    settings = {"DATABASE_URL": database_url, "ENVIRONMENT": "local", "LOG_LEVEL": "WARNING"}
     for command in ("init-db", "seed-demo"):
-        subprocess.run([str(BIN / "spending-admin"), command], env=env, cwd=REPO, check=True)
-    api_port, ui_port = free_port(), free_port()
-    api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
-    env["CORS_ORIGINS"] = f'["{ui_url}"]'
-    api = launch_server(
-        api_command(str(BIN / "uvicorn"), host="127.0.0.1", port=api_port)
-        + ["--log-level", "warning"],
-        name="uvicorn",
-        url=api_url,
+        subprocess.run(
+            [str(BIN / "spending-admin"), command],
+            env=processes.api_environment(settings),
+            cwd=REPO,
+            check=True,
+        )
+    api_port, ui_port = processes.free_port(), processes.free_port()
+    api_url, ui_url = processes.url_of(api_port), processes.url_of(ui_port)
+    api = processes.launch_api(
+        port=api_port,
+        options=["--log-level", "warning"],
         log_path=Path(tmp) / "api.log",
-        env=env,
+        env=processes.api_environment({**settings, "CORS_ORIGINS": f'["{ui_url}"]'}),
         cwd=REPO,
     )
-    ui = launch_server(
-        [str(BIN / "python"), "-m", "spending_ui.serve"]
-        + ["--address", "127.0.0.1", "--port", str(ui_port)],
-        name="panel serve",
-        url=ui_url,
-        log_path=Path(tmp) / "ui.log",
-        env={**env, "BACKEND_URL": api_url},
-        cwd=REPO,
-    )
-    try:
+    with (
+        api,
+        processes.launch_dashboard(
+            port=ui_port,
+            log_path=Path(tmp) / "ui.log",
+            env=processes.dashboard_environment(backend_url=api_url),
+            cwd=REPO,
+        ) as ui,
+    ):
         api.wait_ready(ready=_is_ok)
         ui.wait_ready(ready_path="/app", ready=_is_ok)
         shoot(api_url, f"{ui_url}/app")
-    finally:
-        ui.stop(timeout=10)
-        api.stop(timeout=10)
 
 
 if __name__ == "__main__":

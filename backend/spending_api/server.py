@@ -2,8 +2,9 @@
 a bound on its size (slow or endless headers hold no connection and no memory).
 
 uvicorn has no header timeout, and its default httptools parser keeps every header line it
-is sent. Selected with `uvicorn --http spending_api.server:GuardedHttpToolsProtocol` (the
-start scripts do); the limits come from the settings (HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES).
+is sent. Selected with `uvicorn --http spending_api.server:GuardedHttpToolsProtocol`
+(spending_api.processes.api_command and backend/scripts/start.sh do); the limits come from
+the settings (HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES).
 The application's own RequestLimits still answers 431 with the exact byte count.
 """
 
@@ -94,23 +95,3 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         ]
         self.transport.write(b"".join(head) + body)
         self.transport.close()
-
-
-def api_command(uvicorn: str, *, host: str, port: int, workers: int = 1) -> list[str]:
-    """The API's uvicorn command line, with the guarded protocol and no proxy headers (the
-    app reads X-Forwarded-For itself, from TRUSTED_PROXIES only). Every Python starter uses it;
-    backend/scripts/start.sh (the Docker image) spells the same flags."""
-    return [
-        uvicorn,
-        "spending_api.main:create_app",
-        "--factory",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-proxy-headers",
-        "--http",
-        f"{__name__}:GuardedHttpToolsProtocol",
-    ]

@@ -1,7 +1,8 @@
 """Starts the dashboard server with its security flags: `python -m spending_ui.serve`.
 
 The one home of the `panel serve` command line: scripts/run.py, the Docker image, Compose,
-the tests, the benchmark and the screenshots all start the dashboard through this module.
+the tests, the benchmark and the screenshots all start the dashboard through this module
+(the Python starters by spending_api.processes.dashboard_command).
 
     python -m spending_ui.serve [--address 127.0.0.1] [--port 8501] [other panel serve flags]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,8 +21,15 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from spending_api.processes import ServerProcess, free_port, launch_server
-from spending_api.server import api_command
+from spending_api.processes import (
+    ServerProcess,
+    api_environment,
+    dashboard_environment,
+    free_port,
+    launch_api,
+    launch_dashboard,
+    url_of,
+)
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -34,7 +40,6 @@ _spec = importlib.util.spec_from_file_location(
 )
 processes = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(processes)
-BIN = Path(sys.executable).parent
 SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
 # Where the dashboard keeps a tab's token (sessionStorage: it survives a reload of the tab).
 TOKEN_KEY = "spending-dashboard.token"
@@ -157,17 +162,16 @@ def _dee_rows(today: date) -> tuple[Row, ...]:
 
 
 class Server:
-    """A server subprocess that can be stopped and started again on the same port."""
+    """A server subprocess that can be stopped and started again on the same port:
+    `launch()` starts a fresh one (spending_api.processes.launch_api / launch_dashboard)."""
 
-    def __init__(self, name: str, command: list[str], env: dict, url: str, ready_path: str, log):
-        self.name, self.command, self.env, self.url = name, command, env, url
-        self.ready_path, self.log = ready_path, log
+    def __init__(self, launch: Callable[[], ServerProcess], ready_path: str, port: int):
+        self._launch, self.ready_path, self.port = launch, ready_path, port
+        self.url = url_of(port)
         self.process: ServerProcess | None = None
 
     def launch(self) -> None:
-        self.process = launch_server(
-            self.command, name=self.name, url=self.url, log_path=self.log, env=self.env, cwd=REPO
-        )
+        self.process = self._launch()
 
     def wait(self) -> None:
         assert self.process is not None
@@ -366,33 +370,36 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
     users = _seed(postgres_url, today)
     logs = tmp_path_factory.mktemp("logs")
     api_port, ui_port = free_port(), free_port()
-    api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
-    api_env = {
-        **base_env,
-        "DATABASE_URL": postgres_url,
-        "SECRET_KEY": SECRET_KEY,
-        "ENVIRONMENT": "test",
-        "CORS_ORIGINS": f'["{ui_url}"]',
-        "LOG_LEVEL": "WARNING",
-    }
+    api_url, ui_url = url_of(api_port), url_of(ui_port)
+    api_env = api_environment(
+        {
+            "DATABASE_URL": postgres_url,
+            "SECRET_KEY": SECRET_KEY,
+            "ENVIRONMENT": "test",
+            "CORS_ORIGINS": f'["{ui_url}"]',
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     api = Server(
-        "uvicorn",
-        api_command(str(BIN / "uvicorn"), host="127.0.0.1", port=api_port)
-        + ["--log-level", "warning"],
-        api_env,
-        api_url,
+        lambda: launch_api(
+            port=api_port,
+            options=["--log-level", "warning"],
+            log_path=logs / "api.log",
+            env=api_env,
+            cwd=REPO,
+        ),
         "/health",
-        logs / "api.log",
+        api_port,
     )
     ui = Server(
-        "panel serve",
-        [str(BIN / "python"), "-m", "spending_ui.serve"]
-        + ["--address", "127.0.0.1", "--port", str(ui_port)],
-        {**base_env, "BACKEND_URL": api_url},
-        ui_url,
+        lambda: launch_dashboard(
+            port=ui_port,
+            log_path=logs / "ui.log",
+            env=dashboard_environment(backend_url=api_url),
+            cwd=REPO,
+        ),
         "/app",
-        logs / "ui.log",
+        ui_port,
     )
     try:
         api.launch()
@@ -410,17 +417,18 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
 def dashboard_server(log_dir: Path, *extra: str, env: dict | None = None) -> Server:
     """`python -m spending_ui.serve` alone on a free port (its API address leads nowhere)."""
     port = free_port()
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PANEL_", "BOKEH_"))}
     server = Server(
-        "spending_ui.serve",
-        [str(BIN / "python"), "-m", "spending_ui.serve"]
-        + ["--address", "127.0.0.1", "--port", str(port), *extra],
-        {**base_env, "BACKEND_URL": f"http://127.0.0.1:{free_port()}", **(env or {})},
-        f"http://127.0.0.1:{port}",
+        lambda: launch_dashboard(
+            port=port,
+            name="spending_ui.serve",
+            options=extra,
+            log_path=log_dir / f"ui-{port}.log",
+            env=dashboard_environment(backend_url=url_of(free_port()), values=env),
+            cwd=REPO,
+        ),
         "/liveness",
-        log_dir / f"ui-{port}.log",
+        port,
     )
-    server.port = port
     server.start()
     return server
 

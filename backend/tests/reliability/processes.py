@@ -10,18 +10,16 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spending_api.processes import ServerProcess, free_port, start_server, wait_until
-from spending_api.server import api_command
+from spending_api.processes import ServerProcess, api_environment, free_port, wait_until
+from spending_api.processes import start_api as toolkit_start_api
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
 
 
 def _postgres_bin() -> Path:
@@ -84,45 +82,35 @@ def start_api(
     extra_env: dict[str, str] | None = None,
     startup_timeout: float = 30.0,
 ) -> ServerProcess:
-    """Start the API and wait until /health answers (with any status)."""
+    """Start the API and wait until /health answers (with any status), and with several
+    workers until each has started."""
     port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_", "SECRET_KEY", "LOGIN_", "LOG_LEVEL", "CORS_"))
-    }
-    env.update(
+    env = api_environment(
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": TEST_SECRET,
             "ENVIRONMENT": "test",
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
     )
-    env.update(extra_env or {})
-    log_path = log_dir / f"uvicorn-{port}.log"
-    command = api_command(str(VENV_BIN / "uvicorn"), host="127.0.0.1", port=port, workers=workers)
-    server = start_server(
-        command,
-        name="uvicorn",
-        url=f"http://127.0.0.1:{port}",
-        log_path=log_path,
+    deadline = time.monotonic() + startup_timeout
+    server = toolkit_start_api(
+        port=port,
+        workers=workers,
         env=env,
+        log_path=log_dir / f"uvicorn-{port}.log",
         cwd=log_dir,  # not the repository: its .env must not leak in
         timeout=startup_timeout,
     )
-    # With several workers, give the others a moment to finish booting too.
     if workers > 1:
-        _wait_for_workers(server, workers, time.monotonic() + startup_timeout)
+        with server.stopped_on_error():
+            wait_until(
+                lambda: server.log_text().count("Application startup complete") >= workers,
+                timeout=max(0.0, deadline - time.monotonic()),
+                what=f"{workers} uvicorn workers",
+            )
     return server
-
-
-def _wait_for_workers(server: ServerProcess, workers: int, deadline: float) -> None:
-    wait_until(
-        lambda: server.log_text().count("Application startup complete") >= workers,
-        timeout=max(0.0, deadline - time.monotonic()),
-        what=f"{workers} uvicorn workers",
-    )
 
 
 def _as_postgres(command: list[str], **kwargs) -> subprocess.CompletedProcess:
