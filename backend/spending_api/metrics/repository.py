@@ -5,8 +5,9 @@ rollup instead of the transactions, which keeps a million-row user instant.
 
 The statement is prebuilt SQL per filter shape: one pass over the rows sums them per
 category and period, and GROUPING SETS over those sums, joined with the categories'
-kinds and groups, give the per-category, the per-period-and-kind and the per-group
-totals; no SQLAlchemy expression is built per request (the API's hot path).
+kinds, give the per-category and the per-period-and-kind totals; the per-category ones,
+summed by group, the per-group totals. No SQLAlchemy expression is built per request
+(the API's hot path).
 
 A category's group is its top-level ancestor (the category with no parent above it; a
 top-level category is its own group); a group's total is its own and all its
@@ -72,31 +73,34 @@ WHERE {where}
 GROUP BY 1, 2
 """
 # Every category name in use has a record (the write paths and the rollup trigger create
-# missing ones), so the inner join loses no row. `tree` gives each category its group,
-# walking down from the top-level ones (the categories' write rules forbid loops; a
+# missing ones), so the inner join loses no row. The per-group sums add up the
+# per-category ones (a few hundred rows), each category under its group from `tree`,
+# which walks down from the top-level categories (their write rules forbid loops; a
 # category it did not reach would count as its own group, never be lost).
-# GROUPING(category, period_start, root) tells the sets apart: 3 per category,
-# 5 per period and kind, 6 per group and kind.
 _BY_KIND = """
 WITH RECURSIVE matched AS ({matched}),
+sets AS (
+    SELECT GROUPING(m.category) AS grouping_set, m.category AS name, c.id, c.kind,
+           m.period_start, sum(m.total) AS total, sum(m.n) AS n,
+           min(m.first_day) AS first_day, max(m.last_day) AS last_day
+    FROM matched AS m
+    JOIN categories AS c ON c.user_id = %(user_id)s AND c.name = m.category
+    GROUP BY GROUPING SETS ((m.category, c.id, c.kind), (m.period_start, c.kind))
+),
 tree(id, root) AS (
     SELECT id, name FROM categories WHERE user_id = %(user_id)s AND parent_id IS NULL
     UNION ALL
     SELECT c.id, tree.root FROM categories AS c JOIN tree ON c.parent_id = tree.id
     WHERE c.user_id = %(user_id)s
 )
-SELECT GROUPING(m.category, m.period_start, coalesce(t.root, c.name)) AS grouping_set,
-       coalesce(m.category, coalesce(t.root, c.name)) AS name, c.kind, m.period_start,
-       sum(m.total) AS total, sum(m.n) AS n, min(m.first_day) AS first_day,
-       max(m.last_day) AS last_day
-FROM matched AS m
-JOIN categories AS c ON c.user_id = %(user_id)s AND c.name = m.category
-LEFT JOIN tree AS t ON t.id = c.id
-GROUP BY GROUPING SETS (
-    (m.category, c.kind), (m.period_start, c.kind), (coalesce(t.root, c.name), c.kind)
-)
+SELECT grouping_set, name, kind, period_start, total, n, first_day, last_day FROM sets
+UNION ALL
+SELECT 2, coalesce(t.root, s.name), s.kind, NULL, sum(s.total), sum(s.n), NULL, NULL
+FROM sets AS s LEFT JOIN tree AS t ON t.id = s.id
+WHERE s.grouping_set = 0
+GROUP BY 2, 3
 """
-_PER_CATEGORY, _PER_PERIOD, _PER_GROUP = 3, 5, 6
+_PER_CATEGORY, _PER_PERIOD, _PER_GROUP = 0, 1, 2
 
 
 @lru_cache(maxsize=256)
