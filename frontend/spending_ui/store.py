@@ -114,7 +114,7 @@ class DashboardStore(param.Parameterized):
             for child in children.get(row.id, []):
                 names.append(child.category)
                 todo.append(child)
-        return names
+        return list(dict.fromkeys(names))
 
     @property
     def page_count(self) -> int:
