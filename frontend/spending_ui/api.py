@@ -122,6 +122,9 @@ class Metrics:
     net_savings: Decimal | None = None
     savings_rate: Decimal | None = None
     income_categories: list[CategoryTotal] = field(default_factory=list)
+    # The same, rolled up by group (a top-level category with everything below it).
+    category_groups: list[CategoryTotal] = field(default_factory=list)
+    income_groups: list[CategoryTotal] = field(default_factory=list)
 
     @property
     def top_category(self) -> CategoryTotal | None:
@@ -414,6 +417,8 @@ def _metrics(data: dict[str, Any]) -> Metrics:
         net_savings=_optional_decimal(data.get("net_savings")),
         savings_rate=_optional_decimal(data.get("savings_rate")),
         income_categories=[_category_total(item) for item in data.get("income_categories", [])],
+        category_groups=[_category_total(item) for item in data.get("category_groups", [])],
+        income_groups=[_category_total(item) for item in data.get("income_groups", [])],
     )
 
 

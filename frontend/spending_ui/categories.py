@@ -15,6 +15,7 @@ import param
 
 from spending_ui.api import CATEGORY_KINDS, ApiError, CategoryCount
 from spending_ui.store import DashboardStore
+from spending_ui.theme import PALETTE
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class CategoryState(param.Parameterized):
     # The new-category form.
     new_name = param.String(default="")
     new_kind = param.Selector(default="spending", objects=list(CATEGORY_KINDS))
-    new_colour = param.String(default="", doc="#rrggbb, or nothing for one of the palette")
+    # A colour of its own (the picker's, #rrggbb) only when own_colour; else the palette's.
+    new_colour = param.Color(default=PALETTE[0], doc="#rrggbb")
+    new_own_colour = param.Boolean(default=False, doc="The picker's colour, not the palette's")
     new_parent = param.Integer(
         default=NONE, bounds=(0, None), doc="The category it is grouped under"
     )
@@ -66,7 +69,8 @@ class CategoryState(param.Parameterized):
     )
     edit_name = param.String(default="")
     edit_kind = param.Selector(default="spending", objects=list(CATEGORY_KINDS))
-    edit_colour = param.String(default="")
+    edit_colour = param.Color(default=PALETTE[0], doc="#rrggbb; shown: its colour now")
+    edit_own_colour = param.Boolean(default=False)
     edit_parent = param.Integer(default=NONE, bounds=(0, None))
 
     # Merge or delete the chosen one: where its transactions go, asked once, then confirmed.
@@ -124,13 +128,14 @@ class CategoryState(param.Parameterized):
             self.busy = False
 
     @staticmethod
-    def _colour(text: str) -> str | None:
-        """'#rrggbb', None for empty; ValueError with a sentence to show otherwise."""
-        text = text.strip()
-        if not text:
+    def _colour(text: str, own: bool) -> str | None:
+        """'#rrggbb' when the category has its own colour, None for the palette's;
+        ValueError with a sentence to show otherwise."""
+        if not own:
             return None
+        text = (text or "").strip()
         if not COLOUR.fullmatch(text):
-            raise ValueError(f"“{text[:10]}” is not a colour: type it like #4e79a7, or nothing.")
+            raise ValueError(f"“{text[:10]}” is not a colour: pick one like #4e79a7.")
         return text.lower()
 
     def reset(self) -> None:
@@ -139,7 +144,8 @@ class CategoryState(param.Parameterized):
             message="",
             new_name="",
             new_kind="spending",
-            new_colour="",
+            new_colour=PALETTE[0],
+            new_own_colour=False,
             new_parent=NONE,
             chosen=NONE,
             target=NONE,
@@ -171,7 +177,7 @@ class CategoryState(param.Parameterized):
             self.message = "Type the new category's name."
             return False
         try:
-            colour = self._colour(self.new_colour)
+            colour = self._colour(self.new_colour, self.new_own_colour)
         except ValueError as exc:
             self.message = str(exc)
             return False
@@ -185,7 +191,9 @@ class CategoryState(param.Parameterized):
             f"Category “{name[:NAME_CHARS]}” created.",
         )
         if created:
-            self.param.update(new_name="", new_colour="", new_parent=NONE)
+            self.param.update(
+                new_name="", new_colour=PALETTE[0], new_own_colour=False, new_parent=NONE
+            )
         return created
 
     # -- the chosen category ----------------------------------------------------------------
@@ -199,7 +207,9 @@ class CategoryState(param.Parameterized):
         self.param.update(
             edit_name=item.category,
             edit_kind=item.kind if item.kind in CATEGORY_KINDS else "spending",
-            edit_colour=item.colour or "",
+            # The picker starts at the colour it is drawn in now, the palette's or its own.
+            edit_colour=item.colour or self.store.colours.get(item.category, PALETTE[0]),
+            edit_own_colour=item.colour is not None,
             edit_parent=item.parent_id or NONE,
             message="",
         )
@@ -213,7 +223,7 @@ class CategoryState(param.Parameterized):
             self.message = "Choose the category to change first."
             return False
         try:
-            colour = self._colour(self.edit_colour)
+            colour = self._colour(self.edit_colour, self.edit_own_colour)
         except ValueError as exc:
             self.message = str(exc)
             return False

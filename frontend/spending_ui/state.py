@@ -125,6 +125,9 @@ class Filters(param.Parameterized):
     max_amount = param.Number(default=None, allow_None=True)
     q = param.String(default="")
     granularity = param.Selector(default="month", objects=list(GRANULARITIES))
+    by_group = param.Boolean(
+        default=False, doc="The donut shows category groups (top-level categories) instead"
+    )
 
     def __init__(self, *, today: date | None = None, **params):
         self._today = today
@@ -257,6 +260,8 @@ class Filters(param.Parameterized):
             query.append(("q", self.q))
         if self.granularity != "month":
             query.append(("granularity", self.granularity))
+        if self.by_group:
+            query.append(("groups", "1"))
         return query
 
     def apply_query(self, query: Mapping[str, Sequence[str]]) -> None:
@@ -289,6 +294,7 @@ class Filters(param.Parameterized):
         updates["q"] = (first("q") or "")[:MAX_Q_LENGTH]
         granularity = first("granularity")
         updates["granularity"] = granularity if granularity in GRANULARITIES else "month"
+        updates["by_group"] = first("groups") == "1"
         self._applying_preset = True
         try:
             self.param.update(**updates)
@@ -297,8 +303,8 @@ class Filters(param.Parameterized):
 
     # -- narrowing from the charts --------------------------------------------------------
 
-    def narrow_to_category(self, category: str) -> None:
-        self.categories = [category]
+    def narrow_to_categories(self, categories: list[str]) -> None:
+        self.categories = list(categories)
 
     def narrow_to_period(self, start: date, granularity: str) -> None:
         """Show just the clicked bar's period, one level finer."""

@@ -98,6 +98,24 @@ class DashboardStore(param.Parameterized):
         chosen = {c.category: c.colour for c in self.category_rows if c.colour}
         return category_colours(self.categories, chosen=chosen)
 
+    def group_members(self, group: str) -> list[str]:
+        """The group's name and every category below it, at any depth (from category_rows;
+        a loop, which the API refuses, would end the walk)."""
+        children: dict[int | None, list] = {}
+        for row in self.category_rows:
+            children.setdefault(row.parent_id, []).append(row)
+        top = [row for row in self.category_rows if row.category == group]
+        names, seen, todo = [group], set(), list(top)
+        while todo:
+            row = todo.pop()
+            if row.id is None or row.id in seen:
+                continue
+            seen.add(row.id)
+            for child in children.get(row.id, []):
+                names.append(child.category)
+                todo.append(child)
+        return list(dict.fromkeys(names))
+
     @property
     def page_count(self) -> int:
         total = self.page.total if self.page else 0
@@ -334,7 +352,7 @@ class DashboardStore(param.Parameterized):
         self._quiet = True
         try:
             self.filters.reset()
-            self.filters.granularity = "month"
+            self.filters.param.update(granularity="month", by_group=False)
             self.param.update(
                 sort=DEFAULT_SORT,
                 page_index=0,

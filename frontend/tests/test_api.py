@@ -16,6 +16,7 @@ from spending_ui.api import (
     ApiError,
     AuthExpired,
     BackendUnavailable,
+    CategoryTotal,
     ImportOptions,
     ImportRejected,
     InvalidCredentials,
@@ -208,6 +209,8 @@ INCOME_METRICS = {
     "net_savings": 1265.5,
     "savings_rate": 0.5062,
     "income_categories": [{"category": "Salary", "total": 2500.0, "count": 1, "share": 1.0}],
+    "category_groups": [{"category": "Home", "total": 1234.5, "count": 3, "share": 1.0}],
+    "income_groups": [{"category": "Work", "total": 2500.0, "count": 1, "share": 1.0}],
     "spend_over_time": [
         {"period_start": "2026-01-01", "total": 1010.1, "count": 2, "income": 2500.0},
         {"period_start": "2026-02-01", "total": 224.4, "count": 1, "income": 0.0},
@@ -223,6 +226,8 @@ def test_metrics_read_income_net_savings_and_a_null_savings_rate():
     assert [p.income for p in metrics.spend_over_time] == [Decimal("2500.0"), Decimal("0.0")]
     # Income-only spending lists stay as they are: top_categories is spending.
     assert [c.category for c in metrics.top_categories] == ["Rent", "Food"]
+    assert metrics.category_groups == [CategoryTotal("Home", Decimal("1234.5"), 3, Decimal(1))]
+    assert [(c.category, c.total) for c in metrics.income_groups] == [("Work", Decimal(2500))]
     none = {**INCOME_METRICS, "total_income": 0.0, "net_savings": -1234.5, "savings_rate": None}
     metrics = run(client_for(lambda r: httpx.Response(200, json=none)).metrics([]))
     assert metrics.savings_rate is None and metrics.net_savings == Decimal("-1234.5")

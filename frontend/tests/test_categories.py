@@ -134,7 +134,12 @@ def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, 
         dining = row(state, "Dining out")
 
         # A new category, grouped under Dining out, with a colour of its own.
-        state.param.update(new_name=f"  {HOSTILE} ", new_colour="#AABBCC", new_parent=dining.id)
+        state.param.update(
+            new_name=f"  {HOSTILE} ",
+            new_colour="#AABBCC",
+            new_own_colour=True,
+            new_parent=dining.id,
+        )
         assert await state.create()
         assert transport.writes() == [("POST", "/categories")]
         assert transport.reads() == ONE_REFRESH
@@ -148,14 +153,16 @@ def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, 
         assert HOSTILE in store.categories  # every category picker offers it
         assert store.colours[HOSTILE] == "#aabbcc"
         assert state.message == f"Category “{HOSTILE}” created."
-        assert (state.new_name, state.new_colour, state.new_parent) == ("", "", NONE)
+        assert (state.new_name, state.new_own_colour, state.new_parent) == ("", False, NONE)
 
         # Renamed: every transaction follows, the KPIs and the donut with them.
         coffee = row(state, "Coffee")
         transport.requests.clear()
         state.chosen = coffee.id
         assert (state.edit_name, state.edit_kind, state.edit_parent) == ("Coffee", "spending", NONE)
-        state.param.update(edit_name="Café", edit_colour="#112233")
+        # The picker starts at the palette colour Coffee is drawn in; its own from now on.
+        assert (state.edit_colour, state.edit_own_colour) == (store.colours["Coffee"], False)
+        state.param.update(edit_name="Café", edit_colour="#112233", edit_own_colour=True)
         assert await state.save()
         assert transport.writes() == [("PATCH", f"/categories/{coffee.id}")]
         assert transport.reads() == ONE_REFRESH
@@ -165,6 +172,10 @@ def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, 
         assert store.metrics.category_total("Café") == total("Coffee")
         assert store.metrics.category_total("Coffee") == 0
         assert state.message == "“Coffee” renamed to “Café”: 3 transactions follow."
+        # Back to the palette's colour: its own is cleared.
+        state.edit_own_colour = False
+        assert await state.save()
+        assert row(state, "Café").colour is None and store.colours["Café"] != "#112233"
 
         # Merged into Dining out: asked first (how many move), then done.
         transport.requests.clear()
@@ -222,14 +233,14 @@ def test_refusals_read_as_sentences_and_change_nothing(backend, user):
         store = state.store
         before = list(store.category_rows)
 
-        state.param.update(new_name="Dining out", new_colour="")
+        state.param.update(new_name="Dining out")
         assert not await state.create()
         assert state.message == REFUSALS["category_name_taken"]
 
-        state.param.update(new_name="Tea", new_colour="red")
+        state.param.update(new_name="Tea", new_colour="red", new_own_colour=True)
         assert not await state.create()
-        assert state.message == "“red” is not a colour: type it like #4e79a7, or nothing."
-        state.param.update(new_name=" ", new_colour="")
+        assert state.message == "“red” is not a colour: pick one like #4e79a7."
+        state.param.update(new_name=" ", new_own_colour=False)
         assert not await state.create()
         assert state.message == "Type the new category's name."
 

@@ -232,3 +232,78 @@ def test_income_and_transfers_never_reach_the_donut_and_income_is_its_own_line()
     assert not has_income(
         timeline_data(store_showing(metrics_of({"Food": "5"}, [(date(2026, 3, 1), "5")])))
     )
+
+
+def grouped_store(**filters) -> DashboardStore:
+    """Food > (Bakery, Butcher > Deli), <b>Trip</b> and Rent alone; Deli net refunded."""
+    from dataclasses import replace
+
+    from spending_ui.api import CategoryCount
+
+    totals = {
+        "Food": "5.00",
+        "Bakery": "20.00",
+        "Butcher": "40.00",
+        "Deli": "-15.00",
+        "<b>Trip</b>": "30.00",
+        "Rent": "100.00",
+    }
+    metrics = metrics_of(totals)
+    spend = metrics.total_spend  # 180.00, by group: Rent 100, Food 50, <b>Trip</b> 30
+    groups = [("Rent", "100.00", 1), ("Food", "50.00", 4), ("<b>Trip</b>", "30.00", 1)]
+    metrics = replace(
+        metrics,
+        category_groups=[
+            CategoryTotal(name, Decimal(total), count, Decimal(total) / spend)
+            for name, total, count in groups
+        ],
+    )
+    store = store_showing(metrics, **filters)
+    ids = {"Food": 1, "Bakery": 2, "Butcher": 3, "Deli": 4, "<b>Trip</b>": 5, "Rent": 6}
+    parents = {"Bakery": 1, "Butcher": 1, "Deli": 3}
+    store.category_rows = [
+        CategoryCount(name, 1, "spending", id, None, parents.get(name)) for name, id in ids.items()
+    ]
+    return store
+
+
+def test_by_group_the_donut_draws_the_groups_and_a_slice_narrows_to_the_whole_group():
+    from spending_ui.views.charts import CategoryDonut
+
+    store = grouped_store()
+    donut = CategoryDonut(store=store)
+    assert donut._by_group.visible  # the user has groups
+    assert donut.source.data["category"][0] == "Rent" and "Deli" in donut_notes_html(store, False)
+    store.filters.by_group = True  # the toggle: redrawn from category_groups
+    data = donut.source.data
+    assert data["category"] == ["Rent", "Food", "<b>Trip</b>"]
+    assert data["total"] == [100.0, 50.0, 30.0]
+    # Shares of everything the groups spent (Deli's refund already lowers Food's total).
+    assert data["share"] == [100 / 180, 50 / 180, 30 / 180]
+    assert data["name"][2] == "<b>Trip</b>"  # drawn as text by Bokeh, never as HTML
+    assert "Deli" not in donut_notes_html(store, show_other=False)
+    donut.source.selected.indices = [1]  # a click on Food
+    assert sorted(store.filters.categories) == ["Bakery", "Butcher", "Deli", "Food"]
+    store.filters.by_group = False
+    donut.source.selected.indices = [0]
+    assert store.filters.categories == ["Rent"]
+
+
+def test_the_group_toggle_is_hidden_without_groups_and_negative_groups_are_listed():
+    from dataclasses import replace
+
+    from spending_ui.views.charts import CategoryDonut
+
+    store = store_showing(metrics_of({"Food": "5"}))
+    assert not CategoryDonut(store=store)._by_group.visible
+    store = grouped_store(by_group=True)
+    store.metrics = replace(
+        store.metrics,
+        category_groups=[
+            CategoryTotal("Rent", Decimal("100.00"), 1, Decimal(1)),
+            CategoryTotal("<i>Food</i>", Decimal("-7.50"), 2, Decimal(0)),
+        ],
+    )
+    assert donut_data(store)["category"] == ["Rent"]
+    notes = donut_notes_html(store, show_other=False)
+    assert "&lt;i&gt;Food&lt;/i&gt;" in notes and "<i>" not in notes and "7.50 in" in notes

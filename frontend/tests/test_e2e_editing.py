@@ -341,3 +341,28 @@ def test_a_category_created_renamed_and_merged_moves_every_view(new_page, stack,
     ]
     expect_figures(page, merged)
     expect(panel.locator(".category-chosen select option", has_text="Fun & games")).to_have_count(0)
+
+    # Transport grouped under Dining out with a colour of its own (the picker), then the
+    # donut by group: one slice, the group's total from /metrics.
+    by_group = page.get_by_role("button", name="By group")
+    expect(by_group).to_be_hidden()  # offered once there is a group
+    panel.locator(".category-chosen select").select_option(label="Transport")
+    panel.locator(".category-edit-parent select").select_option(label="Dining out")
+    panel.locator(".category-edit-own-colour input").check()
+    panel.locator(".category-edit-colour input").fill("#aabbcc")
+    panel.get_by_role("button", name="Save").click()
+    expect(listed.filter(has_text="Transport").locator(".group")).to_have_text("Dining out")
+    with stack.api("kit") as client:
+        transport = [c for c in client.get("/categories").json() if c["name"] == "Transport"]
+    assert transport[0]["colour"] == "#aabbcc"
+    grouped = shown_metrics(stack, "kit")
+    assert [(c["category"], c["total"]) for c in grouped["category_groups"]] == [
+        ("Dining out", 98.7)
+    ]
+    by_group.click()
+    page.wait_for_function("""() => {
+          const source = Bokeh.documents[0].get_model_by_name("category-source")
+          return JSON.stringify(Array.from(source.data.category)) === '["Dining out"]'
+            && source.data.total[0] === 98.7
+        }""")
+    assert "groups=1" in page.url

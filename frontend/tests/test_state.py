@@ -180,6 +180,7 @@ def round_trip(filters: Filters) -> Filters:
         {"preset": "all", "categories": ["Food & Drink", "Rent"], "q": "a=b&c"},
         {"min_amount": 10.5, "max_amount": 20.0, "granularity": "week"},
         {"accounts": [3, 1]},
+        {"by_group": True, "granularity": "day"},
     ],
 )
 def test_url_round_trip_of_presets(values):
@@ -200,6 +201,7 @@ def test_url_round_trip_of_a_custom_range():
 def test_a_relative_preset_stays_relative_in_the_url():
     assert Filters(today=TODAY, preset="last_30_days").to_query() == [("preset", "last_30_days")]
     assert Filters(today=TODAY).to_query() == []  # the default needs no query at all
+    assert Filters(today=TODAY, by_group=True).to_query() == [("groups", "1")]
 
 
 def test_bad_url_values_are_ignored():
@@ -227,7 +229,7 @@ def test_clicking_a_bar_narrows_to_its_period_one_level_finer():
         date(2026, 2, 28),
     )
     assert filters.granularity == "week"
-    filters.narrow_to_category("Food")
+    filters.narrow_to_categories(["Food"])
     assert filters.categories == ["Food"]
     filters.reset()
     assert filters.is_default

@@ -5,8 +5,13 @@ rollup instead of the transactions, which keeps a million-row user instant.
 
 The statement is prebuilt SQL per filter shape: one pass over the rows sums them per
 category and period, and GROUPING SETS over those sums, joined with the categories'
-kinds, give both the per-category and the per-period-and-kind totals; no SQLAlchemy
-expression is built per request (the API's hot path).
+kinds, give the per-category and the per-period-and-kind totals; the per-category ones,
+summed by group, the per-group totals. No SQLAlchemy expression is built per request
+(the API's hot path).
+
+A category's group is its top-level ancestor (the category with no parent above it; a
+top-level category is its own group); a group's total is its own and all its
+descendants', each counted under its own kind.
 """
 
 from datetime import date
@@ -29,6 +34,13 @@ class CategoryAggregate(NamedTuple):
     count: int
     first_day: date
     last_day: date
+
+
+class GroupAggregate(NamedTuple):
+    group: str
+    kind: str
+    total: Decimal
+    count: int
 
 
 class PeriodAggregate(NamedTuple):
@@ -61,16 +73,34 @@ WHERE {where}
 GROUP BY 1, 2
 """
 # Every category name in use has a record (the write paths and the rollup trigger create
-# missing ones), so the inner join loses no row.
+# missing ones), so the inner join loses no row. The per-group sums add up the
+# per-category ones (a few hundred rows), each category under its group from `tree`,
+# which walks down from the top-level categories (their write rules forbid loops; a
+# category it did not reach would count as its own group, never be lost).
 _BY_KIND = """
-WITH matched AS ({matched})
-SELECT GROUPING(m.category) AS by_period, m.category, c.kind, m.period_start,
-       sum(m.total) AS total, sum(m.n) AS n, min(m.first_day) AS first_day,
-       max(m.last_day) AS last_day
-FROM matched AS m
-JOIN categories AS c ON c.user_id = %(user_id)s AND c.name = m.category
-GROUP BY GROUPING SETS ((m.category, c.kind), (m.period_start, c.kind))
+WITH RECURSIVE matched AS ({matched}),
+sets AS (
+    SELECT GROUPING(m.category) AS grouping_set, m.category AS name, c.id, c.kind,
+           m.period_start, sum(m.total) AS total, sum(m.n) AS n,
+           min(m.first_day) AS first_day, max(m.last_day) AS last_day
+    FROM matched AS m
+    JOIN categories AS c ON c.user_id = %(user_id)s AND c.name = m.category
+    GROUP BY GROUPING SETS ((m.category, c.id, c.kind), (m.period_start, c.kind))
+),
+tree(id, root) AS (
+    SELECT id, name FROM categories WHERE user_id = %(user_id)s AND parent_id IS NULL
+    UNION ALL
+    SELECT c.id, tree.root FROM categories AS c JOIN tree ON c.parent_id = tree.id
+    WHERE c.user_id = %(user_id)s
+)
+SELECT grouping_set, name, kind, period_start, total, n, first_day, last_day FROM sets
+UNION ALL
+SELECT 2, coalesce(t.root, s.name), s.kind, NULL, sum(s.total), sum(s.n), NULL, NULL
+FROM sets AS s LEFT JOIN tree AS t ON t.id = s.id
+WHERE s.grouping_set = 0
+GROUP BY 2, 3
 """
+_PER_CATEGORY, _PER_PERIOD, _PER_GROUP = 0, 1, 2
 
 
 @lru_cache(maxsize=256)
@@ -94,17 +124,24 @@ def _query(
     return _sql(rollup, where, granularity), params
 
 
-def _split_grouping_sets(rows) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
+class Aggregates(NamedTuple):
+    categories: list[CategoryAggregate]
+    periods: list[PeriodAggregate]
+    groups: list[GroupAggregate]
+
+
+def _split_grouping_sets(rows) -> Aggregates:
     categories: list[CategoryAggregate] = []
     periods: list[PeriodAggregate] = []
-    for by_period, category, kind, start, total, count, first_day, last_day in rows:
-        if by_period:
+    groups: list[GroupAggregate] = []
+    for grouping_set, name, kind, start, total, count, first_day, last_day in rows:
+        if grouping_set == _PER_PERIOD:
             periods.append(PeriodAggregate(start, kind, total, int(count)))
+        elif grouping_set == _PER_GROUP:
+            groups.append(GroupAggregate(name, kind, total, int(count)))
         else:
-            categories.append(
-                CategoryAggregate(category, kind, total, int(count), first_day, last_day)
-            )
-    return categories, periods
+            categories.append(CategoryAggregate(name, kind, total, int(count), first_day, last_day))
+    return Aggregates(categories, periods, groups)
 
 
 async def aggregate_async(
@@ -113,7 +150,8 @@ async def aggregate_async(
     user_id: int,
     filters: TransactionFilters,
     granularity: Granularity,
-) -> tuple[list[CategoryAggregate], list[PeriodAggregate]]:
-    """Per-category and per-period-and-kind sums of the matching transactions."""
+) -> Aggregates:
+    """Per-category, per-period-and-kind and per-group-and-kind sums of the matching
+    transactions."""
     sql, params = _query(user_id=user_id, filters=filters, granularity=granularity)
     return _split_grouping_sets(await run_postgresql_async(connection, sql, params))

@@ -44,4 +44,16 @@ class Metrics(BaseModel):
     last_transaction: date | None
     top_categories: list[CategoryTotal] = Field(description="Spending categories")
     income_categories: list[CategoryTotal]
+    category_groups: list[CategoryTotal] = Field(
+        description=(
+            "Spending by group: each top-level category (one with no parent) with the "
+            "spending of itself and of every category below it, at any depth, as in "
+            "top_categories (refunds lower it, transfers never count); `category` is the "
+            "group's name. The category filter matches names exactly: a group's name "
+            "selects only the transactions filed directly under it, not its children's"
+        )
+    )
+    income_groups: list[CategoryTotal] = Field(
+        description="Income by group, as category_groups (money in, positive)"
+    )
     spend_over_time: list[PeriodTotal]

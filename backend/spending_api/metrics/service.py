@@ -1,6 +1,7 @@
 """Turns the database's aggregates into the /metrics answer (exact Decimal arithmetic)."""
 
 import calendar
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -81,10 +82,12 @@ def build_metrics(
     periods: list[repository.PeriodAggregate],
     granularity: Granularity,
     *,
+    groups: Sequence[repository.GroupAggregate] = (),
     start: date | None = None,
     end: date | None = None,
 ) -> Metrics:
-    """The /metrics answer; `start`/`end` are the requested period (open ends: the matches).
+    """The /metrics answer; `start`/`end` are the requested period (open ends: the matches);
+    `groups` the per-group sums (category_groups and income_groups).
 
     Spending categories make the spend (money out minus refunds), income categories the
     income (money in, as a positive number); transfers count in neither, but in
@@ -102,6 +105,8 @@ def build_metrics(
             last_transaction=None,
             top_categories=[],
             income_categories=[],
+            category_groups=[],
+            income_groups=[],
             spend_over_time=[],
         )
     spending = [c for c in categories if c.kind == SPENDING]
@@ -147,6 +152,13 @@ def build_metrics(
         income_categories=_ranked(
             [(c.category, ZERO - c.total, c.count) for c in income], total_income
         ),
+        category_groups=_ranked(
+            [(g.group, g.total, g.count) for g in groups if g.kind == SPENDING], total_spend
+        ),
+        income_groups=_ranked(
+            [(g.group, ZERO - g.total, g.count) for g in groups if g.kind == INCOME],
+            total_income,
+        ),
         spend_over_time=timeline,
     )
 
@@ -158,7 +170,14 @@ async def get_metrics_async(
     filters: TransactionFilters,
     granularity: Granularity,
 ) -> Metrics:
-    categories, periods = await repository.aggregate_async(
+    found = await repository.aggregate_async(
         connection, user_id=user_id, filters=filters, granularity=granularity
     )
-    return build_metrics(categories, periods, granularity, start=filters.start, end=filters.end)
+    return build_metrics(
+        found.categories,
+        found.periods,
+        granularity,
+        groups=found.groups,
+        start=filters.start,
+        end=filters.end,
+    )

@@ -29,6 +29,17 @@ KINDS = {
     "Credit card payment": "transfer",
 }
 ACCOUNTS = ("Checking", "Savings", "Card")
+# The seeded user's groups (category: parent), four levels deep: Groceries > Dining >
+# Fun & Games > Travel (whose refunds exceed its purchases one week); an income category
+# under a spending group and a transfer category under a spending one.
+PARENTS = {
+    "Dining": "Groceries",
+    "Fun & Games": "Dining",
+    "Travel": "Fun & Games",
+    "Transport": "Rent",
+    "Other income": "Rent",
+    "Credit card payment": "Rent",
+}
 
 
 def reference_metrics(
@@ -43,10 +54,19 @@ def reference_metrics(
     q=None,
     accounts=(),
     kind=(),
+    parents=None,
 ):
     """What /metrics must answer, computed independently of the application's code:
     spending categories make the spend (refunds lower it), income categories the income
-    (money in, positive), transfers neither; every matching row counts."""
+    (money in, positive), transfers neither; every matching row counts. `parents` (name:
+    parent name) make the groups: a category counts in its top-level ancestor's."""
+    parents = parents or {}
+
+    def group(category):
+        while category in parents:
+            category = parents[category]
+        return category
+
     matching = []
     for timestamp, amount, category, description, account in rows:
         ts, amount = datetime.fromisoformat(timestamp), Decimal(amount)
@@ -78,6 +98,8 @@ def reference_metrics(
             "last_transaction": None,
             "top_categories": [],
             "income_categories": [],
+            "category_groups": [],
+            "income_groups": [],
             "spend_over_time": [],
         }
 
@@ -151,6 +173,8 @@ def reference_metrics(
         "last_transaction": last.isoformat(),
         "top_categories": ranked(spent, total),
         "income_categories": ranked(earned, income),
+        "category_groups": ranked([(ts, a, group(c)) for ts, a, c in spent], total),
+        "income_groups": ranked([(ts, a, group(c)) for ts, a, c in earned], income),
         "spend_over_time": timeline,
     }
 
@@ -217,7 +241,11 @@ def seeded(database, make_user):
             session.add(account)
             session.flush()
             accounts[name] = account.id
-        session.add_all(Category(user_id=user.id, name=n, kind=k) for n, k in KINDS.items())
+        made = {n: Category(user_id=user.id, name=n, kind=k) for n, k in KINDS.items()}
+        session.add_all(made.values())
+        session.flush()
+        for child, parent in PARENTS.items():
+            made[child].parent_id = made[parent].id
         session.flush()
         for name, account_id in accounts.items():
             insert_transactions(
@@ -280,7 +308,7 @@ def test_metrics_match_an_independent_computation(client, seeded, auth_headers, 
     params = as_params(spec, accounts)
     response = client.get("/metrics", headers=auth_headers(user), params=params)
     assert response.status_code == 200, response.text
-    assert response.json() == reference_metrics(rows, KINDS, **spec)
+    assert response.json() == reference_metrics(rows, KINDS, parents=PARENTS, **spec)
     if "min_amount" not in params and "max_amount" not in params and "q" not in params:
         base = client.get("/metrics", headers=auth_headers(user), params=params | ALL_AMOUNTS)
         assert base.json() == response.json()  # the rollup answers as the base table does
@@ -406,3 +434,97 @@ def test_bad_metrics_parameters_are_422(client, make_user, auth_headers, params)
     response = client.get("/metrics", headers=auth_headers(make_user()), params=params)
     assert response.status_code == 422
     assert next(iter(params)) in response.text
+
+
+def test_the_seeded_groups_have_what_the_rollup_must_handle(client, seeded, auth_headers):
+    """Guard for the group comparison: several levels, refunds, an income category under a
+    spending group, transfers under one; and the totals add up to the kinds' totals."""
+    user, rows, accounts = seeded
+    body = client.get("/metrics", headers=auth_headers(user)).json()
+    spending = {g["category"]: g for g in body["category_groups"]}
+    assert set(spending) == {"Groceries", "Rent"}
+    assert [g["category"] for g in body["income_groups"]] == ["Salary", "Rent"]
+    assert sum(Decimal(str(g["total"])) for g in spending.values()) == Decimal(
+        str(body["total_spend"])
+    )
+    # Rent's spending group holds Rent and Transport only: its card payments count nowhere.
+    categories = {c["category"]: c for c in body["top_categories"]}
+    assert (
+        spending["Rent"]["count"] == categories["Rent"]["count"] + categories["Transport"]["count"]
+    )
+    week = client.get(
+        "/metrics",
+        headers=auth_headers(user),
+        params={"start": "2025-02-03", "end": "2025-02-09"},
+    ).json()
+    travel = next(c for c in week["top_categories"] if c["category"] == "Travel")
+    groceries = next(g for g in week["category_groups"] if g["category"] == "Groceries")
+    assert travel["total"] < 0 and groceries["total"] < 0  # the refund lowers its group
+
+
+def test_a_group_filter_matches_only_its_own_name(client, seeded, auth_headers):
+    """category=<group> selects what is filed under that very name, not its children."""
+    user, rows, accounts = seeded
+    params = {"category": "Groceries", "account": [accounts["Card"]]}
+    body = client.get("/metrics", headers=auth_headers(user), params=params).json()
+    assert [c["category"] for c in body["top_categories"]] == ["Groceries"]
+    assert body["category_groups"] == body["top_categories"]
+    assert body == reference_metrics(
+        rows, KINDS, categories=("Groceries",), accounts=("Card",), parents=PARENTS
+    )
+
+
+def test_groups_follow_a_change_of_parent(client, make_user, add_transactions, auth_headers):
+    user = make_user()
+    headers = auth_headers(user)
+    add_transactions(
+        user,
+        [
+            ("2024-05-01T10:00", "10.10", "Bakery"),
+            ("2024-05-02T10:00", "20.20", "Butcher"),
+            ("2024-05-03T10:00", "-5.05", "Butcher", "refund"),
+            ("2024-05-04T10:00", "0.01", "Food"),
+        ],
+    )
+    ids = {c["name"]: c["id"] for c in client.get("/categories", headers=headers).json()}
+
+    def groups():
+        body = client.get("/metrics", headers=headers).json()
+        return [
+            (g["category"], g["total"], g["count"], g["share"]) for g in body["category_groups"]
+        ]
+
+    assert groups() == [
+        ("Butcher", 15.15, 2, 0.5998),
+        ("Bakery", 10.1, 1, 0.3998),
+        ("Food", 0.01, 1, 0.0004),
+    ]
+    for child, parent in (("Butcher", "Bakery"), ("Bakery", "Food")):
+        response = client.patch(
+            f"/categories/{ids[child]}", headers=headers, json={"parent_id": ids[parent]}
+        )
+        assert response.status_code == 200, response.text
+    assert groups() == [("Food", 25.26, 4, 1.0)]
+    client.patch(f"/categories/{ids['Bakery']}", headers=headers, json={"parent_id": None})
+    assert groups() == [("Bakery", 25.25, 3, 0.9996), ("Food", 0.01, 1, 0.0004)]
+
+
+def test_groups_are_the_users_own(client, make_user, add_transactions, auth_headers):
+    """Another user's same names under other parents change nothing."""
+    alice, bob = make_user("alice"), make_user("bob")
+    add_transactions(alice, [("2024-05-01T10:00", "7.00", "Bakery")])
+    add_transactions(
+        bob, [("2024-05-01T10:00", "9.00", "Bakery"), ("2024-05-01T11:00", "1", "Food")]
+    )
+    bob_ids = {
+        c["name"]: c["id"] for c in client.get("/categories", headers=auth_headers(bob)).json()
+    }
+    client.patch(
+        f"/categories/{bob_ids['Bakery']}",
+        headers=auth_headers(bob),
+        json={"parent_id": bob_ids["Food"]},
+    )
+    mine = client.get("/metrics", headers=auth_headers(alice)).json()["category_groups"]
+    assert mine == [{"category": "Bakery", "total": 7.0, "count": 1, "share": 1.0}]
+    theirs = client.get("/metrics", headers=auth_headers(bob)).json()["category_groups"]
+    assert theirs == [{"category": "Food", "total": 10.0, "count": 2, "share": 1.0}]

@@ -62,6 +62,22 @@ def _wrapping(*objects, **options) -> pn.FlexBox:
     return pn.FlexBox(*objects, flex_wrap="wrap", align_items="end", **WIDE, **options)
 
 
+def _colour_widgets(colour, own, form: str) -> tuple:
+    """ "Own colour" ticked: the picker's colour; otherwise the palette's (picker disabled)."""
+    return (
+        pn.widgets.Checkbox.from_param(
+            own, name="Own colour", css_classes=[f"category-{form}-own-colour"], width=100
+        ),
+        pn.widgets.ColorPicker.from_param(
+            colour,
+            name="Colour",
+            disabled=own.rx.not_(),
+            css_classes=[f"category-{form}-colour"],
+            width=70,
+        ),
+    )
+
+
 def _button(label: str, css: str, callback, **options) -> pn.widgets.Button:
     button = pn.widgets.Button(name=label, css_classes=[css], **options)
     button.on_click(callback)
@@ -100,13 +116,7 @@ class CategoriesPanel(Viewer):
             pn.widgets.Select.from_param(
                 state.param.new_kind, name="Kind", options=kinds, width=120
             ),
-            pn.widgets.TextInput.from_param(
-                state.param.new_colour,
-                name="Colour",
-                placeholder="#4e79a7 (optional)",
-                css_classes=["category-new-colour"],
-                width=150,
-            ),
+            *_colour_widgets(state.param.new_colour, state.param.new_own_colour, "new"),
             pn.widgets.Select.from_param(
                 state.param.new_parent,
                 name="Group under",
@@ -134,13 +144,7 @@ class CategoriesPanel(Viewer):
                     width=120,
                     css_classes=["category-edit-kind"],
                 ),
-                pn.widgets.TextInput.from_param(
-                    state.param.edit_colour,
-                    name="Colour",
-                    placeholder="#4e79a7 (optional)",
-                    css_classes=["category-edit-colour"],
-                    width=150,
-                ),
+                *_colour_widgets(state.param.edit_colour, state.param.edit_own_colour, "edit"),
                 pn.widgets.Select.from_param(
                     state.param.edit_parent,
                     name="Group under",

@@ -1,6 +1,8 @@
 """Top categories (donut) and spend over time (bars): Bokeh figures fed from /metrics.
 
-Clicking a slice narrows the filters to that category, clicking a bar to that period.
+Clicking a slice narrows the filters to that category (a group's slice: to the group and
+every category below it), clicking a bar to that period. "By group" (Filters.by_group)
+draws /metrics' category_groups instead of its top_categories.
 """
 
 from __future__ import annotations
@@ -49,12 +51,20 @@ def _run_locked(callback) -> None:
         callback()
 
 
-def spending_slices(metrics) -> tuple[list, list]:
-    """(slices, rest): the top categories by positive spend plus "Other", each at its share
-    of all positive spending; `rest` are the categories inside "Other". Categories whose
-    refunds exceed their purchases have no slice (see `refunded_categories`)."""
-    positive = metrics.spending_categories if metrics else []
-    spent = metrics.positive_spend if metrics else Decimal(0)
+def spending_totals(metrics, by_group: bool = False) -> list:
+    """What the donut is drawn from: the spending categories, or their groups."""
+    if metrics is None:
+        return []
+    return metrics.category_groups if by_group else metrics.top_categories
+
+
+def spending_slices(metrics, by_group: bool = False) -> tuple[list, list]:
+    """(slices, rest): the top categories (or groups) by positive spend plus "Other", each
+    at its share of all positive spending; `rest` are the categories inside "Other".
+    Categories whose refunds exceed their purchases have no slice (see
+    `refunded_categories`)."""
+    positive = [item for item in spending_totals(metrics, by_group) if item.total > 0]
+    spent = sum((item.total for item in positive), Decimal(0))
     if len(positive) > MAX_SLICES:
         shown, rest = positive[: MAX_SLICES - 1], positive[MAX_SLICES - 1 :]
     else:
@@ -65,13 +75,14 @@ def spending_slices(metrics) -> tuple[list, list]:
     return [(name, total, count, total / spent) for name, total, count in slices], rest
 
 
-def refunded_categories(metrics) -> list:
-    """Categories that are net money in for the filters (refunds larger than purchases)."""
-    return [item for item in (metrics.top_categories if metrics else []) if item.total < 0]
+def refunded_categories(metrics, by_group: bool = False) -> list:
+    """Categories (or groups) that are net money in for the filters (refunds larger than
+    purchases)."""
+    return [item for item in spending_totals(metrics, by_group) if item.total < 0]
 
 
 def donut_data(store: DashboardStore) -> dict:
-    slices, _ = spending_slices(store.metrics)
+    slices, _ = spending_slices(store.metrics, store.filters.by_group)
     colours = store.colours
     start, starts, ends = 0.0, [], []
     for _, _, _, share in slices:
@@ -183,8 +194,8 @@ def _style(fig) -> None:
 
 def donut_notes_html(store: DashboardStore, show_other: bool) -> str:
     """Beside the donut: what "Other" holds (once clicked) and the net-refund categories."""
-    metrics = store.metrics
-    _, rest = spending_slices(metrics)
+    metrics, by_group = store.metrics, store.filters.by_group
+    _, rest = spending_slices(metrics, by_group)
     colours = store.colours
     parts = []
     if rest and show_other:
@@ -195,7 +206,7 @@ def donut_notes_html(store: DashboardStore, show_other: bool) -> str:
             for item in rest
         )
         parts.append(f"<div class='donut-other'><b>Other</b><ul>{items}</ul></div>")
-    refunded = refunded_categories(metrics)
+    refunded = refunded_categories(metrics, by_group)
     if refunded:
         items = "".join(
             f"<li data-category='{escape(item.category, quote=True)}'>"
@@ -273,12 +284,26 @@ class CategoryDonut(Viewer):
         self.figure = fig
         self.source.selected.on_change("indices", self._on_tap)
         self.store.param.watch(self._update, ["metrics", "categories"])
+        self.store.filters.param.watch(self._update, ["by_group"])
         self._pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+        # Offered once the user has groups (a category with a parent).
+        self._by_group = pn.widgets.Toggle.from_param(
+            self.store.filters.param.by_group,
+            name="By group",
+            button_type="primary",
+            button_style="outline",
+            width=110,
+            visible=pn.bind(
+                lambda rows: any(row.parent_id for row in rows), self.store.param.category_rows
+            ),
+            css_classes=["by-group"],
+        )
         self._notes = pn.pane.HTML(
             pn.bind(
                 lambda *_: donut_notes_html(self.store, self.show_other),
                 self.store.param.metrics,
                 self.store.param.categories,
+                self.store.filters.param.by_group,
                 self.param.show_other,
             ),
             stylesheets=[CSS],
@@ -302,11 +327,14 @@ class CategoryDonut(Viewer):
         self.source.selected.indices = []
         if category == OTHER:
             self.show_other = not self.show_other
+        elif self.store.filters.by_group:
+            self.store.filters.narrow_to_categories(self.store.group_members(category))
         else:
-            self.store.filters.narrow_to_category(category)
+            self.store.filters.narrow_to_categories([category])
 
     def __panel__(self):
         return pn.Column(
+            self._by_group,
             self._pane,
             self._notes,
             sizing_mode="stretch_width",
