@@ -14,6 +14,8 @@ from psycopg import OperationalError as PsycopgOperationalError
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from spending_api import __version__, errors
@@ -112,6 +114,32 @@ def install_log_redaction() -> None:
                 target.addFilter(RedactSecrets())
 
 
+class SecurityHeaders:
+    """Adds the security headers (and the CSP of the API or of the docs) to every answer.
+
+    A pure ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) would run each
+    request through a task group and memory streams, about 100 µs of CPU per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else API_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                headers["Content-Security-Policy"] = csp
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class ErrorDetail(BaseModel):
     detail: str
 
@@ -199,13 +227,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # with --no-proxy-headers, so this setting alone decides whom to believe.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        docs = request.url.path.startswith(DOCS_PATHS)
-        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
-        return response
+    # Outermost: every answer of the application carries them.
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

