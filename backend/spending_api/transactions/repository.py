@@ -195,7 +195,8 @@ _STAGING_COLUMNS = (
 )
 
 # Categories the rows name that the user does not have yet, with the kind the import
-# chose (else by sign). Before the rows, so every row's category has a record.
+# chose (else by sign). Before the rows, so every row's category has a record; the names
+# made are returned for _UNUSED_CATEGORIES.
 _CATEGORIES_FROM_STAGING = """
 INSERT INTO categories (user_id, name, kind)
 SELECT :user_id, category,
@@ -204,6 +205,18 @@ FROM import_staging
 GROUP BY category
 ORDER BY category
 ON CONFLICT (user_id, name) DO NOTHING
+RETURNING name
+"""
+# After the rows: a category made above that no stored row names goes again (its rows
+# were all duplicates or deleted by the user), so a re-import does not bring back one
+# merged away. It did not exist before this import, so only the rows just stored can
+# name it (one index probe each).
+_UNUSED_CATEGORIES = """
+DELETE FROM categories AS c
+WHERE c.user_id = :user_id AND c.name = ANY(:made)
+  AND NOT EXISTS (
+      SELECT 1 FROM transactions AS t WHERE t.user_id = :user_id AND t.category = c.name
+  )
 """
 
 # The n-th identical row of a file gets key "<fingerprint>:<n>", so a re-import
@@ -260,8 +273,10 @@ def insert_transactions(
     total = _stage(connection, rows)
     params = {"user_id": user_id, "account_id": account_id, "import_id": import_id}
     with local_settings(connection, BULK_SETTINGS):
-        connection.execute(text(_CATEGORIES_FROM_STAGING), params)
+        made = connection.execute(text(_CATEGORIES_FROM_STAGING), params).scalars().all()
         result = connection.execute(text(_INSERT_FROM_STAGING), params)
+    if made:
+        connection.execute(text(_UNUSED_CATEGORIES), {"user_id": user_id, "made": made})
     connection.execute(text("TRUNCATE import_staging"))
     return InsertCounts(inserted=result.rowcount, total=total)
 
