@@ -21,7 +21,7 @@ from spending_api.categories.defaults import (
 )
 from spending_api.db import run_postgresql_async
 from spending_api.models import Category, Rule, Transaction
-from spending_api.transfers.repository import lock_ledger
+from spending_api.transfers.repository import lock_ledger, unlink_broken_pairs_in
 
 # What the import falls back to: they must always exist, under these names and kinds.
 REQUIRED = {UNCATEGORIZED: "spending", UNCATEGORIZED_INCOME: "income"}
@@ -209,9 +209,11 @@ WHERE user_id = :user_id
 
 
 def update_category(session: Session, *, user_id: int, category_id: int, changes: dict) -> None:
-    """Apply the changes (a rename moves every transaction to the new name)."""
-    if "name" in changes:
-        # The ledger lock, as merges and deletes: no import is writing the old name.
+    """Apply the changes (a rename moves every transaction to the new name; a kind that
+    is no longer a transfer unlinks the pairs in the category, see merge_category)."""
+    if "name" in changes or "kind" in changes:
+        # The ledger lock, as merges and deletes: no import is writing the old name, and
+        # no pairing sees the old kind.
         lock_ledger(session, user_id=user_id)
     category = _lock(
         session, user_id=user_id, category_id=category_id, detail=errors.CATEGORY_NOT_FOUND
@@ -242,11 +244,16 @@ def update_category(session: Session, *, user_id: int, category_id: int, changes
         raise
     if renamed:
         _move_name(session, user_id=user_id, old=old_name, new=changes["name"])
+    if rekinded:
+        name = changes["name"] if renamed else old_name
+        unlink_broken_pairs_in(session, user_id=user_id, category=name)
 
 
 def merge_category(session: Session, *, user_id: int, category_id: int, into_id: int) -> None:
     """Move every transaction of the category to `into_id`'s, then delete it (its
-    subcategories become top-level)."""
+    subcategories become top-level). A pair no longer one (a transfer category merged
+    into one that is not) is unlinked: its sides in `into_id`'s category stay there, the
+    other sides go back to their categories before pairing."""
     if category_id == into_id:
         raise CategoryConflict(errors.CATEGORY_MERGE_INTO_ITSELF)
     lock_ledger(session, user_id=user_id)  # see delete_category
@@ -270,6 +277,7 @@ def merge_category(session: Session, *, user_id: int, category_id: int, into_id:
         raise CategoryConflict(errors.CATEGORY_REQUIRED)
     _move_name(session, user_id=user_id, old=source.name, new=target.name)
     session.execute(delete(Category).where(Category.user_id == user_id, Category.id == category_id))
+    unlink_broken_pairs_in(session, user_id=user_id, category=target.name)
 
 
 def delete_category(session: Session, *, user_id: int, category_id: int) -> None:

@@ -27,6 +27,7 @@ from spending_api.models import Category
 from spending_api.models import Rule as StoredRule
 from spending_api.rules import repository
 from spending_api.rules.schemas import ActionsIn, ConditionIn, RuleChangeOut, RulePreviewOut
+from spending_api.transfers.repository import lock_ledger, unlink_broken_pairs
 
 PREVIEW_ROWS = 100
 UNKNOWN_CATEGORY = "The rule's category does not exist; create the category first."
@@ -124,9 +125,13 @@ def run(
     import_id: int | None = None,
 ) -> int:
     """Run the rules in order over the user's transactions (or one import's) and store the
-    changes; the number of transactions changed. The caller commits."""
+    changes; the number of transactions changed. A run over every transaction unlinks the
+    pairs it breaks (a side moved to a category that is not a transfer keeps the rule's
+    category, its other side goes back); an import's rows are not paired yet. Under the
+    user's ledger lock (taken before any row lock). The caller commits."""
     if not rules:
         return 0
+    lock_ledger(session, user_id=user_id)
     changes = apply_rules(
         _engine_rules(rules), repository.iter_ledger(session, user_id=user_id, import_id=import_id)
     )
@@ -136,9 +141,15 @@ def run(
             .values(user_id=user_id, name=TRANSFER, kind="transfer")
             .on_conflict_do_nothing(index_elements=[Category.user_id, Category.name])
         )
-    return repository.apply_changes(
+    updated = repository.apply_changes(
         session, user_id=user_id, changes=changes, transfer_category=TRANSFER
     )
+    if import_id is None and changes:
+        changed_ids = [change.after.id for change in changes]
+        unlink_broken_pairs(
+            session, user_id=user_id, transaction_ids=changed_ids, keep_categories=True
+        )
+    return updated
 
 
 def run_for_import(session: Session, *, user_id: int, import_id: int) -> int:

@@ -196,7 +196,8 @@ _STAGING_COLUMNS = (
 )
 
 # Categories the rows name that the user does not have yet, with the kind the import
-# chose (else by sign). Before the rows, so every row's category has a record.
+# chose (else by sign). Before the rows, so every row's category has a record; the names
+# made are returned for _UNUSED_CATEGORIES.
 _CATEGORIES_FROM_STAGING = """
 INSERT INTO categories (user_id, name, kind)
 SELECT :user_id, category,
@@ -205,6 +206,18 @@ FROM import_staging
 GROUP BY category
 ORDER BY category
 ON CONFLICT (user_id, name) DO NOTHING
+RETURNING name
+"""
+# After the rows: a category made above that no stored row names goes again (its rows
+# were all duplicates or deleted by the user), so a re-import does not bring back one
+# merged away. It did not exist before this import, so only the rows just stored can
+# name it (one index probe each).
+_UNUSED_CATEGORIES = """
+DELETE FROM categories AS c
+WHERE c.user_id = :user_id AND c.name = ANY(:made)
+  AND NOT EXISTS (
+      SELECT 1 FROM transactions AS t WHERE t.user_id = :user_id AND t.category = c.name
+  )
 """
 
 # The n-th identical row of a file gets key "<fingerprint>:<n>", so a re-import
@@ -303,8 +316,10 @@ def insert_transactions(
         lock_ledger(session, user_id=user_id)  # held already by an import: free
         has_keys = connection.execute(text(_ACCOUNT_HAS_KEYS), params).scalar()
         insert = _INSERT_KEEPING_STORED if has_keys else _INSERT_INTO_FRESH
-        connection.execute(text(_CATEGORIES_FROM_STAGING), params)
+        made = connection.execute(text(_CATEGORIES_FROM_STAGING), params).scalars().all()
         result = connection.execute(text(insert), params)
+    if made:
+        connection.execute(text(_UNUSED_CATEGORIES), {"user_id": user_id, "made": made})
     connection.execute(text("TRUNCATE import_staging"))
     return InsertCounts(inserted=result.rowcount, total=total)
 

@@ -180,7 +180,8 @@ def list_pairs(session: Session, *, user_id: int) -> list:
     return list(session.execute(text(_LIST), {"user_id": user_id}).mappings())
 
 
-# A side the user re-categorized since keeps the user's choice; a category gone since
+# A side the user re-categorized since keeps the user's choice, and so does a side
+# {kept} selects (one a rule or a category change just moved); a category gone since
 # pairing gives way to the uncategorized one of the side's sign.
 _RESTORE = """
 UPDATE transactions AS t
@@ -198,6 +199,7 @@ FROM (
     WHERE p.user_id = :user_id AND p.id = ANY(:pair_ids)
 ) AS sides
 WHERE t.id = sides.id AND t.user_id = :user_id AND t.category_source <> 'user'
+  AND NOT ({kept})
 """
 _PICK = "SELECT p.id FROM transfer_pairs AS p WHERE p.user_id = :user_id AND {which}"
 _DELETE = "DELETE FROM transfer_pairs WHERE user_id = :user_id AND id = ANY(:pair_ids)"
@@ -217,15 +219,19 @@ def _of_rows_with(column: str) -> str:
 _OF_TRANSACTIONS = (
     "(p.out_transaction_id = ANY(:transaction_ids) OR p.in_transaction_id = ANY(:transaction_ids))"
 )
-# Pairs of these transactions that no longer look like one (what pairing would link,
-# both sides in a transfer-kind category).
-_BROKEN = f"""p.id IN (
+_IN_CATEGORY = "(o.category = :category OR i.category = :category)"
+
+
+def _broken(of: str) -> str:
+    """Pairs `of` selects (o, i: the sides) that no longer look like one (what pairing
+    would link, both sides in a transfer-kind category)."""
+    return f"""p.id IN (
     SELECT p.id FROM transfer_pairs AS p
     JOIN transactions AS o ON o.id = p.out_transaction_id
     JOIN transactions AS i ON i.id = p.in_transaction_id
     LEFT JOIN categories AS oc ON oc.user_id = o.user_id AND oc.name = o.category
     LEFT JOIN categories AS ic ON ic.user_id = i.user_id AND ic.name = i.category
-    WHERE p.user_id = :user_id AND {_OF_TRANSACTIONS}
+    WHERE p.user_id = :user_id AND {of}
       AND NOT (
           o.amount > 0 AND i.amount = -o.amount AND o.account_id <> i.account_id
           AND i."timestamp" BETWEEN o."timestamp" - interval '{PAIRING_DAYS} days'
@@ -233,17 +239,27 @@ _BROKEN = f"""p.id IN (
           AND oc.kind IS NOT DISTINCT FROM 'transfer' AND ic.kind IS NOT DISTINCT FROM 'transfer'
       )
 )"""
+
+
+_BROKEN = {"transactions": _broken(_OF_TRANSACTIONS), "category": _broken(_IN_CATEGORY)}
+# Which sides keep the category they are in when their pair is unlinked.
+_KEPT = {
+    "none": "false",
+    "transactions": "t.id = ANY(:transaction_ids)",
+    "category": "t.category = :category",
+}
 _DEFAULTS = {"uncategorized": UNCATEGORIZED, "uncategorized_income": UNCATEGORIZED_INCOME}
 
 
-def _unlink(session: Session, which: str, params: dict) -> int:
+def _unlink(session: Session, which: str, params: dict, *, kept: str = "none") -> int:
     """Unlink the pairs `which` selects (chosen once, before any side changes), their
-    sides back as _RESTORE says; how many."""
+    sides back as _RESTORE says (but those _KEPT[kept] selects); how many."""
     pair_ids = list(session.scalars(text(_PICK.format(which=which)), params))
     if not pair_ids:
         return 0
     chosen = {"user_id": params["user_id"], "pair_ids": pair_ids}
-    session.execute(text(_RESTORE), {**chosen, **_DEFAULTS})
+    restore = _RESTORE.format(kept=_KEPT[kept])
+    session.execute(text(restore), {**params, **chosen, **_DEFAULTS})
     return session.execute(text(_DELETE), chosen).rowcount
 
 
@@ -272,9 +288,22 @@ def unlink_pairs_of(session: Session, *, user_id: int, transaction_ids: list[int
     return _unlink(session, _OF_TRANSACTIONS, params)
 
 
-def unlink_broken_pairs(session: Session, *, user_id: int, transaction_ids: list[int]) -> int:
+def unlink_broken_pairs(
+    session: Session, *, user_id: int, transaction_ids: list[int], keep_categories: bool = False
+) -> int:
     """After an edit of these transactions: unlink their pairs that are no longer one (a
     side moved to a category that is not a transfer, or a manual side's amount or date no
-    longer matches); the caller holds the ledger lock. How many were unlinked."""
+    longer matches); the caller holds the ledger lock. With `keep_categories` these
+    transactions keep the categories they now have (a rule run's, which is not the
+    user's), only their other sides go back. How many were unlinked."""
     params = {"user_id": user_id, "transaction_ids": list(transaction_ids)}
-    return _unlink(session, _BROKEN, params)
+    kept = "transactions" if keep_categories else "none"
+    return _unlink(session, _BROKEN["transactions"], params, kept=kept)
+
+
+def unlink_broken_pairs_in(session: Session, *, user_id: int, category: str) -> int:
+    """After a category change (its kind, or a merge into it): unlink the pairs with a
+    side in the category that are no longer one; the sides in it keep it, the other sides
+    go back. The caller holds the ledger lock. How many were unlinked."""
+    params = {"user_id": user_id, "category": category}
+    return _unlink(session, _BROKEN["category"], params, kept="category")

@@ -5,16 +5,18 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from spending_api import errors
 from spending_api.categories.repository import (
     CategoryConflict,
     create_category,
+    create_default_categories,
     delete_category,
     merge_category,
+    update_category,
 )
-from spending_api.models import Category
+from spending_api.models import Account, Category, TransferPair
 
 _spec = importlib.util.spec_from_file_location(
     "ledger_lock", Path(__file__).resolve().parents[1] / "transfers" / "ledger_lock.py"
@@ -97,3 +99,52 @@ def test_a_merge_during_an_import_moves_the_imported_rows_too(database, gifts):
             text("SELECT category FROM transactions WHERE user_id = :u"), {"u": user.id}
         ).all()
     assert categories == ["Presents"]
+
+
+def test_a_kind_change_during_an_import_unlinks_the_pairs_it_made(database, make_user):
+    user = make_user()
+    with database.session() as session:
+        create_default_categories(session, user_id=user.id)
+        checking, savings = (
+            Account(user_id=user.id, name=kind, kind=kind) for kind in ("checking", "savings")
+        )
+        session.add_all([checking, savings])
+        session.commit()
+        checking_id, savings_id = checking.id, savings.id
+        transfer_id = session.scalar(
+            select(Category.id).where(Category.user_id == user.id, Category.name == "Transfer")
+        )
+    header = "Date,Description,Amount\n"
+    with database.session() as session:
+        ledger_lock.open_import(
+            session,
+            user_id=user.id,
+            account_id=checking_id,
+            csv=header + "2025-03-01,SENT,-80.00\n",
+        )
+        session.commit()
+
+    def make_spending(session):
+        update_category(
+            session, user_id=user.id, category_id=transfer_id, changes={"kind": "spending"}
+        )
+
+    # The import pairs its row with SENT (both into Transfer) before it commits.
+    with database.session() as importing:
+        ledger_lock.open_import(
+            importing, user_id=user.id, account_id=savings_id, csv=header + "2025-03-01,GOT,80.00\n"
+        )
+        other = ledger_lock.InThread(database, make_spending)
+        ledger_lock.wait_until_blocked(database, user_id=user.id)
+        importing.commit()
+    other.join()
+
+    assert other.error is None, other.error
+    with database.session() as session:
+        pairs = select(func.count()).where(TransferPair.user_id == user.id)
+        assert session.scalar(pairs) == 0
+        categories = session.execute(
+            text("SELECT description, category FROM transactions WHERE user_id = :u"),
+            {"u": user.id},
+        ).all()
+    assert sorted(tuple(row) for row in categories) == [("GOT", "Transfer"), ("SENT", "Transfer")]

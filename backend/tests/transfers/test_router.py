@@ -389,3 +389,160 @@ def test_deleting_an_account_with_its_transactions_unlinks_their_pairs(
     assert gone.status_code == 204, gone.text
     assert _pairs(client, auth_headers, user) == []
     assert _stored(database, user) == {"OUT": (checking, "60.00", "Uncategorized")}
+
+
+def _rule(client, headers, description: str, category: str) -> int:
+    """A saved rule: description equals `description` -> `category`; its id."""
+    created = client.post(
+        "/rules",
+        headers=headers,
+        json={
+            "name": f"{description} -> {category}",
+            "conditions": [
+                {"type": "text", "field": "description", "operator": "equals", "value": description}
+            ],
+            "actions": {"set_category": category},
+        },
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def test_a_rule_run_that_moves_a_side_to_spending_unlinks_and_restores_the_other(
+    paired, client, auth_headers, database
+):
+    user, headers, _ = paired
+    _rule(client, headers, "OUT", "Groceries")
+
+    answer = client.post("/rules/apply", headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"updated": 1}
+    assert _pairs(client, auth_headers, user) == []
+    stored = _categories(database, user)
+    assert stored["OUT"] == ("Groceries", "rule")  # the rule's category stays
+    assert stored["IN"] == ("Uncategorized income", "default")
+    metrics = client.get("/metrics", headers=headers).json()
+    assert (metrics["total_spend"], metrics["total_income"]) == (78.0, 75.0)
+
+
+def test_a_rule_run_that_keeps_both_sides_transfers_keeps_the_pair(
+    paired, client, auth_headers, database
+):
+    user, headers, _ = paired
+    rule_id = _rule(client, headers, "IN", "Savings")
+    _rule(client, headers, "COFFEE", "Groceries")
+
+    answer = client.post("/rules/apply", headers=headers, json={"rule_ids": [rule_id]})
+
+    assert answer.json() == {"updated": 1}
+    assert _pairs(client, auth_headers, user) == [("OUT", "IN")]
+    stored = _categories(database, user)
+    assert stored["IN"] == ("Savings", "rule") and stored["OUT"] == ("Transfer", "default")
+    assert stored["COFFEE"] == ("Uncategorized", "default")  # not a listed rule
+
+
+def _category_id(client, headers, name: str) -> int:
+    return {c["name"]: c["id"] for c in client.get("/categories", headers=headers).json()}[name]
+
+
+@pytest.fixture
+def own_transfer_category(post, accounts, client, auth_headers, make_user):
+    """A user with TO POT (checking, Savings, the bank's) paired with FROM CHECKING
+    (savings, moved to Transfer by the pairing): (user, headers)."""
+    user = make_user()
+    checking, savings = accounts(user, "checking", "savings")
+    headers = auth_headers(user)
+    for account, line in (
+        (checking, "2025-11-01,TO POT,-90.00,Savings"),
+        (savings, "2025-11-01,FROM CHECKING,90.00,"),
+    ):
+        content = f"Date,Description,Amount,Category\n{line}\n".encode()
+        response = client.post(
+            "/transactions/import",
+            headers=headers,
+            files={"file": ("b.csv", content, "text/csv")},
+            data={"account_id": str(account)},
+            params={"amount_sign": "spend_negative"},
+        )
+        assert response.status_code == 200, response.text
+    assert _pairs(client, auth_headers, user) == [("TO POT", "FROM CHECKING")]
+    return user, headers
+
+
+def test_a_transfer_category_made_spending_unlinks_its_pairs(
+    own_transfer_category, client, auth_headers, database
+):
+    user, headers = own_transfer_category
+
+    answer = client.patch(
+        f"/categories/{_category_id(client, headers, 'Savings')}",
+        headers=headers,
+        json={"kind": "spending"},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert _pairs(client, auth_headers, user) == []
+    stored = _categories(database, user)
+    assert stored["TO POT"] == ("Savings", "bank")  # in the changed category: stays
+    assert stored["FROM CHECKING"] == ("Uncategorized income", "default")
+    metrics = client.get("/metrics", headers=headers).json()
+    assert (metrics["total_spend"], metrics["total_income"]) == (90.0, 90.0)
+
+
+def test_a_category_change_that_keeps_it_a_transfer_keeps_the_pair(
+    own_transfer_category, client, auth_headers
+):
+    user, headers = own_transfer_category
+    savings = _category_id(client, headers, "Savings")
+
+    for change in ({"kind": "transfer"}, {"name": "Pot", "colour": "#112233"}):
+        answer = client.patch(f"/categories/{savings}", headers=headers, json=change)
+        assert answer.status_code == 200, answer.text
+
+    assert _pairs(client, auth_headers, user) == [("TO POT", "FROM CHECKING")]
+
+
+@pytest.mark.parametrize("how", ["merge", "delete"])
+def test_a_transfer_category_merged_into_spending_unlinks_its_pairs(
+    how, paired, client, auth_headers, make_user, database, post, accounts
+):
+    user, headers, _ = paired
+    # Another user's pair in their own "Transfer" category is left alone.
+    other = make_user()
+    checking, savings = accounts(other, "checking", "savings")
+    post(other, ["2025-09-01,OUT,-75.00"], checking)
+    post(other, ["2025-09-01,IN,75.00"], savings)
+    transfer, groceries = (_category_id(client, headers, n) for n in ("Transfer", "Groceries"))
+
+    if how == "merge":
+        answer = client.post(
+            f"/categories/{transfer}/merge", headers=headers, json={"into": groceries}
+        )
+        assert answer.status_code == 200, answer.text
+    else:
+        answer = client.delete(
+            f"/categories/{transfer}", headers=headers, params={"move_to": groceries}
+        )
+        assert answer.status_code == 204, answer.text
+
+    assert _pairs(client, auth_headers, user) == []
+    # Both sides were in the merged category: both are in its target now.
+    stored = _categories(database, user)
+    assert stored["OUT"] == ("Groceries", "default")
+    assert stored["IN"] == ("Groceries", "default")
+    assert _pairs(client, auth_headers, other) == [("OUT", "IN")]
+    assert _categories(database, other)["IN"] == ("Transfer", "default")
+
+
+def test_a_transfer_category_merged_into_another_transfer_keeps_the_pair(
+    own_transfer_category, client, auth_headers, database
+):
+    user, headers = own_transfer_category
+    savings, transfer = (_category_id(client, headers, n) for n in ("Savings", "Transfer"))
+
+    answer = client.post(f"/categories/{savings}/merge", headers=headers, json={"into": transfer})
+
+    assert answer.status_code == 200, answer.text
+    assert _pairs(client, auth_headers, user) == [("TO POT", "FROM CHECKING")]
+    assert _categories(database, user)["TO POT"] == ("Transfer", "bank")
