@@ -417,8 +417,12 @@ def seed_demo_users(
         ):
             rows[account].append(row)
         spending = generate_transactions(seed=seed, end=end, days=DEMO_DAYS, persona=persona)
-        # The spending's line numbers go on after the money in's (they order identical rows).
-        offset = len(rows[CHECKING_ACCOUNT])
+        # The spending's line numbers go on after the money in's (they order identical rows,
+        # and insert_transactions takes rows in line order): after the last of either
+        # account's, as the money in is numbered across both.
+        offset = max(
+            (row.line_no for account_rows in rows.values() for row in account_rows), default=0
+        )
         for row in spending:
             row.line_no += offset
             rows[CHECKING_ACCOUNT].append(row)

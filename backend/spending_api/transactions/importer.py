@@ -2,12 +2,13 @@
 
 One path serves `POST /transactions/import`, `spending-admin import-csv` and the
 dashboard's upload button. `ingest.parse` decides the file's format and layout and
-streams its rows; here they stream on into `insert_transactions` (COPY into a
-staging table, then one INSERT ... SELECT: with ON CONFLICT and the removed keys when
-the account has keys, a plain insert into a new one), so a million-row file never sits
-in memory. Any invalid row, a guess the user has not confirmed, or a file that mixes
-currencies makes the import fail: the session is rolled back and `ImportFailed` is
-raised. Nothing is committed here: the caller commits on success.
+streams its rows; here they stream on into `insert_transactions` (into an account
+with no keys yet, one COPY straight into transactions while the file is read; else COPY
+into a staging table, then one INSERT ... SELECT with ON CONFLICT and the removed
+keys), so a million-row file never sits in memory. Any invalid row, a guess the user
+has not confirmed, or a file that mixes currencies makes the import fail: the session
+is rolled back and `ImportFailed` is raised. Nothing is committed here: the caller
+commits on success.
 
 The duplicate key is the bank's own transaction id (OFX FITID) when the row has one,
 else the row's fingerprint (see `repository.dedup_base`).
@@ -390,7 +391,7 @@ def _by_hints(
 def _new_transactions(
     parsed: ParsedFile, convert: Callable[[ParsedRow], NewTransaction]
 ) -> Iterator[NewTransaction]:
-    """The rows, then a verdict: raising here aborts the staging (and the COPY)."""
+    """The rows, then a verdict: raising here aborts the COPY (and the import)."""
     currencies: set[str] = set()
     for row in parsed.rows():
         if row.currency is not None:

@@ -191,6 +191,44 @@ def dedup_base(row: NewTransaction) -> str:
     return hashlib.md5(fingerprint.encode(), usedforsecurity=False).hexdigest()
 
 
+class FileKeys:
+    """The duplicate keys of one file's rows, given as the rows stream by in file order
+    (`line_no` never decreasing), exactly as _INSERT_FROM_STAGING numbers them: a row
+    with the bank's id is keyed by it and only the file's first row with an id is kept
+    (None for the others); any other row is "<fingerprint>:<n>", n counting that
+    fingerprint's rows so far.
+
+    Memory stays small for a million rows: a key is remembered as its 128-bit md5 (the
+    key itself, not a shorter hash, so two keys are never taken for one), and a count
+    only for fingerprints seen more than once."""
+
+    __slots__ = ("_seen", "_repeats", "_line_no")
+    _ID_BIT = 1 << 128  # an id's md5 and a fingerprint's md5 are different keys
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._repeats: dict[int, int] = {}
+        self._line_no: int | None = None
+
+    def key(self, row: NewTransaction) -> str | None:
+        if self._line_no is not None and row.line_no < self._line_no:
+            raise ValueError("rows must come in line_no order to be keyed as they stream")
+        self._line_no = row.line_no
+        base = dedup_base(row)
+        if base.startswith(EXTERNAL_KEY_PREFIX):
+            digest = int(base[len(EXTERNAL_KEY_PREFIX) :], 16) | self._ID_BIT
+            if digest in self._seen:
+                return None
+            self._seen.add(digest)
+            return base
+        digest = int(base, 16)
+        if digest not in self._seen:
+            self._seen.add(digest)
+            return base + ":1"
+        occurrence = self._repeats[digest] = self._repeats.get(digest, 1) + 1
+        return f"{base}:{occurrence}"
+
+
 _STAGING_COLUMNS = (
     "line_no, ts, amount, category, category_kind, category_source, description, notes, key_base"
 )
@@ -228,9 +266,9 @@ WHERE c.user_id = :user_id AND c.name = ANY(:made)
 # in (key_base, line_no) order: the order the window already sorted them in (no second
 # sort).
 #
-# An account with no stored keys and none removed (a new account, or its first import)
-# has nothing a row could collide with, so its rows go in without the removed-keys
-# anti-join and without ON CONFLICT (a plain insert, not a speculative one per row).
+# Only for an account with stored or removed keys: one with none (a new account, or its
+# first import) has nothing a row could collide with, so its rows are COPied straight
+# into transactions, keyed by FileKeys (the same numbering), while the file is read.
 # Imports of one user take turns (the ledger lock), so no other import adds keys
 # between the check and the insert, and overlapping imports cannot deadlock on the keys.
 _INSERT_FROM_STAGING = """
@@ -249,19 +287,13 @@ FROM (
     ) AS numbered
     WHERE occurrence = 1 OR NOT is_id
 ) AS keyed
-{not_removed}
-ORDER BY key_base, line_no
-{on_conflict}
-"""
-_NOT_REMOVED = """WHERE NOT EXISTS (
+WHERE NOT EXISTS (
     SELECT 1 FROM removed_import_keys AS removed
     WHERE removed.account_id = :account_id AND removed.dedup_key = keyed.dedup_key
-)"""
-_ON_CONFLICT = "ON CONFLICT (account_id, dedup_key) DO NOTHING"
-_INSERT_KEEPING_STORED = _INSERT_FROM_STAGING.format(
-    not_removed=_NOT_REMOVED, on_conflict=_ON_CONFLICT
 )
-_INSERT_INTO_FRESH = _INSERT_FROM_STAGING.format(not_removed="", on_conflict="")
+ORDER BY key_base, line_no
+ON CONFLICT (account_id, dedup_key) DO NOTHING
+"""
 _ACCOUNT_HAS_KEYS = """
 SELECT EXISTS (
     SELECT 1 FROM transactions WHERE account_id = :account_id AND dedup_key IS NOT NULL
@@ -284,11 +316,11 @@ def lock_ledger(session: Session, *, user_id: int) -> None:
     )
 
 
-# A million-row file is two statements (the COPY into staging, which lasts as long as
-# the file takes to read, and the INSERT): their sorts get room in memory, and the API's
-# statement timeout (meant for reads, 30 s) gives way to a bulk one: a 50 MB upload
-# (about a million rows) takes 10-40 s on 2 cores, longer when they are busy. Both only
-# for those statements.
+# A million-row file is one or two statements (the COPY, which lasts as long as the file
+# takes to read, and for an account with keys the INSERT from staging): their sorts get
+# room in memory, and the API's statement timeout (meant for reads, 30 s) gives way to a
+# bulk one: a 50 MB upload (about a million rows) takes 10-40 s on 2 cores, longer when
+# they are busy. Both only for those statements.
 BULK_SETTINGS = {"work_mem": "256MB", "statement_timeout": "10min"}
 
 
@@ -300,28 +332,102 @@ def insert_transactions(
     account_id: int | None = None,
     import_id: int | None = None,
 ) -> InsertCounts:
-    """Insert rows into the account (default: the user's first), skipping ones already
-    stored; one statement, in the caller's transaction, so the rollup triggers run once
-    and nothing is half-written. `import_id` records which import added them.
+    """Insert rows (in `line_no` order) into the account (default: the user's first),
+    skipping ones already stored; one statement into transactions, in the caller's
+    transaction, so the rollup triggers run once and nothing is half-written.
+    `import_id` records which import added them.
 
-    Rows stream through a temporary staging table (COPY), so a
-    million-row file never sits in memory.
-    """
+    Rows stream through COPY, so a million-row file never sits in memory: into an
+    account with no keys yet straight into transactions (the server stores rows while
+    the file is still being read), else into a temporary staging table and from there
+    past the stored and removed keys."""
     if account_id is None:
         account_id = default_account_id(session, user_id=user_id)
     connection = session.connection()
     params = {"user_id": user_id, "account_id": account_id, "import_id": import_id}
     with local_settings(connection, BULK_SETTINGS):
-        total = _stage(connection, rows)  # one COPY, as long as the file takes to read
         lock_ledger(session, user_id=user_id)  # held already by an import: free
-        has_keys = connection.execute(text(_ACCOUNT_HAS_KEYS), params).scalar()
-        insert = _INSERT_KEEPING_STORED if has_keys else _INSERT_INTO_FRESH
+        if not connection.execute(text(_ACCOUNT_HAS_KEYS), params).scalar():
+            return _copy_into_fresh_account(connection, rows, **params)
+        total = _stage(connection, rows)  # one COPY, as long as the file takes to read
         made = connection.execute(text(_CATEGORIES_FROM_STAGING), params).scalars().all()
-        result = connection.execute(text(insert), params)
+        result = connection.execute(text(_INSERT_FROM_STAGING), params)
     if made:
         connection.execute(text(_UNUSED_CATEGORIES), {"user_id": user_id, "made": made})
     connection.execute(text("TRUNCATE import_staging"))
     return InsertCounts(inserted=result.rowcount, total=total)
+
+
+_COPIED_COLUMNS = (
+    'user_id, account_id, import_id, amount, category, category_source, "timestamp", '
+    "description, notes, dedup_key"
+)
+
+# After the COPY straight into transactions, what _CATEGORIES_FROM_STAGING does before
+# the INSERT: the rollup trigger (at the end of the COPY) has given each name without a
+# record one, of the kind by its rows' sign; the names that had none before the COPY get
+# the kind the import chose (else by the sign of the stored rows of that name); as on
+# the staged path, only a stored row makes a category (not a dropped repeat of a bank id).
+_CATEGORIES_AFTER_COPY = """
+INSERT INTO categories (user_id, name, kind)
+SELECT :user_id, name, kind
+FROM unnest(CAST(:names AS text[]), CAST(:kinds AS text[])) AS new (name, kind)
+ORDER BY name
+ON CONFLICT (user_id, name) DO UPDATE SET kind = EXCLUDED.kind
+WHERE categories.kind <> EXCLUDED.kind
+"""
+
+
+def _copy_into_fresh_account(
+    connection, rows: Iterable[NewTransaction], *, user_id: int, account_id: int, import_id
+) -> InsertCounts:
+    """Rows into an account with no stored or removed keys: one COPY into transactions,
+    keyed as they stream by (FileKeys). The caller holds the ledger lock."""
+    had_record = set(
+        connection.execute(
+            text("SELECT name FROM categories WHERE user_id = :user_id"), {"user_id": user_id}
+        ).scalars()
+    )
+    keys = FileKeys()
+    named: dict[str, list] = {}  # category -> [the least kind chosen, sum of amounts]
+    total = inserted = 0
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY transactions ({_COPIED_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            total += 1
+            dedup_key = keys.key(row)
+            if dedup_key is None:
+                continue  # the bank's id again: the file's first row with it is kept
+            tally = named.get(row.category)
+            if tally is None:
+                named[row.category] = [row.category_kind, row.amount]
+            else:
+                kind = row.category_kind
+                if kind is not None and (tally[0] is None or kind < tally[0]):
+                    tally[0] = kind
+                tally[1] += row.amount
+            copy.write_row(
+                (
+                    user_id,
+                    account_id,
+                    import_id,
+                    row.amount,
+                    row.category,
+                    row.category_source,
+                    row.timestamp,
+                    row.description,
+                    row.notes,
+                    dedup_key,
+                )
+            )
+            inserted += 1
+    new = sorted(name for name in named if name not in had_record)
+    if new:
+        kinds = [named[name][0] or ("income" if named[name][1] < 0 else "spending") for name in new]
+        connection.execute(
+            text(_CATEGORIES_AFTER_COPY), {"user_id": user_id, "names": new, "kinds": kinds}
+        )
+    return InsertCounts(inserted=inserted, total=total)
 
 
 @contextmanager

@@ -162,7 +162,7 @@ def test_process_killed_mid_import(make_user, database, settings, tmp_path):
         assert line == "MID-IMPORT", child.stderr.read()
         with psycopg.connect(_libpq(settings.database_url), autocommit=True) as c:
             copying = c.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY import_staging%'"
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY transactions%'"
             ).fetchone()[0]
         assert copying == 1, "the child is not inside COPY"
         os.kill(child.pid, signal.SIGKILL)
