@@ -64,6 +64,20 @@ def _amount(text: str, what: str) -> Decimal | None:
     return value
 
 
+def blank_conditions() -> dict:
+    """The form's condition fields when it shows no condition (new lists each time)."""
+    return dict(
+        text_field="description",
+        text_operator="contains",
+        text_value="",
+        amount_min="",
+        amount_max="",
+        direction="",
+        account_ids=[],
+        current_categories=[],
+    )
+
+
 class RulesState(ChangeState):
     editing_id = param.Integer(default=None, allow_None=True, doc="The saved rule in the form")
     # The form: one condition of each kind (a blank one is left out), and the actions.
@@ -131,14 +145,7 @@ class RulesState(ChangeState):
         self.param.update(
             editing_id=None,
             rule_name="",
-            text_field="description",
-            text_operator="contains",
-            text_value="",
-            amount_min="",
-            amount_max="",
-            direction="",
-            account_ids=[],
-            current_categories=[],
+            **blank_conditions(),
             set_category="",
             set_description="",
             mark_transfer=False,
@@ -149,16 +156,7 @@ class RulesState(ChangeState):
 
     def load(self, rule: Rule, *, editing_id: int | None) -> None:
         """Put a rule into the form: a saved one (to change it) or an offered one."""
-        form = dict(
-            text_field="description",
-            text_operator="contains",
-            text_value="",
-            amount_min="",
-            amount_max="",
-            direction="",
-            account_ids=[],
-            current_categories=[],
-        )
+        form = blank_conditions()
         kept, seen = [], set()
         for condition in rule.conditions:
             kind = condition.get("type")
