@@ -527,3 +527,20 @@ def new_page(browser) -> Iterator[Callable]:
     for context in contexts:
         context.close()
     assert problems == {"console": [], "outside requests": []}
+
+
+@pytest.fixture
+def one_refresh() -> list[str]:
+    """The reads of one refresh of every view (sorted): categories, the period and the one
+    before, the table's page, the review queue, the rules and the offered rules."""
+    return sorted(
+        [
+            "/categories",
+            "/metrics",
+            "/metrics",
+            "/transactions",
+            "/transactions",
+            "/rules",
+            "/rules/proposals",
+        ]
+    )

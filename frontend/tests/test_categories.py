@@ -33,19 +33,6 @@ ROWS = (
     (6, "18.25", "Dining out"),
     (5, "60.00", "Groceries"),
 )
-# One refresh of every view: categories, the period and the one before, the table's page,
-# the review queue, the rules and the offered rules.
-ONE_REFRESH = sorted(
-    [
-        "/categories",
-        "/metrics",
-        "/metrics",
-        "/transactions",
-        "/transactions",
-        "/rules",
-        "/rules/proposals",
-    ]
-)
 
 
 def total(*categories: str) -> Decimal:
@@ -122,7 +109,7 @@ def row(state: CategoryState, name: str):
     return found[0] if found else None
 
 
-def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, user):
+def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, user, one_refresh):
     async def scenario():
         state, transport = await logged_in(backend, user)
         store = state.store
@@ -142,7 +129,7 @@ def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, 
         )
         assert await state.create()
         assert transport.writes() == [("POST", "/categories")]
-        assert transport.reads() == ONE_REFRESH
+        assert transport.reads() == one_refresh
         made = row(state, HOSTILE)
         assert (made.kind, made.colour, made.parent_id, made.count) == (
             "spending",
@@ -165,7 +152,7 @@ def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, 
         state.param.update(edit_name="Café", edit_colour="#112233", edit_own_colour=True)
         assert await state.save()
         assert transport.writes() == [("PATCH", f"/categories/{coffee.id}")]
-        assert transport.reads() == ONE_REFRESH
+        assert transport.reads() == one_refresh
         assert row(state, "Coffee") is None and "Coffee" not in store.categories
         cafe = row(state, "Café")
         assert (cafe.id, cafe.count, cafe.colour) == (coffee.id, count("Coffee"), "#112233")
@@ -185,7 +172,7 @@ def test_create_rename_recolour_and_merge_each_refresh_every_view_once(backend, 
         assert state.question() == "Merge “Café” into “Dining out”: 3 transactions move to it."
         assert await state.confirm()
         assert transport.writes() == [("POST", f"/categories/{coffee.id}/merge")]
-        assert transport.reads() == ONE_REFRESH
+        assert transport.reads() == one_refresh
         assert row(state, "Café") is None and "Café" not in store.categories
         assert row(state, "Dining out").count == count("Coffee", "Dining out")
         assert store.metrics.category_total("Dining out") == total("Coffee", "Dining out")
@@ -227,7 +214,7 @@ def test_delete_needs_a_target_and_moves_the_transactions_to_it(backend, user):
     asyncio.run(scenario())
 
 
-def test_refusals_read_as_sentences_and_change_nothing(backend, user):
+def test_refusals_read_as_sentences_and_change_nothing(backend, user, one_refresh):
     async def scenario():
         state, transport = await logged_in(backend, user)
         store = state.store
@@ -284,7 +271,7 @@ def test_refusals_read_as_sentences_and_change_nothing(backend, user):
         transport.requests.clear()
         assert not await state.save()
         assert state.message == REFUSALS["category_not_found"]
-        assert transport.reads() == ONE_REFRESH
+        assert transport.reads() == one_refresh
         assert row(state, "Groceries") is None and state.chosen == NONE
 
         names = {item.category for item in store.category_rows}
