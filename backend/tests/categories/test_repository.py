@@ -52,13 +52,9 @@ def gifts(database, make_user):
 def _while_importing(database, user, account_id, work):
     """Run `work(session)` in a thread while an import of GIFTS_FILE is open; the thread's
     outcome once the import has committed."""
-    with database.session() as importing:
-        ledger_lock.open_import(importing, user_id=user.id, account_id=account_id, csv=GIFTS_FILE)
-        other = ledger_lock.InThread(database, work)
-        ledger_lock.wait_until_blocked(database, user_id=user.id)
-        importing.commit()
-    other.join()
-    return other
+    return ledger_lock.while_importing(
+        database, user_id=user.id, account_id=account_id, csv=GIFTS_FILE, work=work
+    )
 
 
 def test_a_delete_during_an_import_sees_the_imported_rows(database, gifts):

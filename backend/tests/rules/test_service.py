@@ -49,12 +49,9 @@ def test_a_rule_run_during_an_import_waits_and_changes_the_imported_rows(databas
         rules = session.scalars(select(Rule).where(Rule.user_id == user.id)).all()
         run.updated = service.run(session, user_id=user.id, rules=rules)
 
-    with database.session() as importing:
-        ledger_lock.open_import(importing, user_id=user.id, account_id=account_id, csv=FILE)
-        other = ledger_lock.InThread(database, run)
-        ledger_lock.wait_until_blocked(database, user_id=user.id)
-        importing.commit()
-    other.join()
+    other = ledger_lock.while_importing(
+        database, user_id=user.id, account_id=account_id, csv=FILE, work=run
+    )
 
     assert other.error is None, other.error
     assert run.updated == 1

@@ -5,21 +5,27 @@ format written out by hand, independently of the importer's sniffing.
 """
 
 import csv
+import importlib.util
 import io
-import threading
-import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from spending_api import cli, errors
 from spending_api.accounts.repository import default_account_id
 from spending_api.main import create_app
 from spending_api.transactions.importer import ImportOptions, import_csv
+
+# The ledger-lock tests' helpers (a write in a thread, a wait until it blocks); the tests
+# run in importlib mode: no package imports.
+_spec = importlib.util.spec_from_file_location(
+    "ledger_lock", Path(__file__).resolve().parents[1] / "transfers" / "ledger_lock.py"
+)
+ledger_lock = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ledger_lock)
 
 CENT = Decimal("0.01")
 
@@ -614,23 +620,6 @@ def test_cli_import_takes_the_mapping_and_header_options(
     ]
 
 
-def _waiting_on_a_lock(database, *, timeout: float = 30.0) -> bool:
-    """Whether some session of the test database comes to wait for a lock in time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with database.session() as probe:
-            waiting = probe.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-        if waiting:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_two_first_imports_into_one_account_take_turns(data_dir, make_user, database, stored):
     # Both see an account without keys when they start; the second waits for the first
     # and then skips every row (a plain insert of both would break the unique key).
@@ -639,30 +628,24 @@ def test_two_first_imports_into_one_account_take_turns(data_dir, make_user, data
         default_account_id(session, user_id=user.id)
         session.commit()
     content = (data_dir / "us_card.csv").read_bytes()
-    results: dict[str, object] = {}
 
-    def second() -> None:
-        try:
-            with database.session() as session:
-                results["second"] = import_csv(
-                    session, user_id=user.id, stream=io.BytesIO(content), options=ImportOptions()
-                )
-                session.commit()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            results["second"] = error
-
-    with database.session() as session:
-        first = import_csv(
+    def import_file(session):
+        return import_csv(
             session, user_id=user.id, stream=io.BytesIO(content), options=ImportOptions()
         )
-        thread = threading.Thread(target=second)
-        thread.start()
-        assert _waiting_on_a_lock(database), "the second import never waited for the first"
-        session.commit()
-    thread.join(timeout=60)
 
-    second_result = results["second"]
-    assert not isinstance(second_result, Exception), repr(second_result)
+    def second(session) -> None:
+        second.result = import_file(session)
+
+    with database.session() as session:
+        first = import_file(session)
+        other = ledger_lock.InThread(database, second)
+        ledger_lock.wait_until_blocked(database, user_id=user.id, seconds=30)
+        session.commit()
+    other.join()
+
+    assert other.error is None, repr(other.error)
+    second_result = second.result
     assert (first.inserted, first.skipped_duplicates) == (14, 0)
     assert (second_result.inserted, second_result.skipped_duplicates) == (0, 14)
     assert len(stored(user)) == 14

@@ -1,5 +1,6 @@
 """Helpers for the ledger-lock tests: an import left open in one session, a second write
-in a thread, and a wait until that write blocks on the user's ledger lock."""
+in a thread, and a wait until that write blocks on the user's ledger lock (both in one:
+while_importing)."""
 
 import io
 import threading
@@ -47,6 +48,18 @@ class InThread:
     def join(self) -> None:
         self.thread.join(timeout=30)
         assert not self.thread.is_alive(), "the second write never finished"
+
+
+def while_importing(database, *, user_id: int, account_id: int, csv: str, work) -> InThread:
+    """Run `work(session)` in a thread while an import of `csv` is open, and wait until
+    it blocks on the ledger lock; the thread, finished, once the import has committed."""
+    with database.session() as importing:
+        open_import(importing, user_id=user_id, account_id=account_id, csv=csv)
+        other = InThread(database, work)
+        wait_until_blocked(database, user_id=user_id)
+        importing.commit()
+    other.join()
+    return other
 
 
 def wait_until_blocked(database, *, user_id: int, seconds: float = 10) -> None:
