@@ -51,8 +51,8 @@ bench: install  ## the full benchmark; writes docs/PERFORMANCE.md
 bench-quick: install  ## a small benchmark run in seconds
 	$(BIN)/python -m bench --quick
 
-load-test: install  ## 60 s load test: 100 users, 2 workers, PostgreSQL; bench/results/load-test.json
-	$(BIN)/python -m bench.loadtest
+load-test: install  ## only the load test of `make bench` (100 users, 60 s); bench/results/load-test.json
+	$(BIN)/python -m bench --load-test
 
 screenshots: install  ## PNG screenshots of the dashboard into docs/screenshots/
 	$(BIN)/python scripts/screenshots.py

@@ -9,6 +9,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 PERFORMANCE_MD = REPO_ROOT / "docs" / "PERFORMANCE.md"
+LOAD_TEST_RESULTS = RESULTS_DIR / "load-test.json"
 
 # Every generated transaction falls in the three years up to this day.
 END = date(2026, 10, 31)
@@ -25,6 +26,10 @@ class Config:
     load_warmup_seconds: float = 3
     load_rounds: int = 3
     connections: int = 32
+    # The load test (bench.loadtest): simulated users, measured seconds, warm-up seconds.
+    load_test_users: int = 100
+    load_test_seconds: float = 60
+    load_test_warmup_seconds: float = 10
     heavy_repetitions: int = 15
     browser: bool = True
     browser_repetitions: int = 5
@@ -45,6 +50,9 @@ QUICK = replace(
     load_seconds=3,
     load_warmup_seconds=1,
     load_rounds=1,
+    load_test_users=5,
+    load_test_seconds=4,
+    load_test_warmup_seconds=1,
     heavy_repetitions=5,
     browser=False,
     browser_repetitions=2,

@@ -1,21 +1,19 @@
-"""The benchmark's users and their data: step 1 through the project's own import path,
-the heavy user's CSV for step 2, and demo accounts for the load test and bench.executors."""
+"""The benchmark's users and their data: step 1 through the project's own import path
+(also the load test's users), and the heavy user's CSV for step 2."""
 
 import io
 import itertools
 import multiprocessing
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from bench import pg
 from bench.config import DAYS, END, Config
 from spending_api.auth.repository import create_user
 from spending_api.auth.security import hash_password
-from spending_api.demo import PERSONAS, generate_transactions, write_csv
+from spending_api.demo import generate_transactions, write_csv
 from spending_api.transactions.importer import ImportOptions, import_csv
-from spending_api.transactions.repository import insert_transactions
 
 PASSWORD = "bench-password-1"
 HEAVY_USERNAME = "bench-heavy"
@@ -33,32 +31,16 @@ class Users:
     heavy: int
 
 
-def add_users(url: str, names: list[str], password: str, rows=None) -> list[int]:
-    """The users `names` (one Argon2 hash for all), each with `rows(index)`, if given,
-    inserted by the repository (not the importer): their ids."""
-    password_hash = hash_password(password)
-    ids = []
-    with pg.database(url) as database, database.session() as session:
-        for index, name in enumerate(names):
-            user_id = create_user(session, username=name, password_hash=password_hash).id
-            if rows:
-                insert_transactions(session, user_id=user_id, rows=rows(index))
-            session.commit()
-            ids.append(user_id)
-    return ids
-
-
 def create_users(url: str, config: Config) -> Users:
-    """Step 1's typical users and the heavy user, without data yet."""
+    """Step 1's typical users and the heavy user (one Argon2 hash for all), without data."""
     names = [typical_username(i) for i in range(1, config.users + 1)] + [HEAVY_USERNAME]
-    ids = add_users(url, names, PASSWORD)
+    password_hash = hash_password(PASSWORD)
+    with pg.database(url) as database, database.session() as session:
+        ids = [
+            create_user(session, username=name, password_hash=password_hash).id for name in names
+        ]
+        session.commit()
     return Users(typical=ids[:-1], heavy=ids[-1])
-
-
-def demo_rows(index: int, personas=tuple(sorted(PERSONAS))):
-    """Two years up to today of one of `personas` (in turn): the load test's accounts."""
-    persona = personas[index % len(personas)]
-    return generate_transactions(seed=index, end=date.today(), days=730, persona=persona)
 
 
 def calibrated_rate(seed: int, count: int, sample_days: int) -> float:

@@ -5,8 +5,8 @@ started by spending_api.processes.start_api. `Client`: a keep-alive HTTP/1.1 con
 asyncio (uvloop).
 `call` times one request into `Stats`; `measure` samples the workers' RSS while request
 loops run, then stops them. Step 3 (`closed_loop`: as many requests as `connections`
-connections can make) and the 60 s load test (bench/loadtest.py: simulated users with
-think times) are both made of these."""
+connections can make) and the load test (bench/loadtest.py: simulated users with think
+times, on step 3's server) are both made of these."""
 
 import asyncio
 import json
@@ -255,8 +255,6 @@ async def _closed_loop(server: Server, requests, seconds: float, connections: in
         "seconds": round(duration, 2),
         "errors": errors,
         "worker_rss_mb": rss[-1] if rss else None,
-        # Growth while this endpoint ran steadily (after the warm-ups).
-        "rss_growth_mb": round(rss[-1] - rss[0], 1) if rss else None,
         "rss_samples": rss,
     }
 
@@ -299,9 +297,6 @@ def run(server: Server, user_ids: list[int], config: Config, endpoints=tuple(END
     floor = results["floor"]["rps"]
     for result in results.values():
         result["share_of_floor"] = round(result["rps"] / floor, 3) if floor else None
-    growths = [
-        r["rss_growth_mb"] for a in runs.values() for r in a if r["rss_growth_mb"] is not None
-    ]
     return {
         "connections": connections,
         "seconds_per_run": seconds,
@@ -314,6 +309,5 @@ def run(server: Server, user_ids: list[int], config: Config, endpoints=tuple(END
             "last": rss[-1] if rss else None,
             "max": max(rss, default=None),
             "samples": len(rss),
-            "max_growth_during_a_run": max(growths, default=None),
         },
     }

@@ -58,14 +58,11 @@ def fresh_database(kind: str, *, keep: bool = False):
             embedded.drop_database(admin_url(), name)
 
 
-def settings(url: str, **overrides) -> Settings:
-    return Settings(_env_file=None, environment="test", database_url=url, **overrides)
-
-
 @contextmanager
-def database(url: str, **overrides):
+def database(url: str):
     """The app's own Database (engines and sessions) on `url`, disposed afterwards."""
-    database = Database.from_settings(settings(url, **overrides))
+    settings = Settings(_env_file=None, environment="test", database_url=url)
+    database = Database.from_settings(settings)
     try:
         yield database
     finally:

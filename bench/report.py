@@ -1,12 +1,12 @@
 """Targets, verdicts and docs/PERFORMANCE.md (bench/report.md.j2), all from the results JSON."""
 
-import json
 from operator import eq, ge, le, lt
 from pathlib import Path
 
 import jinja2
 
-from bench.config import BENCH_DIR, RESULTS_DIR
+from bench.config import BENCH_DIR
+from bench.loadtest import STEADY_GROWTH_MB
 
 LOAD_TEST_KEYS = (
     "users duration_s requests failures rps p50_ms p99_ms rss_start_mb rss_after_warmup_mb "
@@ -41,20 +41,6 @@ def _check(name, goal, value, limit, compare, shown=""):
     return {"name": name, "target": goal, "measured": text, "verdict": verdict}
 
 
-def memory_growth(results: dict) -> tuple[float | None, float, str]:
-    """Growth of the API workers' RSS under load, its limit, and where it was measured:
-    the 60 s load test (bench/loadtest.py) when its results exist, else the runs of step 3."""
-    load_test = results.get("load_test") or {}
-    if isinstance(load_test.get("rss_growth_mb"), (int, float)):
-        limit = float(load_test.get("steady_growth_limit_mb") or 40.0)
-        return float(load_test["rss_growth_mb"]), limit, "60 s load test"
-    rss = _get(results, "load", "worker_rss_mb") or {}
-    if rss.get("max_growth_during_a_run") is None:
-        return None, 0.0, "n/a"
-    limit = round(max(10.0, 0.05 * (rss.get("first") or 0)), 1)
-    return float(rss["max_growth_during_a_run"]), limit, "step 3 runs"
-
-
 def _equal(same: bool) -> str:
     return "equal" if same else "differs"
 
@@ -74,13 +60,13 @@ def _load_checks(key: str, metrics: str, listing: str, suffix: str = "") -> list
 def targets(results: dict) -> list[dict]:
     """Each target: name, goal, where its value is in the results (keys separated by
     spaces; the heavy scenarios by their key), the limit, the comparison, the unit."""
-    growth, limit, source = memory_growth(results)
+    limit = _get(results, "load_test", "steady_growth_limit_mb") or STEADY_GROWTH_MB
+    memory = ("API memory growth in the load test", f"<= {limit} MB", "load_test rss_growth_mb")
     heavy = results.get("heavy") or []
     values = {
         **results,
         "heavy": {item["key"]: item for item in heavy},
         "same": all(item.get("same_numbers") for item in heavy) if heavy else None,
-        "growth": growth,
     }
     h, d = "heavy user /metrics", "dashboard update after a filter change"
     off = "answer cache off"
@@ -96,7 +82,7 @@ def targets(results: dict) -> list[dict]:
         ("import peak RSS", "< 300 MB", "import importer_peak_rss_mb", 300, lt, " MB"),
         (f"{d}, typical user", "<= 300 ms", "dashboard typical p50_ms", 300, le, " ms"),
         (f"{d}, heavy user", "<= 1 s", "dashboard heavy p50_ms", 1000, le, " ms"),
-        (f"API memory growth under load ({source})", f"<= {limit} MB", "growth", limit, le, " MB"),
+        (*memory, limit, le, " MB"),
     ]
     return [_check(name, goal, _get(values, *at.split()), *rest) for name, goal, at, *rest in rows]
 
@@ -127,13 +113,3 @@ def render(results: dict) -> str:
         results_file=Path(results.get("results_file", "latest.json")).name,
         load_test_pairs=[(key, load_test[key]) for key in LOAD_TEST_KEYS if key in load_test],
     )
-
-
-def read_load_test() -> dict | None:
-    path = RESULTS_DIR / "load-test.json"
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except ValueError:
-        return {"error": "bench/results/load-test.json is not valid JSON"}

@@ -1,17 +1,27 @@
-"""Runs the benchmark's six steps on a fresh PostgreSQL database and writes the report."""
+"""Runs the benchmark's steps on a fresh PostgreSQL database and writes the report; or,
+with --load-test, the load test alone on a database and server of its own."""
 
 import argparse
 import json
 import logging
 import tempfile
 import time
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bench import browser, dataset, heavy, importbench, load, pg, report
-from bench.config import BENCH_DIR, FULL, PERFORMANCE_MD, QUICK, Config, log_to_stderr
+from bench import browser, dataset, heavy, importbench, load, loadtest, pg, report
+from bench.config import (
+    BENCH_DIR,
+    FULL,
+    LOAD_TEST_RESULTS,
+    PERFORMANCE_MD,
+    QUICK,
+    Config,
+    log_to_stderr,
+)
 from bench.load import WORKERS, Server
 
 # The notes at the end of the report: they describe the code, one a line.
@@ -29,13 +39,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--no-browser", action="store_true", help="skip step 5")
     add("--keep-db", action="store_true", help="do not drop the database")
     add("--render", action="store_true", help="only re-render the report from the saved results")
+    add("--load-test", action="store_true", help=f"only the load test; into {LOAD_TEST_RESULTS}")
     add("--output", type=Path, help="results JSON (default by mode)")
     add("--markdown", type=Path, help="the report (default docs/PERFORMANCE.md; quick: none)")
     return parser.parse_args(argv)
 
 
 def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
-    """The six steps on the fresh database `url`, each one's figures into `results`."""
+    """The steps on the fresh database `url`, each one's figures into `results`."""
     results["machine"] = pg.describe_machine(url, args.workers)
     users = dataset.create_users(url, config)
 
@@ -62,6 +73,7 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
     with Server(url, workers=args.workers) as server:
         log(f"step 3: load, {config.connections} connections")
         load_step(server, "load", tuple(load.ENDPOINTS))
+        load_test_step(server, config, results)
 
     # The answer cache off from here on: step 3 again shows what every request costs
     # when it computes its answer (a user's first look at a view, or the first after
@@ -100,12 +112,28 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
         log(f"  {results['dashboard']}")
 
 
+def load_test_step(server: Server, config: Config, results: dict) -> None:
+    log(f"step 3, users: the load test, {config.load_test_users} simulated users")
+    results["load_test"] = loadtest.run(server, config)
+    summary = ("requests", "failures", "rps", "p50_ms", "p99_ms", "rss_growth_mb")
+    log(f"  {({key: results['load_test'][key] for key in summary})}")
+
+
+def load_test_only(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
+    """`--load-test`: step 1 for the load test's users, then the load test on a server."""
+    results["machine"] = pg.describe_machine(url, args.workers)
+    users = dataset.create_users(url, replace(config, users=config.load_test_users))
+    results["dataset"] = {"typical": dataset.import_typical_users(url, users, config)}
+    with Server(url, workers=args.workers) as server:
+        load_test_step(server, config, results)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log_to_stderr()
     config = QUICK if args.quick else FULL
-    output = args.output or config.results_file
-    markdown = args.markdown or (None if config.quick else PERFORMANCE_MD)
+    output = args.output or (LOAD_TEST_RESULTS if args.load_test else config.results_file)
+    markdown = args.markdown or (None if config.quick or args.load_test else PERFORMANCE_MD)
     if args.render:
         results = json.loads(output.read_text())
     else:
@@ -113,33 +141,29 @@ def main(argv: list[str] | None = None) -> int:
         results = {
             "mode": config.name,
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "config": {
-                "users": config.users,
-                "transactions_per_user": config.per_user,
-                "heavy_transactions": config.heavy_rows,
-                "load_seconds": config.load_seconds,
-                "load_rounds": config.load_rounds,
-                "connections": config.connections,
-            },
+            "config": {k: v for k, v in asdict(config).items() if k != "results_file"},
         }
         problem = pg.unavailable_reason()
         if problem:
             raise SystemExit(f"PostgreSQL is not available: {problem}")
-        with pg.fresh_database(config.name, keep=args.keep_db) as url:
+        kind = "load" if args.load_test else config.name
+        with pg.fresh_database(kind, keep=args.keep_db) as url:
             results["database"] = make_url(url).database
             log(f"database {results['database']}" + (" (kept)" if args.keep_db else ""))
-            steps(url, config, args, results)
+            (load_test_only if args.load_test else steps)(url, config, args, results)
         results["total_seconds"] = round(time.perf_counter() - started, 1)
         results["results_file"] = str(output)
-    # The notes describe the code and the load test has its own file: both as they are now.
-    results["notes"], results["load_test"] = list(NOTES), report.read_load_test()
+    results["notes"] = list(NOTES)  # they describe the code as it is now
     results["targets"] = report.targets(results)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
     if markdown:
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(report.render(results))
-    for target in results["targets"]:
+    for target in (t for t in results["targets"] if t["verdict"] != "n/a"):  # the report has all
         log(f"{target['verdict']:>4}  {target['name']}: {target['measured']} ({target['target']})")
     log(f"results in {output}" + (f", report in {markdown}" if markdown else ""))
+    if args.load_test:  # a check: every request answered, the memory steady
+        checked = results["load_test"]
+        return 0 if checked["failures"] == 0 and checked["memory_steady"] else 1
     return 0

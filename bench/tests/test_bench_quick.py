@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -55,7 +54,8 @@ def results(tmp_path_factory) -> dict:
 
 def test_every_step_has_results(results):
     assert results["mode"] == "quick"
-    for key in ("machine", "dataset", "import", "load", "heavy", "dashboard", "targets"):
+    steps = ("machine", "dataset", "import", "load", "load_test", "heavy", "dashboard", "targets")
+    for key in steps:
         assert results.get(key), key
     machine = results["machine"]
     assert machine["cpu_count"] >= 1 and machine["memory_gb"] > 0
@@ -97,6 +97,17 @@ def test_the_load_runs_answered_every_request(results, run_key, names):
     assert endpoints["floor"]["share_of_floor"] == 1.0
 
 
+def test_the_load_test_answered_every_simulated_user(results):
+    load_test = results["load_test"]
+    assert load_test["users"] == QUICK.load_test_users and load_test["ramp_up_failures"] == 0
+    assert load_test["failures"] == 0 and load_test["errors"] == []
+    per_endpoint = load_test["per_endpoint"]
+    assert load_test["requests"] == sum(e["requests"] for e in per_endpoint.values()) > 0
+    assert load_test["rps"] == pytest.approx(load_test["requests"] / load_test["duration_s"], 0.05)
+    assert 0 < load_test["rss_start_mb"] <= load_test["rss_max_mb"]
+    assert load_test["workers"] == results["load"]["workers"]
+
+
 def test_the_heavy_user_agrees_with_plain_sql(results):
     heavy = {item["key"]: item for item in results["heavy"]}
     assert set(heavy) == {"all_time", "one_year", "category", "amount", "text"}
@@ -120,7 +131,3 @@ def test_targets_and_report_are_complete(results):
         assert target["name"] in markdown
     # The renderer works on the saved JSON alone.
     assert report.render({k: v for k, v in results.items() if k != "_markdown"}) == markdown
-
-
-def test_results_file_location():
-    assert QUICK.results_file == Path(REPO_ROOT, "bench", "results", "quick.json")
