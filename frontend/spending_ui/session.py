@@ -113,7 +113,7 @@ class DashboardApp:
         self.sidebar = pn.Column(sizing_mode="stretch_width")
         self.user_label = pn.pane.HTML("", styles={"color": "white"}, margin=(14, 10))
         self.logout_button = pn.widgets.Button(
-            name="Log out", button_type="light", width=100, margin=(10, 10), visible=False
+            label="Log out", color="light", width=100, margin=(10, 10), visible=False
         )
         self.logout_button.on_click(self._logout_clicked)
 
@@ -134,7 +134,7 @@ class DashboardApp:
     # -- page -----------------------------------------------------------------------------
 
     def _starting(self):
-        return pn.indicators.LoadingSpinner(value=True, size=40, name="Loading…", margin=40)
+        return pn.indicators.LoadingSpinner(value=True, size=40, label="Loading…", margin=40)
 
     def template(self) -> pn.template.FastListTemplate:
         use_system_fonts()

@@ -351,7 +351,7 @@ def test_the_dialog_has_a_role_box_per_column_and_every_option():
     widgets = dialog._role_widgets
     assert sorted(widgets) == [0, 1, 2, 3, 4]
     assert dialog._date_format.placeholder == "detected: DD.MM.YYYY"
-    assert widgets[4].name == "Info" and widgets[4].value == IGNORE
+    assert widgets[4].label == "Info" and widgets[4].value == IGNORE
     # The roles are the API's (its preview lists them), not a copy kept here.
     assert set(widgets[0].options.values()) == {IGNORE, *ROLES}
     assert widgets[0].options["Other party's account"] == "counter_account"

@@ -55,7 +55,7 @@ class AccountFilter(Viewer):
         self._choice = pn.widgets.MultiChoice.from_param(
             filters.param.accounts,
             options=options,
-            name="Accounts",
+            label="Accounts",
             placeholder="All accounts",
             sizing_mode="stretch_width",
             css_classes=["account-filter"],

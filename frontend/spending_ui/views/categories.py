@@ -66,11 +66,11 @@ def _colour_widgets(colour, own, form: str) -> tuple:
     """ "Own colour" ticked: the picker's colour; otherwise the palette's (picker disabled)."""
     return (
         pn.widgets.Checkbox.from_param(
-            own, name="Own colour", css_classes=[f"category-{form}-own-colour"], width=100
+            own, label="Own colour", css_classes=[f"category-{form}-own-colour"], width=100
         ),
         pn.widgets.ColorPicker.from_param(
             colour,
-            name="Colour",
+            label="Colour",
             disabled=own.rx.not_(),
             css_classes=[f"category-{form}-colour"],
             width=70,
@@ -79,7 +79,7 @@ def _colour_widgets(colour, own, form: str) -> tuple:
 
 
 def _button(label: str, css: str, callback, **options) -> pn.widgets.Button:
-    button = pn.widgets.Button(name=label, css_classes=[css], **options)
+    button = pn.widgets.Button(label=label, css_classes=[css], **options)
     button.on_click(callback)
     return button
 
@@ -111,23 +111,23 @@ class CategoriesPanel(Viewer):
         )
         self._new = _wrapping(
             pn.widgets.TextInput.from_param(
-                state.param.new_name, name="New category", css_classes=["category-new-name"]
+                state.param.new_name, label="New category", css_classes=["category-new-name"]
             ),
             pn.widgets.Select.from_param(
-                state.param.new_kind, name="Kind", options=kinds, width=120
+                state.param.new_kind, label="Kind", options=kinds, width=120
             ),
             *_colour_widgets(state.param.new_colour, state.param.new_own_colour, "new"),
             pn.widgets.Select.from_param(
                 state.param.new_parent,
-                name="Group under",
+                label="Group under",
                 options=pn.bind(lambda r: category_choices(r, blank=NO_GROUP), rows),
                 css_classes=["category-new-parent"],
             ),
-            _button("Create", "category-create", self._create, button_type="primary", **busy),
+            _button("Create", "category-create", self._create, color="primary", **busy),
         )
         self._chosen = pn.widgets.Select.from_param(
             state.param.chosen,
-            name="Change a category",
+            label="Change a category",
             options=pn.bind(lambda r: category_choices(r, blank="Choose…"), rows),
             css_classes=["category-chosen"],
         )
@@ -135,11 +135,11 @@ class CategoriesPanel(Viewer):
         self._edit = pn.Column(
             _wrapping(
                 pn.widgets.TextInput.from_param(
-                    state.param.edit_name, name="Name", css_classes=["category-edit-name"]
+                    state.param.edit_name, label="Name", css_classes=["category-edit-name"]
                 ),
                 pn.widgets.Select.from_param(
                     state.param.edit_kind,
-                    name="Kind",
+                    label="Kind",
                     options=kinds,
                     width=120,
                     css_classes=["category-edit-kind"],
@@ -147,18 +147,18 @@ class CategoriesPanel(Viewer):
                 *_colour_widgets(state.param.edit_colour, state.param.edit_own_colour, "edit"),
                 pn.widgets.Select.from_param(
                     state.param.edit_parent,
-                    name="Group under",
+                    label="Group under",
                     options=pn.bind(
                         lambda r, c: category_choices(r, blank=NO_GROUP, leave_out=c), rows, chosen
                     ),
                     css_classes=["category-edit-parent"],
                 ),
-                _button("Save", "category-save", self._save, button_type="primary", **busy),
+                _button("Save", "category-save", self._save, color="primary", **busy),
             ),
             _wrapping(
                 pn.widgets.Select.from_param(
                     state.param.target,
-                    name="Move its transactions to",
+                    label="Move its transactions to",
                     options=pn.bind(
                         lambda r, c: category_choices(r, blank="Choose…", leave_out=c),
                         rows,
@@ -182,7 +182,7 @@ class CategoriesPanel(Viewer):
                     ),
                     **WIDE,
                 ),
-                _button("Confirm", "category-confirm", self._confirm, button_type="danger", **busy),
+                _button("Confirm", "category-confirm", self._confirm, color="danger", **busy),
                 _button("Cancel", "category-cancel", lambda _: state.cancel()),
                 visible=state.param.pending.rx.is_not(None),
                 css_classes=["category-confirmation"],

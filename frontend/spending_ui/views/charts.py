@@ -289,9 +289,9 @@ class CategoryDonut(Viewer):
         # Offered once the user has groups (a category with a parent).
         self._by_group = pn.widgets.Toggle.from_param(
             self.store.filters.param.by_group,
-            name="By group",
-            button_type="primary",
-            button_style="outline",
+            label="By group",
+            color="primary",
+            variant="outline",
             width=110,
             visible=pn.bind(
                 lambda rows: any(row.parent_id for row in rows), self.store.param.category_rows
@@ -404,9 +404,9 @@ class SpendOverTime(Viewer):
         self._switch = pn.widgets.RadioButtonGroup.from_param(
             self.store.filters.param.granularity,
             options={"Day": "day", "Week": "week", "Month": "month"},
-            button_type="primary",
-            button_style="outline",
-            name="",
+            color="primary",
+            variant="outline",
+            label="",
             width=220,
         )
         self._pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")

@@ -207,6 +207,6 @@ class DashboardView(Viewer):
 
 
 def _button(label: str, callback) -> pn.widgets.Button:
-    button = pn.widgets.Button(name=label, button_type="primary", button_style="outline")
+    button = pn.widgets.Button(label=label, color="primary", variant="outline")
     button.on_click(callback)
     return button

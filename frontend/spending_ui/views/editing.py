@@ -51,7 +51,7 @@ def wrapping(*objects, **options) -> pn.FlexBox:
 
 
 def button(label: str, css: str, callback, **options) -> pn.widgets.Button:
-    button = pn.widgets.Button(name=label, css_classes=[css], **options)
+    button = pn.widgets.Button(label=label, css_classes=[css], **options)
     button.on_click(callback)
     return button
 
@@ -83,19 +83,19 @@ class EditPanel(Viewer, CategoryPickers):
         state = self.state
         self._title = pn.pane.HTML("", **WIDE)
         self._category = pn.widgets.Select.from_param(
-            state.param.edit_category, name="Category", css_classes=["edit-category"], **WIDE
+            state.param.edit_category, label="Category", css_classes=["edit-category"], **WIDE
         )
         self._description = pn.widgets.TextInput.from_param(
-            state.param.edit_description, name="Description", css_classes=["edit-description"]
+            state.param.edit_description, label="Description", css_classes=["edit-description"]
         )
         self._notes = pn.widgets.TextAreaInput.from_param(
-            state.param.edit_notes, name="Notes", css_classes=["edit-notes"], height=70
+            state.param.edit_notes, label="Notes", css_classes=["edit-notes"], height=70
         )
         self._pickers_follow(state, self._category)
         buttons = wrapping(
-            button("Save", "edit-save", self._save, button_type="primary"),
+            button("Save", "edit-save", self._save, color="primary"),
             button("Cancel", "edit-cancel", lambda _: state.cancel_edit()),
-            button("Delete", "edit-delete", self._delete, button_type="danger"),
+            button("Delete", "edit-delete", self._delete, color="danger"),
         )
         self._card = pn.Card(
             self._title,
@@ -143,12 +143,12 @@ class BulkBar(Viewer, CategoryPickers):
             bulk_html(state), css_classes=["bulk-text"], stylesheets=[CSS], **WIDE
         )
         self._category = pn.widgets.Select.from_param(
-            state.param.bulk_category, name="Move to", css_classes=["bulk-category"], width=220
+            state.param.bulk_category, label="Move to", css_classes=["bulk-category"], width=220
         )
         self._pickers_follow(state, self._category)
         self._check = button("Check", "bulk-check-button", self._checked)
         self._confirm = button(
-            "Recategorize", "bulk-confirm", self._confirmed, button_type="primary", disabled=True
+            "Recategorize", "bulk-confirm", self._confirmed, color="primary", disabled=True
         )
         self._row = wrapping(
             self._text,
@@ -189,10 +189,10 @@ class AddTransactionForm(Viewer, CategoryPickers):
         state = self.state
         self._open = button("Add a transaction…", "add-open", lambda _: state.open_add())
         self._account = pn.widgets.Select.from_param(
-            state.param.new_account_id, name="Account", css_classes=["add-account"]
+            state.param.new_account_id, label="Account", css_classes=["add-account"]
         )
         self._category = pn.widgets.Select.from_param(
-            state.param.new_category, name="Category", css_classes=["add-category"]
+            state.param.new_category, label="Category", css_classes=["add-category"]
         )
         self._pickers_follow(state, self._category, blank="Uncategorized (default)")
         state.store.param.watch(self._accounts, "accounts")
@@ -201,15 +201,15 @@ class AddTransactionForm(Viewer, CategoryPickers):
             wrapping(
                 self._account,
                 pn.widgets.DatePicker.from_param(
-                    state.param.new_date, name="Date", css_classes=["add-date"]
+                    state.param.new_date, label="Date", css_classes=["add-date"]
                 ),
                 pn.widgets.TextInput.from_param(
-                    state.param.new_time, name="Time", placeholder="14:30", width=90
+                    state.param.new_time, label="Time", placeholder="14:30", width=90
                 ),
             ),
             wrapping(
                 pn.widgets.TextInput.from_param(
-                    state.param.new_amount, name="Amount", css_classes=["add-amount"], width=120
+                    state.param.new_amount, label="Amount", css_classes=["add-amount"], width=120
                 ),
                 pn.widgets.Select.from_param(
                     state.param.new_direction, options={v: k for k, v in DIRECTIONS.items()}
@@ -217,11 +217,11 @@ class AddTransactionForm(Viewer, CategoryPickers):
                 self._category,
             ),
             pn.widgets.TextInput.from_param(
-                state.param.new_description, name="Description", css_classes=["add-description"]
+                state.param.new_description, label="Description", css_classes=["add-description"]
             ),
-            pn.widgets.TextAreaInput.from_param(state.param.new_notes, name="Notes", height=60),
+            pn.widgets.TextAreaInput.from_param(state.param.new_notes, label="Notes", height=60),
             wrapping(
-                button("Add", "add-confirm", self._add, button_type="primary"),
+                button("Add", "add-confirm", self._add, color="primary"),
                 button("Cancel", "add-cancel", lambda _: setattr(state, "adding", False)),
             ),
             visible=state.param.adding,

@@ -265,7 +265,7 @@ class ImportDialog(Viewer):
         state = self.state
         store = state.store
         self._account = pn.widgets.Select(
-            name="Account",
+            label="Account",
             options=account_options(store.accounts),
             value=state.account_id,
             sizing_mode="stretch_width",
@@ -273,17 +273,17 @@ class ImportDialog(Viewer):
         )
         self._account.param.watch(self._account_chosen, "value")
         self._new_name = pn.widgets.TextInput.from_param(
-            state.param.new_name, name="New account name", placeholder="e.g. Visa card"
+            state.param.new_name, label="New account name", placeholder="e.g. Visa card"
         )
         self._new_kind = pn.widgets.Select.from_param(
             state.param.new_kind,
-            name="Kind",
+            label="Kind",
             options={label: key for key, label in ACCOUNT_KINDS.items()},
         )
         self._new_currency = pn.widgets.TextInput.from_param(
-            state.param.new_currency, name="Currency", placeholder="EUR", max_length=3, width=90
+            state.param.new_currency, label="Currency", placeholder="EUR", max_length=3, width=90
         )
-        self._create = pn.widgets.Button(name="Create account", button_type="default")
+        self._create = pn.widgets.Button(label="Create account", color="default")
         self._create.on_click(self._create_clicked)
         self._file = pn.widgets.FileInput(
             accept=ACCEPT, sizing_mode="stretch_width", css_classes=["import-file"]
@@ -292,35 +292,35 @@ class ImportDialog(Viewer):
 
         self._has_header = pn.widgets.Select.from_param(
             state.param.has_header,
-            name="Header row",
+            label="Header row",
             options={label: key for key, label in HEADER_LABELS.items()},
         )
         self._date_format = pn.widgets.TextInput.from_param(
             state.param.date_format,
-            name="Date format (strftime)",
+            label="Date format (strftime)",
             placeholder="detected",
             css_classes=["import-date-format"],
         )
         self._amount_sign = pn.widgets.Select.from_param(
             state.param.amount_sign,
-            name="Amount sign",
+            label="Amount sign",
             options={label: key for key, label in SIGN_LABELS.items()},
             css_classes=["import-amount-sign"],
         )
         self._encoding = pn.widgets.TextInput.from_param(
-            state.param.encoding, name="Encoding", placeholder="e.g. cp1252"
+            state.param.encoding, label="Encoding", placeholder="e.g. cp1252"
         )
         self._roles = pn.FlexBox(sizing_mode="stretch_width", css_classes=["import-roles"])
         self._role_widgets: dict[int, pn.widgets.Select] = {}
         self._preview_button = pn.widgets.Button(
-            name="Preview again", button_type="default", disabled=True
+            label="Preview again", color="default", disabled=True
         )
         self._preview_button.on_click(self._preview_clicked)
         self._confirm = pn.widgets.Button(
-            name="Import", button_type="primary", disabled=True, css_classes=["import-confirm"]
+            label="Import", color="primary", disabled=True, css_classes=["import-confirm"]
         )
         self._confirm.on_click(self._confirm_clicked)
-        self._close = pn.widgets.Button(name="Close", button_type="light")
+        self._close = pn.widgets.Button(label="Close", color="light")
         self._close.on_click(lambda _: state.close())
 
         self._detection = pn.pane.HTML(
@@ -425,7 +425,7 @@ class ImportDialog(Viewer):
         with pn.io.hold():
             self._preview_button.disabled = not ready
             self._confirm.disabled = not ready or state.preview is None
-            self._confirm.name = "Importing…" if state.busy else "Import"
+            self._confirm.label = "Importing…" if state.busy else "Import"
 
     def _show_roles(self, *_) -> None:
         state = self.state
@@ -448,7 +448,7 @@ class ImportDialog(Viewer):
                 self._roles.objects = list(self._role_widgets.values())
             for index, widget in self._role_widgets.items():
                 widget.param.update(
-                    name=plain(state.column_name(index), LABEL_CHARS),
+                    label=plain(state.column_name(index), LABEL_CHARS),
                     value=state.roles.get(index, IGNORE),
                 )
 

@@ -32,13 +32,13 @@ class LoginView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._username = pn.widgets.TextInput(
-            name="Username", placeholder="Your username", sizing_mode="stretch_width"
+            label="Username", placeholder="Your username", sizing_mode="stretch_width"
         )
         self._password = _PasswordInput(
-            name="Password", placeholder="Your password", sizing_mode="stretch_width"
+            label="Password", placeholder="Your password", sizing_mode="stretch_width"
         )
         self._submit = pn.widgets.Button(
-            name="Log in", button_type="primary", sizing_mode="stretch_width", height=40
+            label="Log in", color="primary", sizing_mode="stretch_width", height=40
         )
         self._message = pn.pane.Alert(
             "",
@@ -83,7 +83,7 @@ class LoginView(Viewer):
 
     def _sync_busy(self, *_):
         self._submit.disabled = self.auth.busy
-        self._submit.name = "Logging in…" if self.auth.busy else "Log in"
+        self._submit.label = "Logging in…" if self.auth.busy else "Log in"
 
     def _clear_on_logout(self, event):
         if event.new == "logged_out":

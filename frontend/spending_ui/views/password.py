@@ -22,14 +22,14 @@ class PasswordView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
 
-        def box(name: str) -> pn.widgets.PasswordInput:
-            return pn.widgets.PasswordInput(name=name, sizing_mode="stretch_width")
+        def box(label: str) -> pn.widgets.PasswordInput:
+            return pn.widgets.PasswordInput(label=label, sizing_mode="stretch_width")
 
         self._current = box("Current password")
         self._new = box("New password")
         self._repeat = box("Repeat the new password")
         self._submit = pn.widgets.Button(
-            name="Change password", button_type="default", sizing_mode="stretch_width"
+            label="Change password", color="default", sizing_mode="stretch_width"
         )
         self._submit.on_click(self._change)
         # Plain text, escaped: a message may quote what the server said.

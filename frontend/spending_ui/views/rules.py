@@ -162,18 +162,18 @@ class RuleForm(Viewer, CategoryPickers):
         state = self.state
         self._title = pn.pane.HTML("", css_classes=["rule-form-title"], **WIDE)
         self._set_category = pn.widgets.Select.from_param(
-            state.param.set_category, name="Set category", css_classes=["rule-category"]
+            state.param.set_category, label="Set category", css_classes=["rule-category"]
         )
         self._pickers_follow(state, self._set_category, blank="(leave the category)")
         self._categories = pn.widgets.MultiChoice.from_param(
             state.param.current_categories,
-            name="Current category is one of",
+            label="Current category is one of",
             css_classes=["rule-current-categories"],
             width=280,
         )
         self._accounts = pn.widgets.MultiChoice.from_param(
             state.param.account_ids,
-            name="Account is one of",
+            label="Account is one of",
             css_classes=["rule-accounts"],
             width=280,
         )
@@ -181,47 +181,47 @@ class RuleForm(Viewer, CategoryPickers):
         store.param.watch(self._options, ["categories", "accounts"])
         self._options()
         self._preview = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
-        self._save = button("Save rule", "rule-save", self._saved, button_type="primary")
+        self._save = button("Save rule", "rule-save", self._saved, color="primary")
         self._cancel = button("Cancel editing", "rule-cancel", lambda _: state.clear_form())
         self._body = pn.Column(
             self._title,
             wrapping(
                 pn.widgets.Select.from_param(
                     state.param.text_field,
-                    name="Look at",
+                    label="Look at",
                     options={v: k for k, v in TEXT_FIELDS.items()},
                     css_classes=["rule-field"],
                     width=200,
                 ),
                 pn.widgets.Select.from_param(
                     state.param.text_operator,
-                    name="How",
+                    label="How",
                     options={v: k for k, v in TEXT_OPERATORS.items()},
                     css_classes=["rule-operator"],
                     width=220,
                 ),
                 pn.widgets.TextInput.from_param(
                     state.param.text_value,
-                    name="Text (any case)",
+                    label="Text (any case)",
                     css_classes=["rule-text"],
                 ),
             ),
             wrapping(
                 pn.widgets.TextInput.from_param(
                     state.param.amount_min,
-                    name="Amount from",
+                    label="Amount from",
                     css_classes=["rule-amount-min"],
                     width=120,
                 ),
                 pn.widgets.TextInput.from_param(
                     state.param.amount_max,
-                    name="up to",
+                    label="up to",
                     css_classes=["rule-amount-max"],
                     width=120,
                 ),
                 pn.widgets.Select.from_param(
                     state.param.direction,
-                    name="Money",
+                    label="Money",
                     options={v: k for k, v in RULE_DIRECTIONS.items()},
                     css_classes=["rule-direction"],
                     width=140,
@@ -233,25 +233,25 @@ class RuleForm(Viewer, CategoryPickers):
                 self._set_category,
                 pn.widgets.TextInput.from_param(
                     state.param.set_description,
-                    name="Set description (clean payee name)",
+                    label="Set description (clean payee name)",
                     css_classes=["rule-set-description"],
                 ),
                 pn.widgets.Checkbox.from_param(
                     state.param.mark_transfer,
-                    name="Mark as transfer",
+                    label="Mark as transfer",
                     css_classes=["rule-transfer"],
                 ),
             ),
             wrapping(
                 pn.widgets.TextInput.from_param(
-                    state.param.rule_name, name="Name (optional)", css_classes=["rule-name"]
+                    state.param.rule_name, label="Name (optional)", css_classes=["rule-name"]
                 ),
                 pn.widgets.Checkbox.from_param(
-                    state.param.enabled, name="Enabled", css_classes=["rule-enabled"]
+                    state.param.enabled, label="Enabled", css_classes=["rule-enabled"]
                 ),
                 pn.widgets.Checkbox.from_param(
                     state.param.apply_existing,
-                    name="Also run it on existing transactions",
+                    label="Also run it on existing transactions",
                     css_classes=["rule-apply-existing"],
                 ),
             ),

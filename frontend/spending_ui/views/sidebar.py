@@ -35,19 +35,22 @@ class FiltersPanel(Viewer):
         self._preset = pn.widgets.Select.from_param(
             filters.param.preset,
             options={label: key for key, label in PRESETS.items()},
-            name="Period",
+            label="Period",
             sizing_mode="stretch_width",
         )
         self._start = pn.widgets.DatePicker.from_param(
-            filters.param.start, name="From", sizing_mode="stretch_width", css_classes=["from-date"]
+            filters.param.start,
+            label="From",
+            sizing_mode="stretch_width",
+            css_classes=["from-date"],
         )
         self._end = pn.widgets.DatePicker.from_param(
-            filters.param.end, name="To", sizing_mode="stretch_width", css_classes=["to-date"]
+            filters.param.end, label="To", sizing_mode="stretch_width", css_classes=["to-date"]
         )
         self._categories = pn.widgets.MultiChoice.from_param(
             filters.param.categories,
             options=choice_options(sorted({*self.store.categories, *filters.categories})),
-            name="Categories",
+            label="Categories",
             placeholder="All categories",
             sizing_mode="stretch_width",
         )
@@ -58,7 +61,7 @@ class FiltersPanel(Viewer):
         self._min = pn.widgets.TextInput.from_param(
             self.param.min_text,
             value_input=low,
-            name="Min amount",
+            label="Min amount",
             placeholder="Any",
             sizing_mode="stretch_width",
             css_classes=["min-amount"],
@@ -66,7 +69,7 @@ class FiltersPanel(Viewer):
         self._max = pn.widgets.TextInput.from_param(
             self.param.max_text,
             value_input=high,
-            name="Max amount",
+            label="Max amount",
             placeholder="Any",
             sizing_mode="stretch_width",
             css_classes=["max-amount"],
@@ -81,14 +84,14 @@ class FiltersPanel(Viewer):
         )
         self._q = pn.widgets.TextInput.from_param(
             filters.param.q,
-            name="Description contains",
+            label="Description contains",
             placeholder="e.g. coffee",
             sizing_mode="stretch_width",
         )
         self._search_timer = None
         self._q.param.watch(self._typing, "value_input")
         self._reset = pn.widgets.Button(
-            name="Reset filters", button_type="light", sizing_mode="stretch_width"
+            label="Reset filters", color="light", sizing_mode="stretch_width"
         )
         self._reset.on_click(lambda _: filters.reset())
         self.store.param.watch(self._options, "categories")
@@ -209,8 +212,8 @@ class DataPanel(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._open = pn.widgets.Button(
-            name="Import a file…",
-            button_type="primary",
+            label="Import a file…",
+            color="primary",
             sizing_mode="stretch_width",
             css_classes=["import-open"],
         )
@@ -220,7 +223,7 @@ class DataPanel(Viewer):
             callback=self._export,
             filename="transactions.csv",
             label="Download filtered CSV",
-            button_type="default",
+            color="default",
             sizing_mode="stretch_width",
             css_classes=["export-button"],
         )

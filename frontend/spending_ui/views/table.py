@@ -122,8 +122,8 @@ class TransactionsTable(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         store = self.store
-        self._prev = pn.widgets.Button(name="‹ Previous", width=110, css_classes=["pager-prev"])
-        self._next = pn.widgets.Button(name="Next ›", width=110, css_classes=["pager-next"])
+        self._prev = pn.widgets.Button(label="‹ Previous", width=110, css_classes=["pager-prev"])
+        self._next = pn.widgets.Button(label="Next ›", width=110, css_classes=["pager-next"])
         self._info = pn.pane.HTML("", css_classes=["pager-info"], margin=(12, 10))
         self._table = pn.pane.HTML(
             table_html(None, {}),
