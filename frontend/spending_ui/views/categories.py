@@ -12,6 +12,7 @@ from spending_ui.api import CATEGORY_KINDS
 from spending_ui.categories import ACTIONS, NONE, CategoryState
 from spending_ui.text import LABEL_CHARS, html_text, select_options
 from spending_ui.theme import CSS
+from spending_ui.views.editing import button
 
 WIDE = {"sizing_mode": "stretch_width"}
 NO_GROUP = "No group"
@@ -78,12 +79,6 @@ def _colour_widgets(colour, own, form: str) -> tuple:
     )
 
 
-def _button(label: str, css: str, callback, **options) -> pn.widgets.Button:
-    button = pn.widgets.Button(label=label, css_classes=[css], **options)
-    button.on_click(callback)
-    return button
-
-
 class CategoriesPanel(Viewer):
     """The list, a new category, and the chosen one's changes, merge and delete."""
 
@@ -123,7 +118,7 @@ class CategoriesPanel(Viewer):
                 options=pn.bind(lambda r: category_choices(r, blank=NO_GROUP), rows),
                 css_classes=["category-new-parent"],
             ),
-            _button("Create", "category-create", self._create, color="primary", **busy),
+            button("Create", "category-create", self._create, color="primary", **busy),
         )
         self._chosen = pn.widgets.Select.from_param(
             state.param.chosen,
@@ -153,7 +148,7 @@ class CategoriesPanel(Viewer):
                     ),
                     css_classes=["category-edit-parent"],
                 ),
-                _button("Save", "category-save", self._save, color="primary", **busy),
+                button("Save", "category-save", self._save, color="primary", **busy),
             ),
             _wrapping(
                 pn.widgets.Select.from_param(
@@ -167,7 +162,7 @@ class CategoriesPanel(Viewer):
                     css_classes=["category-target"],
                 ),
                 *(
-                    _button(f"{label}…", f"category-{action}", self._asker(action))
+                    button(f"{label}…", f"category-{action}", self._asker(action))
                     for action, label in ACTIONS.items()
                 ),
             ),
@@ -182,8 +177,8 @@ class CategoriesPanel(Viewer):
                     ),
                     **WIDE,
                 ),
-                _button("Confirm", "category-confirm", self._confirm, color="danger", **busy),
-                _button("Cancel", "category-cancel", lambda _: state.cancel()),
+                button("Confirm", "category-confirm", self._confirm, color="danger", **busy),
+                button("Cancel", "category-cancel", lambda _: state.cancel()),
                 visible=state.param.pending.rx.is_not(None),
                 css_classes=["category-confirmation"],
             ),
