@@ -1,5 +1,6 @@
 """pytest-xdist's `xdist_group` marker, honoured on pytest 9.2; one worker for a module whose
-tests share a server process; Playwright's event loop hidden from tests without a browser.
+tests share a server process; the slow tests handed out first; Playwright's event loop hidden
+from tests without a browser.
 
 xdist 3.8 (the newest) groups tests by appending "@group" to `item._nodeid`, an attribute
 pytest 9.2 no longer reads (node ids live in `item._id`), so `--dist loadgroup` silently
@@ -27,6 +28,10 @@ MODULE_PROCESS_FIXTURES = {"module_api_server", "dashboard"}
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("loadgroup", default=False):
         return
+    # xdist hands out the groups (largest first), then single tests in this order: the slow
+    # ones (browser tests, 10-30 s each) go first, so the quick ones even out the workers'
+    # finish instead of one worker running a browser test alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
         if MODULE_PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) and not any(
             item.iter_markers("xdist_group")

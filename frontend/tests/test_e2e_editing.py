@@ -11,12 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("browser"),
-]
+pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
 
 
 def new_user(stack, postgres_url, username: str):

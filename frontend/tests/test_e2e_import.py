@@ -10,12 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [
-    pytest.mark.ui,
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("browser"),
-]
+pytestmark = [pytest.mark.ui, pytest.mark.postgres, pytest.mark.slow]
 
 SOURCE_DATA = """(name) => {
   const doc = (window.Bokeh && Bokeh.documents[0]) || null

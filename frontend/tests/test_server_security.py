@@ -176,6 +176,7 @@ def test_an_unknown_host_is_refused(dashboard, host):
     assert response.text.startswith("Unknown host")
 
 
+@pytest.mark.slow  # a server of its own
 def test_a_configured_host_is_served(start_dashboard):
     server = start_dashboard(env={"BOKEH_ALLOW_WS_ORIGIN": "dashboard.example.org"})
     response = httpx.get(f"{server.url}/app", headers={"Host": "dashboard.example.org"})
@@ -183,6 +184,7 @@ def test_a_configured_host_is_served(start_dashboard):
     assert "ws://dashboard.example.org " in response.headers["content-security-policy"]
 
 
+@pytest.mark.slow  # a server of its own
 def test_sessions_waiting_for_a_login_are_capped_and_expire(start_dashboard):
     server = start_dashboard(
         # Long enough for the five requests below on a busy machine, short for the test.
@@ -207,6 +209,7 @@ def test_sessions_waiting_for_a_login_are_capped_and_expire(start_dashboard):
     )
 
 
+@pytest.mark.slow  # a server of its own
 def test_a_session_that_never_logs_in_is_ended(start_dashboard):
     server = start_dashboard(env={"DASHBOARD_LOGIN_WAIT_SECONDS": "2"})
     token = page_token(httpx.get(f"{server.url}/app").text)
