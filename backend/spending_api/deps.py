@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from spending_api import errors
-from spending_api.auth.repository import UserIdentity, get_identity_async
+from spending_api.auth.identity import UserIdentity, get_identity_async, identity_params
 from spending_api.auth.security import InvalidToken, TokenClaims, VerifiedTokens
 from spending_api.auth.service import utcnow
 from spending_api.db import Database, Reads
@@ -58,6 +58,55 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+def invalid_token() -> HTTPException:
+    """The 401 of a token that is wrongly signed, expired, revoked or outdated."""
+    return _unauthorized(errors.INVALID_TOKEN)
+
+
+@dataclass(frozen=True)
+class TokenLogin:
+    """A request's token, checked (signature, claims), its session not yet: a route whose
+    read checks it in the same statement (auth.repository.with_identity) saves the round
+    trip of `user()` and refuses with `invalid_token()` when that read finds no user."""
+
+    claims: TokenClaims
+    reads: Reads
+
+    @property
+    def identity_key(self) -> dict:
+        return identity_params(
+            user_id=self.claims.user_id,
+            token_version=self.claims.token_version,
+            session_id=self.claims.session_id,
+        )
+
+    async def user(self) -> UserIdentity:
+        """The token's user, looked up: refuses a revoked session or a token older than
+        the user's last password change."""
+        user = await self.reads.run(partial(get_identity_async, **self.identity_key))
+        if user is None:
+            raise invalid_token()
+        return user
+
+
+def _token_login(reads: Reads, token: str | None) -> TokenLogin:
+    if not token:
+        raise _unauthorized(errors.NOT_AUTHENTICATED)
+    try:
+        # The key is the settings' own, as `reads` holds them: one dependency fewer to solve.
+        claims = verified_tokens.claims(token, secret_key=reads.settings.secret_key)
+    except InvalidToken:
+        raise invalid_token() from None
+    return TokenLogin(claims=claims, reads=reads)
+
+
+async def get_token_login(reads: ReadsDep, token: TokenDep) -> TokenLogin:
+    return _token_login(reads, token)
+
+
+TokenLoginDep = Annotated[TokenLogin, Depends(get_token_login)]
+
+
 @dataclass(frozen=True)
 class CurrentLogin:
     """The user of a valid token, and the token's session (for /logout and /refresh)."""
@@ -67,24 +116,10 @@ class CurrentLogin:
 
 
 async def get_current_login(reads: ReadsDep, token: TokenDep) -> CurrentLogin:
-    """Every authenticated request: the token checked, then one lookup of its user that
-    also refuses a revoked session or a token older than the user's last password change.
-    (The key is the settings' own, as `reads` holds them: one dependency fewer to solve.)"""
-    if not token:
-        raise _unauthorized(errors.NOT_AUTHENTICATED)
-    try:
-        claims = verified_tokens.claims(token, secret_key=reads.settings.secret_key)
-    except InvalidToken:
-        raise _unauthorized(errors.INVALID_TOKEN) from None
-    query = {
-        "user_id": claims.user_id,
-        "token_version": claims.token_version,
-        "session_id": claims.session_id,
-    }
-    user = await reads.run(partial(get_identity_async, **query))
-    if user is None:
-        raise _unauthorized(errors.INVALID_TOKEN)
-    return CurrentLogin(user=user, claims=claims)
+    """Every authenticated request that does not check its token in its own read: the
+    token checked, then one lookup of its user."""
+    login = _token_login(reads, token)
+    return CurrentLogin(user=await login.user(), claims=login.claims)
 
 
 LoginDep = Annotated[CurrentLogin, Depends(get_current_login)]
@@ -93,7 +128,7 @@ LoginDep = Annotated[CurrentLogin, Depends(get_current_login)]
 async def get_current_user(reads: ReadsDep, token: TokenDep) -> UserIdentity:
     """The user of the request's token (as get_current_login, without a second level of
     dependency for the routes that need only the user)."""
-    return (await get_current_login(reads, token)).user
+    return await _token_login(reads, token).user()
 
 
 CurrentUser = Annotated[UserIdentity, Depends(get_current_user)]

@@ -132,16 +132,17 @@ class TransactionFilters(BaseModel):
     def postgresql_where(self, *, user_id: int, rollup: bool) -> tuple[str, dict]:
         """The WHERE condition over `daily_category_spend` (rollup) or `transactions`,
         always scoped to the user, with its parameters in psycopg's `%(name)s` style
-        (the text depends only on which filters are set: statements are prebuilt)."""
+        (the text depends only on which filters are set: statements are prebuilt). The
+        two conditions' parameters can share one statement: a name has one value."""
         params: dict = {"user_id": user_id}
         clauses = ["user_id = %(user_id)s"]
         if rollup:
             if self.start:
-                clauses.append("day >= %(start)s")
-                params["start"] = self.start
+                clauses.append("day >= %(start_day)s")
+                params["start_day"] = self.start
             if self.end:
-                clauses.append("day <= %(end)s")
-                params["end"] = self.end
+                clauses.append("day <= %(end_day)s")
+                params["end_day"] = self.end
         else:
             if self.start:
                 clauses.append('"timestamp" >= %(start)s')
