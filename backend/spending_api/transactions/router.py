@@ -31,9 +31,8 @@ from spending_api.deps import (
     SessionDep,
     SettingsDep,
     TokenLoginDep,
-    get_current_login,
     invalid_token,
-    oauth2_scheme,
+    token_login,
 )
 from spending_api.suggestions import service as suggestions
 from spending_api.limits import JSON_BODY_BYTES, body_responses
@@ -254,9 +253,8 @@ class UploadLimitRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def limited_handler(request: Request) -> Response:
-            state = request.app.state
             # 401 without reading the upload; the route's own dependency repeats the check.
-            await get_current_login(state.reads, await oauth2_scheme(request))
+            await token_login(request).user()
             limit = request.app.state.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
