@@ -119,7 +119,7 @@ async def list_page_async(
     offset: int = 0,
 ) -> ListedPage | None:
     """One page of the user's matching transactions as a JSON array (text), and how many
-    match in all, in the statement that checks the token (auth.repository.with_identity):
+    match in all, in the statement that checks the token (auth.identity.with_identity):
     None, and nothing read, if it is no longer valid."""
     sql, params = _page_query(
         user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
