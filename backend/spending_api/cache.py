@@ -4,7 +4,7 @@ The key holds the user's `data_version`, which the database bumps in the same
 transaction as every insert, update and delete of the user's transactions
 (migration 0002) and at the commit of every change to their categories (0004: a
 rename or a new kind changes /categories and /metrics), and which each request reads
-with its identity. A version is
+with its identity (with the cache on, before the answer's own statement). A version is
 read before the answer is computed, so an answer stored under it is at least
 that new: the cache never serves data older than what the database held when
 the request began, and it needs no invalidation. Old versions age out of the LRU.
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
-from spending_api.auth.repository import UserIdentity
+from spending_api.auth.identity import UserIdentity
+from spending_api.deps import TokenLogin
 
 # The size of a key and an entry's bookkeeping, charged on top of the body.
 ENTRY_OVERHEAD_BYTES = 512
@@ -100,3 +101,19 @@ async def cached_answer(
         answer = await produce()
         cache.put(key, answer)
     return answer.response()
+
+
+async def checked_answer(
+    request: Request,
+    login: TokenLogin,
+    produce: Callable[[], Awaitable[CachedAnswer]],
+    *,
+    query: str,
+) -> Response:
+    """As cached_answer, for a route whose `produce()` checks the token in its own
+    statement (and refuses it): with the cache off, that is the request's one round trip;
+    with it on, the key needs the user's data version first, so the user is looked up
+    before (and `produce()`, on a miss, checks again)."""
+    if request.app.state.response_cache is None:
+        return (await produce()).response()
+    return await cached_answer(request, await login.user(), produce, query=query)

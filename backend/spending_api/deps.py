@@ -1,24 +1,22 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session
 
 from spending_api import errors
-from spending_api.auth.repository import UserIdentity, get_identity_async
+from spending_api.auth.identity import UserIdentity, get_identity_async, identity_params
 from spending_api.auth.security import InvalidToken, TokenClaims, VerifiedTokens
 from spending_api.auth.service import utcnow
 from spending_api.db import Database, Reads
 from spending_api.settings import Settings
-
-# Only the Authorization header is read: a token in the query string is ignored.
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
 
 
 # Plain attribute reads are `async def`: a sync dependency would cost a thread-pool hop.
@@ -43,8 +41,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadsDep = Annotated[Reads, Depends(get_reads)]
-TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
+
+T = TypeVar("T")
 
 # Per worker process: a token's signature is checked on its first request only.
 verified_tokens = VerifiedTokens()
@@ -58,6 +57,37 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+def invalid_token() -> HTTPException:
+    """The 401 of a token that is wrongly signed, expired, revoked or outdated."""
+    return _unauthorized(errors.INVALID_TOKEN)
+
+
+@dataclass(frozen=True)
+class TokenLogin:
+    """A request's token, checked (signature, claims), its session not yet: a route whose
+    read checks it in the same statement (auth.identity.with_identity) saves the round
+    trip of `user()` and refuses with `invalid_token()` when that read finds no user."""
+
+    claims: TokenClaims
+    reads: Reads
+
+    @property
+    def identity_key(self) -> dict:
+        return identity_params(
+            user_id=self.claims.user_id,
+            token_version=self.claims.token_version,
+            session_id=self.claims.session_id,
+        )
+
+    async def user(self) -> UserIdentity:
+        """The token's user, looked up: refuses a revoked session or a token older than
+        the user's last password change."""
+        user = await self.reads.run(partial(get_identity_async, **self.identity_key))
+        if user is None:
+            raise invalid_token()
+        return user
+
+
 @dataclass(frozen=True)
 class CurrentLogin:
     """The user of a valid token, and the token's session (for /logout and /refresh)."""
@@ -66,37 +96,48 @@ class CurrentLogin:
     claims: TokenClaims
 
 
-async def get_current_login(reads: ReadsDep, token: TokenDep) -> CurrentLogin:
-    """Every authenticated request: the token checked, then one lookup of its user that
-    also refuses a revoked session or a token older than the user's last password change.
-    (The key is the settings' own, as `reads` holds them: one dependency fewer to solve.)"""
-    if not token:
+class BearerToken(OAuth2PasswordBearer, Generic[T]):
+    """The token of the Authorization header (a token in the query string is ignored),
+    checked, and what `resolve` makes of it, in one dependency: FastAPI solves every
+    dependency anew on each request, and nested ones cost more CPU than the check itself.
+    Under OAuth2PasswordBearer's own name it documents the same security scheme."""
+
+    def __init__(self, resolve: Callable[[TokenLogin], Awaitable[T]]) -> None:
+        super().__init__(tokenUrl="login", auto_error=False, scheme_name="OAuth2PasswordBearer")
+        self.resolve = resolve
+
+    async def __call__(self, request: Request) -> T:
+        return await self.resolve(token_login(request))
+
+
+def token_login(request: Request) -> TokenLogin:
+    """The request's token, checked (no database): 401 when it is missing or invalid."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if not token or scheme.lower() != "bearer":
         raise _unauthorized(errors.NOT_AUTHENTICATED)
+    reads: Reads = request.app.state.reads
     try:
+        # The key is the settings' own, as `reads` holds them.
         claims = verified_tokens.claims(token, secret_key=reads.settings.secret_key)
     except InvalidToken:
-        raise _unauthorized(errors.INVALID_TOKEN) from None
-    query = {
-        "user_id": claims.user_id,
-        "token_version": claims.token_version,
-        "session_id": claims.session_id,
-    }
-    user = await reads.run(partial(get_identity_async, **query))
-    if user is None:
-        raise _unauthorized(errors.INVALID_TOKEN)
-    return CurrentLogin(user=user, claims=claims)
+        raise invalid_token() from None
+    return TokenLogin(claims=claims, reads=reads)
 
 
-LoginDep = Annotated[CurrentLogin, Depends(get_current_login)]
+async def _unchecked_session(login: TokenLogin) -> TokenLogin:
+    return login
 
 
-async def get_current_user(reads: ReadsDep, token: TokenDep) -> UserIdentity:
-    """The user of the request's token (as get_current_login, without a second level of
-    dependency for the routes that need only the user)."""
-    return (await get_current_login(reads, token)).user
+async def _current_login(login: TokenLogin) -> CurrentLogin:
+    return CurrentLogin(user=await login.user(), claims=login.claims)
 
 
-CurrentUser = Annotated[UserIdentity, Depends(get_current_user)]
+# A route whose read checks the session itself (TokenLogin), every other authenticated
+# route (the user looked up: a revoked session or an outdated token is refused), and the
+# session routes (/logout, /refresh), which also need the token's claims.
+TokenLoginDep = Annotated[TokenLogin, Depends(BearerToken(_unchecked_session))]
+CurrentUser = Annotated[UserIdentity, Depends(BearerToken(TokenLogin.user))]
+LoginDep = Annotated[CurrentLogin, Depends(BearerToken(_current_login))]
 
 
 async def get_client_address(request: Request) -> str:

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from psycopg import AsyncConnection
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -11,34 +10,6 @@ from sqlalchemy.orm import Session
 from spending_api.accounts.repository import default_account_id
 from spending_api.categories.repository import create_default_categories
 from spending_api.models import LoginFailure, RevokedSession, User
-
-
-@dataclass(frozen=True)
-class UserIdentity:
-    """Who is asking: all a request needs of its user (no password hash in memory)."""
-
-    id: int
-    username: str
-    # Changes with every change to the user's transactions (see spending_api.cache).
-    data_version: int
-
-
-# One statement, two primary-key probes: the whole per-request cost of revocation.
-_IDENTITY_SQL = """
-SELECT id, username, data_version FROM users
-WHERE id = %s AND token_version = %s
-  AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_id = %s)
-"""
-
-
-async def get_identity_async(
-    connection: AsyncConnection, *, user_id: int, token_version: int, session_id: str
-) -> UserIdentity | None:
-    """The user of a token that is still valid (same token version, session not revoked)
-    and their data version: the per-request hot path."""
-    cursor = await connection.execute(_IDENTITY_SQL, (user_id, token_version, session_id))
-    row = await cursor.fetchone()
-    return UserIdentity(*row) if row else None
 
 
 def get_token_version(session: Session, *, user_id: int) -> int | None:

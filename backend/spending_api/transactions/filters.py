@@ -3,7 +3,8 @@
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_origin
+from functools import lru_cache
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_ABS_AMOUNT = Decimal("9999999999.99")
 MAX_ID = 2**31 - 1  # accounts.id is an integer column
@@ -132,16 +135,17 @@ class TransactionFilters(BaseModel):
     def postgresql_where(self, *, user_id: int, rollup: bool) -> tuple[str, dict]:
         """The WHERE condition over `daily_category_spend` (rollup) or `transactions`,
         always scoped to the user, with its parameters in psycopg's `%(name)s` style
-        (the text depends only on which filters are set: statements are prebuilt)."""
+        (the text depends only on which filters are set: statements are prebuilt). The
+        two conditions' parameters can share one statement: a name has one value."""
         params: dict = {"user_id": user_id}
         clauses = ["user_id = %(user_id)s"]
         if rollup:
             if self.start:
-                clauses.append("day >= %(start)s")
-                params["start"] = self.start
+                clauses.append("day >= %(start_day)s")
+                params["start_day"] = self.start
             if self.end:
-                clauses.append("day <= %(end)s")
-                params["end"] = self.end
+                clauses.append("day <= %(end_day)s")
+                params["end_day"] = self.end
         else:
             if self.start:
                 clauses.append('"timestamp" >= %(start)s')
@@ -183,31 +187,30 @@ def _escape_like(value: str) -> str:
     return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-# The repeatable parameters are read as lists, the others as their last value: what
-# FastAPI does for a query model (`Annotated[TransactionFilters, Query()]`).
-_REPEATABLE = {
-    name: get_origin(field.annotation) is list
-    for name, field in TransactionFilters.model_fields.items()
-}
+@lru_cache
+def _repeatable(model: type[BaseModel]) -> dict[str, bool]:
+    """The repeatable parameters are read as lists, the others as their last value: what
+    FastAPI does for a query model (`Annotated[TransactionFilters, Query()]`)."""
+    return {
+        name: get_origin(field.annotation) is list for name, field in model.model_fields.items()
+    }
 
 
-async def get_filters(request: Request) -> TransactionFilters:
-    """The filters of the query string, validated straight into the model.
+def query_model(model: type[M], request: Request) -> M:
+    """`model`'s fields read from the query string and validated straight into it.
 
-    FastAPI's own query model parsing costs about 50 µs of CPU per request (it inspects
-    every field's annotation each time); this costs 5-10 µs and answers the same 422
-    (locations under "query"). A bad filter is refused before the route's own parameters
-    are read, so its 422 lists the filters' errors only. Routes document the parameters
-    with `openapi_extra=FILTERS_OPENAPI`.
+    FastAPI's own query parameter parsing, of a model or of plain parameters, costs
+    several times this per request (it inspects every field's annotation each time);
+    this answers the same 422 (locations under "query"). Routes document the parameters
+    with `openapi_extra` (query_model_openapi).
     """
     params = request.query_params
     data: dict[str, Any] = {}
-    for name in params:
-        repeatable = _REPEATABLE.get(name)
-        if repeatable is not None:
+    for name, repeatable in _repeatable(model).items():
+        if name in params:
             data[name] = params.getlist(name) if repeatable else params[name]
     try:
-        return TransactionFilters.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = [
             {**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)
@@ -215,24 +218,31 @@ async def get_filters(request: Request) -> TransactionFilters:
         raise RequestValidationError(errors) from None
 
 
+async def get_filters(request: Request) -> TransactionFilters:
+    """The filters of the query string. A bad filter is refused before the route's own
+    parameters are read, so its 422 lists the filters' errors only."""
+    return query_model(TransactionFilters, request)
+
+
 FiltersDep = Annotated[TransactionFilters, Depends(get_filters)]
 
 
-def _filters_openapi() -> dict:
-    """The parameters (and the 422 answer) FastAPI documents for the query model, from a
-    one-route application: the same text as when FastAPI parsed the model itself."""
-    probe = FastAPI()
+def query_model_openapi(*models: type[BaseModel]) -> dict:
+    """`openapi_extra` of a route that reads `models` with query_model: the parameters
+    (and the 422 answer) FastAPI documents for each as a query model, from a one-route
+    application: the same text as when FastAPI parsed the models itself."""
+    parameters = []
+    for model in models:
+        probe = FastAPI()
 
-    @probe.get("/")
-    def _probe(filters: Annotated[TransactionFilters, Query()]) -> None:
-        """Never called."""
+        @probe.get("/")
+        def _probe(params: Annotated[model, Query()]) -> None:
+            """Never called."""
 
-    operation = probe.openapi()["paths"]["/"]["get"]
-    return {
-        "parameters": operation["parameters"],
-        "responses": {"422": operation["responses"]["422"]},
-    }
+        operation = probe.openapi()["paths"]["/"]["get"]
+        parameters += operation["parameters"]
+    return {"parameters": parameters, "responses": {"422": operation["responses"]["422"]}}
 
 
-FILTERS_OPENAPI = _filters_openapi()
+FILTERS_OPENAPI = query_model_openapi(TransactionFilters)
 """`openapi_extra` of every route that reads `FiltersDep`: documents its parameters."""

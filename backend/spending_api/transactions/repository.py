@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spending_api.accounts.repository import default_account_id
+from spending_api.auth.identity import UserIdentity, identity_params, with_identity
 from spending_api.transactions.filters import TransactionFilters
 
 SortKey = Literal[
@@ -66,7 +67,6 @@ _EXPORTED = 'amount, category, "timestamp", description'
 # The page as the JSON array GET /transactions answers with, built by the database from
 # the listed columns (their names are TransactionOut's fields): no row is decoded into
 # Python objects and encoded again. Text, so the driver hands it over unparsed.
-@lru_cache(maxsize=256)
 def _page_json_sql(where: str, sort: SortKey) -> str:
     return (
         f"SELECT CAST(coalesce(json_agg(page ORDER BY {_SORT[sort]}), '[]') AS text) "
@@ -75,42 +75,62 @@ def _page_json_sql(where: str, sort: SortKey) -> str:
     )
 
 
+def _count_sql(where: str, *, rollup: bool) -> str:
+    if rollup:
+        return f"SELECT coalesce(sum(transaction_count), 0) FROM daily_category_spend WHERE {where}"
+    return f"SELECT count(*) FROM transactions WHERE {where}"
+
+
+@lru_cache(maxsize=256)
+def _listing_sql(where: str, count_where: str, rollup: bool, sort: SortKey) -> str:
+    """The token's user, the page and the count in one statement (one per filter shape)."""
+    page, count = _page_json_sql(where, sort), _count_sql(count_where, rollup=rollup)
+    return with_identity(f"({page}), ({count})")
+
+
 def _page_query(
     *, user_id: int, filters: TransactionFilters, sort: SortKey, limit: int, offset: int
 ) -> tuple[str, dict]:
-    where, params = filters.postgresql_where(user_id=user_id, rollup=False)
-    return _page_json_sql(where, sort), {**params, "limit": limit, "offset": offset}
-
-
-def _count_query(*, user_id: int, filters: TransactionFilters) -> tuple[str, dict]:
+    """The page and its count (from the rollup when it answers the filters exactly) as
+    one statement that checks the token first, and its parameters but the token's."""
     rollup = filters.uses_rollup
-    where, params = filters.postgresql_where(user_id=user_id, rollup=rollup)
-    if rollup:
-        sql = f"SELECT coalesce(sum(transaction_count), 0) FROM daily_category_spend WHERE {where}"
-    else:
-        sql = f"SELECT count(*) FROM transactions WHERE {where}"
-    return sql, params
+    where, params = filters.postgresql_where(user_id=user_id, rollup=False)
+    count_where, count_params = filters.postgresql_where(user_id=user_id, rollup=rollup)
+    sql = _listing_sql(where, count_where, rollup, sort)
+    return sql, {**params, **count_params, "limit": limit, "offset": offset}
+
+
+@dataclass(frozen=True)
+class ListedPage:
+    user: UserIdentity
+    page: str  # the JSON array, as text
+    total: int
 
 
 async def list_page_async(
     connection: AsyncConnection,
     *,
     user_id: int,
+    token_version: int,
+    session_id: str,
     filters: TransactionFilters,
     sort: SortKey = "-timestamp",
     limit: int = 100,
     offset: int = 0,
-) -> tuple[str, int]:
+) -> ListedPage | None:
     """One page of the user's matching transactions as a JSON array (text), and how many
-    match in all: both statements in one round trip (a pipeline)."""
-    page_sql, page_params = _page_query(
+    match in all, in the statement that checks the token (auth.identity.with_identity):
+    None, and nothing read, if it is no longer valid."""
+    sql, params = _page_query(
         user_id=user_id, filters=filters, sort=sort, limit=limit, offset=offset
     )
-    count_sql, count_params = _count_query(user_id=user_id, filters=filters)
-    async with connection.pipeline():
-        page = await connection.execute(page_sql, page_params)
-        total = await connection.execute(count_sql, count_params)
-    return (await page.fetchone())[0], int((await total.fetchone())[0])
+    key = identity_params(user_id=user_id, token_version=token_version, session_id=session_id)
+    cursor = await connection.execute(sql, {**params, **key})
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    *identity, page, total = row
+    return ListedPage(user=UserIdentity(*identity), page=page, total=int(total))
 
 
 def transactions_by_id(session: Session, *, user_id: int, ids: Iterable[int]) -> list:

@@ -2,6 +2,7 @@
 /transactions/{id}, DELETE /transactions/{id}), import (and its preview), export."""
 
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
@@ -20,25 +21,32 @@ from fastapi import (
 )
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from starlette.types import Message
 
 from spending_api import errors
 from spending_api.accounts.repository import account_exists, default_account_id
-from spending_api.cache import CachedAnswer, cached_answer
+from spending_api.cache import CachedAnswer, checked_answer
 from spending_api.deps import (
     CurrentUser,
     DatabaseDep,
-    ReadsDep,
     SessionDep,
     SettingsDep,
-    get_current_login,
-    oauth2_scheme,
+    TokenLoginDep,
+    invalid_token,
+    token_login,
 )
 from spending_api.suggestions import service as suggestions
 from spending_api.limits import JSON_BODY_BYTES, body_responses
 from spending_api.transactions import corrections, repository
 from spending_api.transactions.exporter import csv_chunks
-from spending_api.transactions.filters import FILTERS_OPENAPI, FiltersDep, TransactionFilters
+from spending_api.transactions.filters import (
+    FILTERS_OPENAPI,
+    FiltersDep,
+    TransactionFilters,
+    query_model,
+    query_model_openapi,
+)
 from spending_api.ingest import ParseOptions
 from spending_api.ingest.model import ROLES, AmountSign
 from spending_api.transactions.importer import (
@@ -66,31 +74,48 @@ router = APIRouter(tags=["transactions"])
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
+class Paging(BaseModel):
+    """Which page of the matching transactions, in which order."""
+
+    sort: SortKey = "-timestamp"
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
+@dataclass(frozen=True)
+class Listing:
+    filters: TransactionFilters
+    paging: Paging
+
+
+async def get_listing(request: Request) -> Listing:
+    """The filters, then the page, in one dependency (FastAPI's parsing of three plain
+    parameters costs more than reading them all so); a bad filter is refused first, so
+    its 422 lists the filters' errors only."""
+    return Listing(query_model(TransactionFilters, request), query_model(Paging, request))
+
+
 @router.get(
     "/transactions",
     response_model=list[TransactionOut],
     responses={200: {"headers": {"X-Total-Count": {"schema": {"type": "integer"}}}}},
-    openapi_extra=FILTERS_OPENAPI,
+    openapi_extra=query_model_openapi(Paging, TransactionFilters),
 )
 async def list_transactions(
-    request: Request,
-    reads: ReadsDep,
-    user: CurrentUser,
-    filters: FiltersDep,
-    sort: Annotated[SortKey, Query()] = "-timestamp",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    request: Request, login: TokenLoginDep, listing: Annotated[Listing, Depends(get_listing)]
 ) -> Response:
-    query = {"user_id": user.id, "filters": filters}
-    page_query = {**query, "sort": sort, "limit": limit, "offset": offset}
+    # The token's session is checked in the page's own statement: one round trip.
+    filters, paging = listing.filters, listing.paging
 
     async def produce() -> CachedAnswer:
-        page, total = await reads.run(partial(repository.list_page_async, **page_query))
-        return CachedAnswer(page.encode(), headers={"X-Total-Count": str(total)})
+        page = partial(repository.list_page_async, filters=filters, **paging.model_dump())
+        listed = await login.reads.run(partial(page, **login.identity_key))
+        if listed is None:
+            raise invalid_token()
+        return CachedAnswer(listed.page.encode(), headers={"X-Total-Count": str(listed.total)})
 
-    return await cached_answer(
-        request, user, produce, query=f"{filters.model_dump_json()} {sort} {limit} {offset}"
-    )
+    query = f"{filters.model_dump_json()} {paging.sort} {paging.limit} {paging.offset}"
+    return await checked_answer(request, login, produce, query=query)
 
 
 TransactionIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -251,9 +276,8 @@ class UploadLimitRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def limited_handler(request: Request) -> Response:
-            state = request.app.state
             # 401 without reading the upload; the route's own dependency repeats the check.
-            await get_current_login(state.reads, await oauth2_scheme(request))
+            await token_login(request).user()
             limit = request.app.state.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:

@@ -5,9 +5,12 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import jwt
+import pytest
+from fastapi.testclient import TestClient
 
 from spending_api import errors
 from spending_api.auth.security import create_access_token
+from spending_api.main import create_app
 from spending_api.settings import get_settings
 
 PASSWORD = "correct horse"
@@ -194,3 +197,50 @@ def test_session_routes_act_on_the_callers_own_account(client, make_user):
     assert client.post("/logout", headers=_bearer(refreshed)).status_code == 401  # ended
     assert client.get("/me", headers=_bearer(alice)).json()["username"] == "alice"
     assert login("alice")
+
+
+@pytest.mark.parametrize("cache_mb", [0, 32], ids=["cache off", "cache on"])
+def test_the_reads_refuse_an_ended_session_with_the_answer_cache_off_and_on(
+    settings, database, make_user, add_transactions, cache_mb
+):
+    """/transactions checks the session in the page's own statement when the cache is off,
+    and before the cache when it is on: either way a logout or a password change ends the
+    reads at once, even of an answer served a moment before."""
+    owner = make_user("owner", password=PASSWORD)
+    add_transactions(owner, [("2024-06-01T12:00", "9.99", "Food", "Lunch")])
+    app = create_app(settings.model_copy(update={"response_cache_mb": cache_mb}), database)
+    with TestClient(app) as client:
+        logged_out, password_changed = _login(client), _login(client)
+        for token in (logged_out, password_changed):
+            listed = client.get("/transactions", headers=_bearer(token))
+            assert listed.status_code == 200, listed.text
+            assert [row["description"] for row in listed.json()] == ["Lunch"]
+            assert listed.headers["X-Total-Count"] == "1"
+            assert client.get("/metrics", headers=_bearer(token)).status_code == 200
+
+        assert client.post("/logout", headers=_bearer(logged_out)).status_code == 204
+        change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        changed = client.post("/me/password", headers=_bearer(password_changed), json=change)
+        assert changed.status_code == 200, changed.text
+
+        for token in (logged_out, password_changed):
+            for path in ("/transactions", "/metrics"):
+                refused = client.get(path, headers=_bearer(token))
+                assert refused.status_code == 401, (path, refused.text)
+                assert refused.json() == {"detail": errors.INVALID_TOKEN}
+                assert refused.headers["WWW-Authenticate"] == "Bearer"
+        fresh = client.get("/transactions", headers=_bearer(changed.json()["access_token"]))
+        assert [row["description"] for row in fresh.json()] == ["Lunch"]
+
+
+@pytest.mark.parametrize("cache_mb", [0, 32], ids=["cache off", "cache on"])
+def test_a_token_of_a_deleted_user_lists_nothing(settings, database, make_user, cache_mb):
+    """A signed token whose user is gone: 401, as for a revoked session."""
+    app = create_app(settings.model_copy(update={"response_cache_mb": cache_mb}), database)
+    gone = create_access_token(
+        user_id=2**31 - 1, secret_key=settings.secret_key, lifetime=timedelta(minutes=5)
+    )
+    with TestClient(app) as client:
+        refused = client.get("/transactions?q=x", headers=_bearer(gone))
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": errors.INVALID_TOKEN}

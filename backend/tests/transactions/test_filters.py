@@ -4,12 +4,14 @@ from decimal import Decimal
 from typing import Annotated
 
 import pytest
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi.testclient import TestClient
 
 from spending_api.main import create_app
 from spending_api.metrics.router import router as metrics_router
 from spending_api.transactions.filters import FiltersDep, TransactionFilters, get_filters
+from spending_api.transactions.repository import SortKey
+from spending_api.transactions.router import get_listing
 from spending_api.transactions.router import router as transactions_router
 
 QUERIES = [
@@ -70,8 +72,52 @@ def test_filters_hold_the_typed_values(both):
     assert filters["start"] == "2024-01-01" and filters["end"] is None
 
 
+LISTING_QUERIES = [
+    "",
+    "limit=5&offset=10&sort=amount",
+    "limit=5&limit=7",  # a repeated single value: the last one
+    "sort=size&limit=0&offset=-1",
+    "limit=1001&offset=1000000001",
+    "limit=ten&offset=1.5",
+    "limit=5&start=bad",  # a bad filter: only the filters' errors
+    "category=Food&sort=-category&limit=3",
+]
+
+
+@pytest.fixture(scope="module")
+def both_listings() -> TestClient:
+    """GET /transactions' parameters parsed by FastAPI (the reference: the filters'
+    dependency, then plain parameters), and by the listing's one dependency."""
+    app = FastAPI()
+
+    @app.get("/fastapi")
+    def by_fastapi(
+        filters: FiltersDep,
+        sort: Annotated[SortKey, Query()] = "-timestamp",
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    ) -> dict:
+        page = {"sort": sort, "limit": limit, "offset": offset}
+        return {"filters": filters.model_dump(mode="json"), **page}
+
+    @app.get("/ours")
+    def by_dependency(listing: Annotated[object, Depends(get_listing)]) -> dict:
+        filters = listing.filters.model_dump(mode="json")
+        return {"filters": filters, **listing.paging.model_dump()}
+
+    return TestClient(app)
+
+
+@pytest.mark.parametrize("query", LISTING_QUERIES)
+def test_the_listing_reads_its_parameters_as_fastapi_does(both_listings, query):
+    reference = both_listings.get(f"/fastapi?{query}")
+    ours = both_listings.get(f"/ours?{query}")
+    assert (ours.status_code, ours.json()) == (reference.status_code, reference.json())
+
+
 def _reads_filters(dependant) -> bool:
-    return any(sub.call is get_filters or _reads_filters(sub) for sub in dependant.dependencies)
+    readers = (get_filters, get_listing)
+    return any(sub.call in readers or _reads_filters(sub) for sub in dependant.dependencies)
 
 
 def test_every_route_reading_the_filters_documents_them(settings):
