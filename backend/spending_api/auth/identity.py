@@ -26,6 +26,12 @@ WHERE id = %(user_id)s AND token_version = %(token_version)s
   AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_id = %(session_id)s))"""
 
 
+def identity_cte() -> str:
+    """`me`, as a CTE for a statement of many rows that checks the token itself: joined
+    from `me`, its rows come only for a valid token (see metrics.repository)."""
+    return _ME
+
+
 def with_identity(select: str) -> str:
     """A statement whose one row is the token's user (id, username, data_version), then
     `select` (scalar subqueries, evaluated only for that row): no row at all, and nothing

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from psycopg import AsyncConnection
 
+from spending_api.auth.identity import UserIdentity, identity_cte, identity_params
 from spending_api.db import run_postgresql_async
 from spending_api.metrics.schemas import Granularity
 from spending_api.transactions.filters import TransactionFilters
@@ -72,13 +73,15 @@ FROM transactions
 WHERE {where}
 GROUP BY 1, 2
 """
+# The token's user (auth.identity) comes first: no row at all, and nothing summed, for a
+# token that is no longer valid; one row with no sums for a user with no matches.
 # Every category name in use has a record (the write paths and the rollup trigger create
 # missing ones), so the inner join loses no row. The per-group sums add up the
 # per-category ones (a few hundred rows), each category under its group from `tree`,
 # which walks down from the top-level categories (their write rules forbid loops; a
 # category it did not reach would count as its own group, never be lost).
 _BY_KIND = """
-WITH RECURSIVE matched AS ({matched}),
+WITH RECURSIVE {me}, matched AS ({matched}),
 sets AS (
     SELECT GROUPING(m.category) AS grouping_set, m.category AS name, c.id, c.kind,
            m.period_start, sum(m.total) AS total, sum(m.n) AS n,
@@ -92,13 +95,16 @@ tree(id, root) AS (
     UNION ALL
     SELECT c.id, tree.root FROM categories AS c JOIN tree ON c.parent_id = tree.id
     WHERE c.user_id = %(user_id)s
+),
+answer AS (
+    SELECT grouping_set, name, kind, period_start, total, n, first_day, last_day FROM sets
+    UNION ALL
+    SELECT 2, coalesce(t.root, s.name), s.kind, NULL, sum(s.total), sum(s.n), NULL, NULL
+    FROM sets AS s LEFT JOIN tree AS t ON t.id = s.id
+    WHERE s.grouping_set = 0
+    GROUP BY 2, 3
 )
-SELECT grouping_set, name, kind, period_start, total, n, first_day, last_day FROM sets
-UNION ALL
-SELECT 2, coalesce(t.root, s.name), s.kind, NULL, sum(s.total), sum(s.n), NULL, NULL
-FROM sets AS s LEFT JOIN tree AS t ON t.id = s.id
-WHERE s.grouping_set = 0
-GROUP BY 2, 3
+SELECT me.id, me.username, me.data_version, answer.* FROM me LEFT JOIN answer ON true
 """
 _PER_CATEGORY, _PER_PERIOD, _PER_GROUP = 0, 1, 2
 
@@ -113,7 +119,7 @@ def _sql(rollup: bool, where: str, granularity: Granularity) -> str:
             day='CAST("timestamp" AS date)', timestamp='"timestamp"'
         )
         matched = _MATCHED_BASE.format(period=period, where=where)
-    return _BY_KIND.format(matched=matched)
+    return _BY_KIND.format(me=identity_cte(), matched=matched)
 
 
 def _query(
@@ -134,7 +140,10 @@ def _split_grouping_sets(rows) -> Aggregates:
     categories: list[CategoryAggregate] = []
     periods: list[PeriodAggregate] = []
     groups: list[GroupAggregate] = []
-    for grouping_set, name, kind, start, total, count, first_day, last_day in rows:
+    for _id, _username, _version, grouping_set, *sums in rows:
+        name, kind, start, total, count, first_day, last_day = sums
+        if grouping_set is None:
+            continue  # the user's row when nothing matches
         if grouping_set == _PER_PERIOD:
             periods.append(PeriodAggregate(start, kind, total, int(count)))
         elif grouping_set == _PER_GROUP:
@@ -144,14 +153,26 @@ def _split_grouping_sets(rows) -> Aggregates:
     return Aggregates(categories, periods, groups)
 
 
+class CheckedAggregates(NamedTuple):
+    user: UserIdentity
+    aggregates: Aggregates
+
+
 async def aggregate_async(
     connection: AsyncConnection,
     *,
     user_id: int,
+    token_version: int,
+    session_id: str,
     filters: TransactionFilters,
     granularity: Granularity,
-) -> Aggregates:
+) -> CheckedAggregates | None:
     """Per-category, per-period-and-kind and per-group-and-kind sums of the matching
-    transactions."""
+    transactions, in the statement that checks the token: None, and nothing summed, if it
+    is no longer valid."""
     sql, params = _query(user_id=user_id, filters=filters, granularity=granularity)
-    return _split_grouping_sets(await run_postgresql_async(connection, sql, params))
+    key = identity_params(user_id=user_id, token_version=token_version, session_id=session_id)
+    rows = await run_postgresql_async(connection, sql, {**params, **key})
+    if not rows:
+        return None
+    return CheckedAggregates(UserIdentity(*rows[0][:3]), _split_grouping_sets(rows))

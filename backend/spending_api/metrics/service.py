@@ -167,12 +167,23 @@ async def get_metrics_async(
     connection: AsyncConnection,
     *,
     user_id: int,
+    token_version: int,
+    session_id: str,
     filters: TransactionFilters,
     granularity: Granularity,
-) -> Metrics:
-    found = await repository.aggregate_async(
-        connection, user_id=user_id, filters=filters, granularity=granularity
+) -> Metrics | None:
+    """The answer, read in the statement that checks the token (None: no longer valid)."""
+    checked = await repository.aggregate_async(
+        connection,
+        user_id=user_id,
+        token_version=token_version,
+        session_id=session_id,
+        filters=filters,
+        granularity=granularity,
     )
+    if checked is None:
+        return None
+    found = checked.aggregates
     return build_metrics(
         found.categories,
         found.periods,
