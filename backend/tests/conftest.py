@@ -9,7 +9,6 @@ running the migrations again).
 """
 
 import hashlib
-import importlib.util
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,13 +36,7 @@ from spending_api.migrate import upgrade
 from spending_api.models import User
 from spending_api.settings import REPO_ROOT, Settings
 from spending_api.transactions.repository import NewTransaction, insert_transactions
-
-# Test helpers for real server processes (the tests run in importlib mode: no package imports).
-_spec = importlib.util.spec_from_file_location(
-    "spending_test_processes", Path(__file__).with_name("reliability") / "processes.py"
-)
-processes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(processes)
+from testkit import processes
 
 MIGRATIONS_DIR = REPO_ROOT / "backend" / "migrations" / "versions"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"

@@ -9,7 +9,6 @@ Without /usr/bin/chromium they skip, or fail under CI=true.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import time
@@ -33,15 +32,10 @@ from spending_api.processes import (
     url_of,
 )
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
+from testkit import processes
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
-# The backend tests' process helpers (the tests run in importlib mode: no package imports).
-_spec = importlib.util.spec_from_file_location(
-    "spending_test_processes", REPO / "backend" / "tests" / "reliability" / "processes.py"
-)
-processes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(processes)
 SECRET_KEY = "frontend-e2e-secret-key-long-enough-0123456789"
 # Where the dashboard keeps a tab's token (sessionStorage: it survives a reload of the tab).
 TOKEN_KEY = "spending-dashboard.token"

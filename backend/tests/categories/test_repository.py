@@ -1,9 +1,6 @@
 """Categories against an import under way: a delete or merge waits for the import's
 commit (the user's ledger lock), so no row is left naming a category that is gone."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select, text
 
@@ -17,12 +14,7 @@ from spending_api.categories.repository import (
     update_category,
 )
 from spending_api.models import Account, Category, TransferPair
-
-_spec = importlib.util.spec_from_file_location(
-    "ledger_lock", Path(__file__).resolve().parents[1] / "transfers" / "ledger_lock.py"
-)
-ledger_lock = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ledger_lock)
+from testkit import ledger_lock
 
 GIFTS_FILE = "Date,Description,Amount,Category\n2025-03-01,FLOWERS,-25.00,Gifts\n"
 _ORPHANS = (

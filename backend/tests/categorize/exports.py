@@ -2,25 +2,19 @@
 
 The rows are read as the importer reads them, with no database, each file with the options
 a user confirms once for it (none for most; a date format or a headerless file's mapping),
-as the ingest tests give them (tests/ingest/test_realcsv.py)."""
+as the ingest tests give them (testkit/realcsv.py)."""
 
-import importlib.util
 from pathlib import Path
 
 from spending_api.categorize.ledger import CategorySource, LedgerRow
 from spending_api.ingest import ParseFailed
 from spending_api.transactions import importer
-
-REALCSV = Path(__file__).resolve().parents[4] / "shared" / "realcsv"
-_FIGURES = Path(__file__).resolve().parents[1] / "ingest" / "test_realcsv.py"
+from testkit.realcsv import EXPECTED, REAL as REALCSV
 
 
 def _confirmed() -> dict[str, dict | None]:
     """File name -> the options its reading was confirmed with (None: no options)."""
-    spec = importlib.util.spec_from_file_location("realcsv_figures", _FIGURES)
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
-    return {name: expected.options for name, expected in figures.EXPECTED.items()}
+    return {name: expected.options for name, expected in EXPECTED.items()}
 
 
 def _parse(path: Path, options: importer.ImportOptions) -> list | None:

@@ -6,12 +6,10 @@ are checked against a plain-Python model of the rows, and the rollup against a G
 over the base table. A failure names the seed and the step; RANDOM_LEDGER_SEED=<seed>
 runs that sequence again (or another one)."""
 
-import importlib.util
 import os
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -20,13 +18,7 @@ from spending_api import errors
 from spending_api.categories.defaults import DEFAULT_CATEGORIES
 from spending_api.categories.repository import create_default_categories
 from spending_api.models import Account
-
-# The plain-Python /metrics (tests run in importlib mode: loaded by path).
-_spec = importlib.util.spec_from_file_location(
-    "metrics_reference", Path(__file__).resolve().parent / "test_router.py"
-)
-metrics_reference = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(metrics_reference)
+from testkit import metrics_reference
 
 UNCATEGORIZED, UNCATEGORIZED_INCOME = "Uncategorized", "Uncategorized income"
 TRANSFER, CARD_PAYMENT = "Transfer", "Credit card payment"

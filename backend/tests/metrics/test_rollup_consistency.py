@@ -13,10 +13,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Date, cast, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
-from spending_api.models import DailyCategorySpend, Transaction
+from spending_api.models import Transaction
 from spending_api.transactions.repository import NewTransaction, insert_transactions
+from testkit.rollup import DAY, assert_rollup_matches, rollup_groups
 
 CATEGORIES = ["Groceries", "Dining", "Café ☕", "Transport", "Rent", "Ünïcode", "Refunds"]
 DESCRIPTIONS = ["Bakery", "Metro", "Corner shop", "Pizzeria", None, "Café  Central", "ATM"]
@@ -60,46 +61,6 @@ def import_rows(database, user_id: int, rows: list[NewTransaction]):
         counts = insert_transactions(session, user_id=user_id, rows=iter(rows))
         session.commit()
     return counts
-
-
-DAY = cast(Transaction.timestamp, Date)
-
-
-def base_groups(session) -> dict:
-    day = DAY
-    statement = select(
-        Transaction.user_id,
-        day,
-        Transaction.category,
-        func.sum(Transaction.amount),
-        func.count(),
-    ).group_by(Transaction.user_id, day, Transaction.category)
-    return {(u, d, c): (total, n) for u, d, c, total, n in session.execute(statement)}
-
-
-def rollup_groups(session) -> dict:
-    statement = select(
-        DailyCategorySpend.user_id,
-        DailyCategorySpend.day,
-        DailyCategorySpend.category,
-        DailyCategorySpend.total,
-        DailyCategorySpend.transaction_count,
-    )
-    return {(u, d, c): (total, n) for u, d, c, total, n in session.execute(statement)}
-
-
-def assert_rollup_matches(database, step: str) -> None:
-    with database.session() as session:
-        base, rollup = base_groups(session), rollup_groups(session)
-    assert base, f"{step}: no transactions"
-    missing = base.keys() - rollup.keys()
-    extra = rollup.keys() - base.keys()
-    assert not missing, f"{step}: groups missing from the rollup: {sorted(missing)[:5]}"
-    assert not extra, f"{step}: rollup groups without transactions: {sorted(extra)[:5]}"
-    for key, (total, count) in base.items():
-        assert isinstance(rollup[key][0], Decimal)
-        assert rollup[key] == (total, count), f"{step}: {key}: rollup {rollup[key]} != base"
-        assert total == total.quantize(Decimal("0.01"))
 
 
 def filter_sets(rng: random.Random) -> list[dict]:

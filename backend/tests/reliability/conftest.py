@@ -5,18 +5,11 @@ the machine's shared server on 5432 is never touched. Without PostgreSQL binarie
 skip, or fail under CI=true.
 """
 
-import importlib.util
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "spending_test_processes", Path(__file__).with_name("processes.py")
-)
-processes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(processes)
+from testkit import processes
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

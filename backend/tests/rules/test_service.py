@@ -1,20 +1,12 @@
 """Rule runs against an import under way: a run over every transaction waits for the
 import's commit (the user's ledger lock), so it sees, and changes, the imported rows."""
 
-import importlib.util
-from pathlib import Path
-
 from sqlalchemy import select, text
 
 from spending_api.categories.repository import create_default_categories
 from spending_api.models import Rule
 from spending_api.rules import service
-
-_spec = importlib.util.spec_from_file_location(
-    "ledger_lock", Path(__file__).resolve().parents[1] / "transfers" / "ledger_lock.py"
-)
-ledger_lock = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ledger_lock)
+from testkit import ledger_lock
 
 FILE = "Date,Description,Amount\n2025-03-01,BAKERY,-4.50\n"
 

@@ -2,9 +2,7 @@
 DELETE /transactions/{id}; what a re-import does afterwards. Random sequences of them (with
 imports, merges and rules) are metrics/test_random_ledger.py."""
 
-import importlib.util
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -12,14 +10,7 @@ from sqlalchemy import select, update
 from spending_api import errors
 from spending_api.categories.repository import create_default_categories
 from spending_api.models import Account, RemovedImportKey, Transaction
-
-# The rollup-vs-base helpers (tests run in importlib mode: no package imports).
-_spec = importlib.util.spec_from_file_location(
-    "rollup_consistency",
-    Path(__file__).resolve().parents[1] / "metrics" / "test_rollup_consistency.py",
-)
-rollup_consistency = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rollup_consistency)
+from testkit.rollup import assert_rollup_matches
 
 CENT = Decimal("0.01")
 BANK_CSV = (
@@ -272,7 +263,7 @@ def test_category_change_is_the_users_and_clears_the_suggestion(
     assert_listed_as(listed(client, headers)[target], body)
     stored = row(database, target)
     assert (stored.suggested_category, stored.suggestion_confidence) == (None, None)
-    rollup_consistency.assert_rollup_matches(database, "after a category change")
+    assert_rollup_matches(database, "after a category change")
 
 
 def test_description_change_keeps_the_bank_text_once(
@@ -342,7 +333,7 @@ def test_manual_timestamp_and_amount_can_change(client, alice, auth_headers, dat
     moved = patch(client, headers, created["id"], amount="-3.25", timestamp="2024-04-01T08:00:00")
     assert moved.status_code == 200, moved.text
     assert (moved.json()["amount"], moved.json()["timestamp"]) == (-3.25, "2024-04-01T08:00:00")
-    rollup_consistency.assert_rollup_matches(database, "after moving a manual transaction")
+    assert_rollup_matches(database, "after moving a manual transaction")
     metrics = client.get("/metrics", headers=headers, params={"start": "2024-04-01"}).json()
     assert (metrics["total_spend"], metrics["transaction_count"]) == (-3.25, 1)
 
@@ -434,7 +425,7 @@ def test_bulk_by_ids_changes_only_the_users_rows(
     for i in (imported[0], imported[3]):
         assert (row(database, i).category_source, row(database, i).notes) == ("user", "trip")
     assert (row(database, bobs).category, row(database, bobs).notes) == ("Uncategorized", None)
-    rollup_consistency.assert_rollup_matches(database, "after a bulk change")
+    assert_rollup_matches(database, "after a bulk change")
 
 
 def test_bulk_by_filters_uses_the_shared_filters(client, alice, bob, imported, auth_headers):
@@ -505,7 +496,7 @@ def test_deleting_an_imported_row_keeps_it_out_of_re_imports(
     again = upload(alice, BANK_CSV).json()
     assert (again["inserted"], again["skipped_duplicates"]) == (0, 5)
     assert ids_of(database, alice) == [imported[1], imported[3], imported[4]]
-    rollup_consistency.assert_rollup_matches(database, "after deletes and a re-import")
+    assert_rollup_matches(database, "after deletes and a re-import")
 
 
 def test_deleting_every_imported_row_keeps_them_out_of_re_imports(

@@ -2,7 +2,7 @@
 then `total_spend` and `total_income` read back through GET /metrics.
 
 The count, money out and money in of each file are the ones the ingest tests worked out
-by reading the files by hand (tests/ingest/test_realcsv.py), reused here. The spend and
+by reading the files by hand (testkit/realcsv.py), reused here. The spend and
 income figures below were written by reading each file as a careful person would:
 salary, deposits and money received from others are income (on a card: a merchant's
 credit is a refund); card payments, moves
@@ -13,21 +13,14 @@ marked xfail (strict) with the reason, so the error stays visible and a fix show
 The files stay outside the repository.
 """
 
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from spending_api.models import Account, Category, Transaction
-
-_FIGURES = Path(__file__).resolve().parents[1] / "ingest" / "test_realcsv.py"
-_spec = importlib.util.spec_from_file_location("realcsv_figures", _FIGURES)
-_figures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_figures)
-EXPECTED, REAL = _figures.EXPECTED, _figures.REAL
+from testkit.realcsv import EXPECTED, REAL
 
 pytestmark = pytest.mark.skipif(
     not REAL.is_dir(), reason=f"the shared real-export corpus is not here ({REAL})"

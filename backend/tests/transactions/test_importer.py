@@ -5,7 +5,6 @@ format written out by hand, independently of the importer's sniffing.
 """
 
 import csv
-import importlib.util
 import io
 from datetime import datetime
 from decimal import Decimal
@@ -18,14 +17,7 @@ from spending_api import cli, errors
 from spending_api.accounts.repository import default_account_id
 from spending_api.main import create_app
 from spending_api.transactions.importer import ImportOptions, import_csv
-
-# The ledger-lock tests' helpers (a write in a thread, a wait until it blocks); the tests
-# run in importlib mode: no package imports.
-_spec = importlib.util.spec_from_file_location(
-    "ledger_lock", Path(__file__).resolve().parents[1] / "transfers" / "ledger_lock.py"
-)
-ledger_lock = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ledger_lock)
+from testkit import ledger_lock
 
 CENT = Decimal("0.01")
 

@@ -1,20 +1,11 @@
 """Pairing under concurrency: two imports into two accounts of one user, each in its own
 transaction, still pair their rows (the user's ledger lock orders them)."""
 
-import importlib.util
-from pathlib import Path
-
 from sqlalchemy import select
 
 from spending_api.categories.repository import create_default_categories
 from spending_api.models import Account, TransferPair
-
-# Tests run in importlib mode: the helpers are loaded by path.
-_spec = importlib.util.spec_from_file_location(
-    "ledger_lock", Path(__file__).resolve().parent / "ledger_lock.py"
-)
-ledger_lock = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ledger_lock)
+from testkit import ledger_lock
 
 HEADER = "Date,Description,Amount\n"
 
