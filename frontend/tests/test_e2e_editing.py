@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -361,3 +362,52 @@ def test_a_category_created_renamed_and_merged_moves_every_view(new_page, stack,
             && source.data.total[0] === 98.7
         }""")
     assert "groups=1" in page.url
+
+
+def test_the_parts_made_on_demand_are_absent_until_opened_then_work(new_page, stack, postgres_url):
+    """The folded cards and the hidden forms are not in the page after login (views/on_demand.py);
+    the new-transaction form and the change-password card then work once opened (the edit
+    form, the bulk bar, the rules, the categories and the import dialog: the tests above and
+    test_e2e_import.py)."""
+    user = new_user(stack, postgres_url, "lia")
+    add(stack, "lia", [(2, "40.00", "Grocer Mart", "Groceries")])
+    page = new_page()
+    login(page, stack, "lia")
+    expect(page.locator("table.tx tbody tr", has_text="Grocer Mart")).to_have_count(1)
+    for part in (
+        ".password-card input[type=password]",
+        ".rules .rule-form",
+        ".categories .categories-list",
+        ".edit-transaction",
+        ".bulk-bar",
+        ".add-transaction",
+        ".import-dialog",
+    ):
+        expect(page.locator(part)).to_have_count(0)
+
+    page.get_by_role("button", name="Add a transaction…").click()
+    form = page.locator(".add-transaction")
+    expect(form).to_be_visible()
+    form.locator(".add-amount input").fill("12.50")
+    form.locator(".add-description input").fill("Corner shop")
+    form.get_by_role("button", name="Add", exact=True).click()
+    expect(form).to_be_hidden()
+    row = page.locator("table.tx tbody tr", has_text="Corner shop")
+    expect(row.locator("td.amount")).to_contain_text("12.50")
+    with stack.api("lia") as client:
+        added = [t for t in client.get("/transactions").json() if t["description"] == "Corner shop"]
+    assert [(t["amount"], t["category"]) for t in added] == [(12.5, "Uncategorized")]
+
+    card = page.locator(".password-card")
+    card.get_by_text("Change password", exact=True).click()  # the card unfolds
+    boxes = card.locator("input[type=password]")
+    expect(boxes).to_have_count(3)
+    new_password = "lia-password-2"
+    for box, text in zip(boxes.all(), (user.password, new_password, new_password)):
+        box.fill(text)
+    card.locator("button.bk-btn", has_text="Change password").click()
+    expect(card.locator(".password-message")).to_contain_text("Password changed")
+    response = httpx.post(
+        f"{stack.api_url}/login", json={"username": "lia", "password": new_password}
+    )
+    assert response.status_code == 200

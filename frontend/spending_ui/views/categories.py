@@ -13,6 +13,7 @@ from spending_ui.categories import ACTIONS, NONE, CategoryState
 from spending_ui.text import LABEL_CHARS, html_text, select_options
 from spending_ui.theme import CSS
 from spending_ui.views.editing import button
+from spending_ui.views.on_demand import card_built_on_expand
 
 WIDE = {"sizing_mode": "stretch_width"}
 NO_GROUP = "No group"
@@ -212,13 +213,8 @@ class CategoriesPanel(Viewer):
 
 
 def categories_card(state: CategoryState) -> pn.Card:
-    """The panel in a collapsed card, beside the review queue and the rules."""
-    return pn.Card(
-        CategoriesPanel(state=state),
-        title="Categories",
-        collapsible=True,
-        collapsed=True,
-        sizing_mode="stretch_width",
-        margin=8,
-        css_classes=["categories"],
+    """The panel in a collapsed card, beside the review queue and the rules; made when the
+    card is first unfolded."""
+    return card_built_on_expand(
+        "Categories", lambda: CategoriesPanel(state=state), margin=8, css_classes=["categories"]
     )

@@ -24,6 +24,7 @@ from spending_ui.views.editing import (
     uncategorized_html,
 )
 from spending_ui.views.kpis import KpiCards
+from spending_ui.views.on_demand import card_built_on_expand
 from spending_ui.views.rules import RulesPanel
 from spending_ui.views.table import TransactionsTable
 
@@ -153,16 +154,11 @@ class DashboardView(Viewer):
             margin=8,
             css_classes=["review-queue"],
         )
-        self._rules = pn.Card(
-            RulesPanel(state=self.rules),
-            title="Rules",
-            collapsible=True,
-            collapsed=True,
-            sizing_mode="stretch_width",
-            margin=8,
-            css_classes=["rules"],
+        self._rules = card_built_on_expand(
+            "Rules", lambda: RulesPanel(state=self.rules), margin=8, css_classes=["rules"]
         )
-        self._categories = categories_card(CategoryState(store=store))
+        self._category_state = CategoryState(store=store)
+        self._categories = categories_card(self._category_state)
         store.filters.param.watch(self._update_summary, list(store.filters.param))
         store.param.watch(self._update_summary, "accounts")  # the names in the summary
         store.param.watch(self._update_state, ["metrics", "has_transactions", "error"])

@@ -14,6 +14,7 @@ from spending_ui.store import REVIEW_SIZE
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, select_options
 from spending_ui.theme import CSS, money
 from spending_ui.views.import_dialog import account_options
+from spending_ui.views.on_demand import built_when
 from spending_ui.views.table import amount_html, when_text
 
 WIDE = {"sizing_mode": "stretch_width"}
@@ -74,12 +75,16 @@ class CategoryPickers:
 
 
 class EditPanel(Viewer, CategoryPickers):
-    """One transaction's category, description and notes (the table's Edit button)."""
+    """One transaction's category, description and notes (the table's Edit button); made
+    when the first one is edited."""
 
     state = param.ClassSelector(class_=EditState)
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._view = built_when(self.state.param.editing.rx.is_not(None), self._build)
+
+    def _build(self) -> pn.Card:
         state = self.state
         self._title = pn.pane.HTML("", **WIDE)
         self._category = pn.widgets.Select.from_param(
@@ -109,10 +114,11 @@ class EditPanel(Viewer, CategoryPickers):
             margin=8,
             **WIDE,
         )
-        state.param.watch(self._shown, "editing")
+        state.param.watch(lambda event: self._show(event.new), "editing")
+        self._show(state.editing)
+        return self._card
 
-    def _shown(self, event) -> None:
-        item = event.new
+    def _show(self, item) -> None:
         with pn.io.hold():
             if item is not None:
                 self._title.object = (
@@ -128,16 +134,20 @@ class EditPanel(Viewer, CategoryPickers):
         await self.state.delete_edited()
 
     def __panel__(self):
-        return self._card
+        return self._view
 
 
 class BulkBar(Viewer, CategoryPickers):
-    """The ticked rows: a category, the dry run's count and total, then the change."""
+    """The ticked rows: a category, the dry run's count and total, then the change; made
+    when the first row is ticked."""
 
     state = param.ClassSelector(class_=EditState)
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._view = built_when(self.state.param.selected.rx.bool(), self._build)
+
+    def _build(self) -> pn.FlexBox:
         state = self.state
         self._text = pn.pane.HTML(
             bulk_html(state), css_classes=["bulk-text"], stylesheets=[CSS], **WIDE
@@ -161,6 +171,7 @@ class BulkBar(Viewer, CategoryPickers):
         )
         state.param.watch(self._update, ["selected", "bulk_check", "bulk_category", "busy"])
         self._update()
+        return self._row
 
     def _update(self, *_) -> None:
         state = self.state
@@ -178,16 +189,22 @@ class BulkBar(Viewer, CategoryPickers):
         await self.state.confirm_bulk()
 
     def __panel__(self):
-        return self._row
+        return self._view
 
 
 class AddTransactionForm(Viewer, CategoryPickers):
+    """The "Add a transaction…" button, and its form, made when it is first opened."""
+
     state = param.ClassSelector(class_=EditState)
 
     def __init__(self, **params):
         super().__init__(**params)
         state = self.state
         self._open = button("Add a transaction…", "add-open", lambda _: state.open_add())
+        self._form = built_when(state.param.adding, self._build)
+
+    def _build(self) -> pn.Column:
+        state = self.state
         self._account = pn.widgets.Select.from_param(
             state.param.new_account_id, label="Account", css_classes=["add-account"]
         )
@@ -197,7 +214,7 @@ class AddTransactionForm(Viewer, CategoryPickers):
         self._pickers_follow(state, self._category, blank="Uncategorized (default)")
         state.store.param.watch(self._accounts, "accounts")
         self._accounts()
-        self._form = pn.Column(
+        return pn.Column(
             wrapping(
                 self._account,
                 pn.widgets.DatePicker.from_param(

@@ -18,6 +18,7 @@ from spending_ui.importing import (
 )
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, plain
 from spending_ui.theme import CSS, money
+from spending_ui.views.on_demand import built_when
 
 ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml,.sta"
 MAX_LISTED = 50  # skipped rows and problems listed; the rest are counted
@@ -253,15 +254,10 @@ class ImportDialog(Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        # Its widgets are made when it is first opened: a dashboard that is only looked at
-        # does not send them to the browser with every login.
-        self._holder = pn.Column(sizing_mode="stretch_width", margin=0)
-        self._card = None
-        self.state.param.watch(self._opened, "open")
-        if self.state.open:
-            self._build()
+        self._card: pn.Card | None = None  # made when the dialog is first opened
+        self._view = built_when(self.state.param.open, self._build)
 
-    def _build(self) -> None:
+    def _build(self) -> pn.Card:
         state = self.state
         store = state.store
         self._account = pn.widgets.Select(
@@ -392,17 +388,14 @@ class ImportDialog(Viewer):
         state.param.watch(self._show_roles, ["preview", "roles", "content"])
         state.param.watch(self._buttons, ["content", "busy", "preview"])
         state.param.watch(self._account_shown, "account_id")
+        state.param.watch(self._opened, "open")
+        self._show_roles()
+        self._buttons()
+        return self._card
 
     # -- state -> widgets -----------------------------------------------------------------
 
     def _opened(self, event) -> None:
-        if self._card is None:
-            if not event.new:
-                return
-            self._build()
-            self._holder.objects = [self._card]
-            self._show_roles()
-            self._buttons()
         with pn.io.hold():
             if event.new:
                 self._file.value = None
@@ -489,6 +482,4 @@ class ImportDialog(Viewer):
         await self.state.confirm()
 
     def __panel__(self):
-        if self._card is not None and not self._holder.objects:
-            self._holder.objects = [self._card]
-        return self._holder
+        return self._view

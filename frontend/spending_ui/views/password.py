@@ -9,6 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from spending_ui.state import AuthState
+from spending_ui.views.on_demand import card_built_on_expand
 
 MIN_PASSWORD_LENGTH = 8  # the API's rule (422 below it), checked here first
 
@@ -71,14 +72,16 @@ class PasswordView(Viewer):
         self._show(message, ok=changed)
 
     def __panel__(self):
-        return pn.Card(
-            self._current,
-            self._new,
-            self._repeat,
-            self._submit,
-            self._message,
-            title="Change password",
-            collapsed=True,
-            sizing_mode="stretch_width",
+        # Folded at every login; the browser gets the form when it is first unfolded.
+        return card_built_on_expand(
+            "Change password",
+            lambda: pn.Column(
+                self._current,
+                self._new,
+                self._repeat,
+                self._submit,
+                self._message,
+                sizing_mode="stretch_width",
+            ),
             css_classes=["password-card"],
         )
