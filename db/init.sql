@@ -431,5 +431,90 @@ FOR EACH ROW EXECUTE FUNCTION bump_version_on_category_change();
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+DROP INDEX ix_transactions_user_id_amount;
+
+ALTER TABLE transactions DROP CONSTRAINT fk_transactions_account;
+
+ALTER TABLE transactions DROP CONSTRAINT fk_transactions_import_id_imports;
+
+CREATE FUNCTION check_transaction_references() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    ref record;
+BEGIN
+    FOR ref IN SELECT DISTINCT user_id, account_id, import_id FROM new_rows LOOP
+        PERFORM FROM accounts WHERE user_id = ref.user_id AND id = ref.account_id
+        FOR KEY SHARE;
+        IF NOT FOUND THEN
+            RAISE foreign_key_violation USING
+                MESSAGE = 'a transaction names an account that its user does not have',
+                CONSTRAINT = 'fk_transactions_account', TABLE = 'transactions';
+        END IF;
+        IF ref.import_id IS NOT NULL THEN
+            PERFORM FROM imports WHERE id = ref.import_id FOR KEY SHARE;
+            IF NOT FOUND THEN
+                RAISE foreign_key_violation USING
+                    MESSAGE = 'a transaction names an import that does not exist',
+                    CONSTRAINT = 'fk_transactions_import_id_imports', TABLE = 'transactions';
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION delete_transactions_of_accounts() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM transactions AS t
+    USING old_rows AS o
+    WHERE t.account_id = o.id AND t.user_id = o.user_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION delete_transactions_of_imports() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM transactions AS t USING old_rows AS o WHERE t.import_id = o.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION refuse_key_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE foreign_key_violation USING
+        MESSAGE = format('the key of a %s row is referenced by transactions', TG_TABLE_NAME),
+        TABLE = TG_TABLE_NAME;
+END
+$$;
+
+CREATE TRIGGER transactions_check_references_insert AFTER INSERT ON transactions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION check_transaction_references();
+
+CREATE TRIGGER transactions_check_references_update AFTER UPDATE ON transactions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION check_transaction_references();
+
+CREATE TRIGGER accounts_delete_transactions AFTER DELETE ON accounts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION delete_transactions_of_accounts();
+
+CREATE TRIGGER imports_delete_transactions AFTER DELETE ON imports REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION delete_transactions_of_imports();
+
+CREATE TRIGGER accounts_fixed_key BEFORE UPDATE OF id, user_id ON accounts FOR EACH ROW WHEN (OLD.id <> NEW.id OR OLD.user_id <> NEW.user_id) EXECUTE FUNCTION refuse_key_change();
+
+CREATE TRIGGER imports_fixed_key BEFORE UPDATE OF id ON imports FOR EACH ROW WHEN (OLD.id <> NEW.id) EXECUTE FUNCTION refuse_key_change();
+
+ALTER TABLE transactions DROP CONSTRAINT uq_transactions_account_id_dedup_key;
+
+ALTER TABLE transactions ALTER COLUMN dedup_key TYPE VARCHAR(64) COLLATE "C";
+
+ALTER TABLE removed_import_keys ALTER COLUMN dedup_key TYPE VARCHAR(64) COLLATE "C";
+
+CREATE UNIQUE INDEX uq_transactions_account_id_timestamp_dedup_key ON transactions (account_id, timestamp, dedup_key);
+
+CREATE UNIQUE INDEX uq_transactions_account_id_bank_key ON transactions (account_id, dedup_key) WHERE starts_with(dedup_key, 'id:');
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
 COMMIT;
 

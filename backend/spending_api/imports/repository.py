@@ -63,7 +63,7 @@ def list_imports(session: Session, *, user_id: int) -> list[Import]:
 
 
 def delete_import(session: Session, *, user_id: int, import_id: int) -> bool:
-    """Remove the import and exactly the rows it added (ON DELETE CASCADE); a transfer
+    """Remove the import and exactly the rows it added (by trigger, migration 0005); a transfer
     pair one of them was in is unlinked first, so its other side gets its category back."""
     found = session.scalar(
         select(Import.id).where(Import.user_id == user_id, Import.id == import_id)

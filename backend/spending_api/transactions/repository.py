@@ -252,6 +252,7 @@ class FileKeys:
 _STAGING_COLUMNS = (
     "line_no, ts, amount, category, category_kind, category_source, description, notes, key_base"
 )
+_STAGING_TYPES = ("int8", "timestamp", "numeric", "text", "text", "text", "text", "text", "text")
 
 # Categories the rows name that the user does not have yet, with the kind the import
 # chose (else by sign). Before the rows, so every row's category has a record; the names
@@ -284,7 +285,8 @@ WHERE c.user_id = :user_id AND c.name = ANY(:made)
 # same id twice is the same transaction, in one file or across imports (the file's
 # first one is kept). Rows the user deleted stay deleted (removed_import_keys). Rows go
 # in (key_base, line_no) order: the order the window already sorted them in (no second
-# sort).
+# sort). No conflict target: a key is unique in the account through two indexes (by
+# timestamp, and the bank's ids on their own: migration 0005).
 #
 # Only for an account with stored or removed keys: one with none (a new account, or its
 # first import) has nothing a row could collide with, so its rows are COPied straight
@@ -312,7 +314,7 @@ WHERE NOT EXISTS (
     WHERE removed.account_id = :account_id AND removed.dedup_key = keyed.dedup_key
 )
 ORDER BY key_base, line_no
-ON CONFLICT (account_id, dedup_key) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 _ACCOUNT_HAS_KEYS = """
 SELECT EXISTS (
@@ -382,6 +384,29 @@ _COPIED_COLUMNS = (
     'user_id, account_id, import_id, amount, category, category_source, "timestamp", '
     "description, notes, dedup_key"
 )
+_COPIED_TYPES = (
+    "int4",
+    "int4",
+    "int8",
+    "numeric",
+    "text",
+    "text",
+    "timestamp",
+    "text",
+    "text",
+    "text",
+)
+
+
+@contextmanager
+def _binary_copy(connection, table: str, columns: str, types: tuple[str, ...]):
+    """COPY FROM STDIN in binary format: the server stores the values the driver already
+    has as numbers and timestamps, instead of parsing text for each one."""
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        yield copy
+
 
 # After the COPY straight into transactions, what _CATEGORIES_FROM_STAGING does before
 # the INSERT: the rollup trigger (at the end of the COPY) has given each name without a
@@ -411,8 +436,7 @@ def _copy_into_fresh_account(
     keys = FileKeys()
     named: dict[str, list] = {}  # category -> [the least kind chosen, sum of amounts]
     total = inserted = 0
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY transactions ({_COPIED_COLUMNS}) FROM STDIN") as copy:
+    with _binary_copy(connection, "transactions", _COPIED_COLUMNS, _COPIED_TYPES) as copy:
         for row in rows:
             total += 1
             dedup_key = keys.key(row)
@@ -475,14 +499,13 @@ def _stage(connection, rows: Iterable[NewTransaction]) -> int:
             "CREATE TEMPORARY TABLE IF NOT EXISTS import_staging ("
             "line_no bigint, ts timestamp, amount numeric(12, 2), "
             "category text, category_kind text, category_source text, "
-            "description text, notes text, key_base text"
+            'description text, notes text, key_base text COLLATE "C"'
             ") ON COMMIT DELETE ROWS"
         )
     )
     connection.execute(text("TRUNCATE import_staging"))
-    cursor = connection.connection.driver_connection.cursor()
     total = 0
-    with cursor.copy(f"COPY import_staging ({_STAGING_COLUMNS}) FROM STDIN") as copy:
+    with _binary_copy(connection, "import_staging", _STAGING_COLUMNS, _STAGING_TYPES) as copy:
         for row in rows:
             copy.write_row(
                 (

@@ -38,8 +38,9 @@ MAX_ROUNDS = 50
 def _candidates_from(side: str, scope: str) -> str:
     """Candidate pairs whose `side` ('o' or 'i') is a row of the import (`scope`
     import_id) or of the account (account_id); the other side is found through the
-    (user_id, amount) index, and pairs already made through one hashed list, whatever the
-    planner's statistics say about a table that just grew."""
+    (user_id, timestamp) index (the days around it; the index holds the amount), and pairs
+    already made through one hashed list, whatever the planner's statistics say about a
+    table that just grew."""
     other = "i" if side == "o" else "o"
     return f"""
     SELECT o.id AS out_id, i.id AS in_id, o.category AS out_category, i.category AS in_category,

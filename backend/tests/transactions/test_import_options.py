@@ -131,6 +131,25 @@ def test_ofx_imports_and_its_fitid_is_the_duplicate_key(make_user, upload, store
     ]
 
 
+def test_a_fitid_stored_once_stays_one_transaction_when_the_bank_moves_its_date(
+    make_user, upload, stored
+):
+    user = make_user()
+    upload(user, OFX, filename="checking.ofx")
+    # The bank posts a pending purchase days later: same FITID, another date.
+    posted = OFX.replace(b"<DTPOSTED>20250214", b"<DTPOSTED>20250218")
+
+    again = upload(user, posted, filename="checking.ofx").json()
+
+    assert (again["inserted"], again["skipped_duplicates"]) == (0, 4)
+    assert sorted(row[0].date().isoformat() for row in stored(user)) == [
+        "2025-02-03",
+        "2025-02-14",
+        "2025-02-15",
+        "2025-02-20",
+    ]
+
+
 def test_the_same_fitid_twice_in_one_file_is_one_transaction(make_user, upload, stored):
     user = make_user()
     twice = OFX.replace(b"<FITID>202502150001", b"<FITID>202502030001")
