@@ -29,6 +29,9 @@ from pathlib import Path
 logger = logging.getLogger("spending_ui.serve")
 
 APP = Path(__file__).resolve().parent / "app.py"
+# Files served as they are under <prefix>/assets/ (the dashboard's stylesheet: spending_ui.theme).
+STATIC_DIR = APP.parent / "static"
+STATIC_ROUTE = "assets"
 MIN_SECRET_CHARS = 32
 # A page's session must connect its websocket within this time, and a session nobody is
 # connected to is dropped after UNUSED_SESSION_MS (checked every CHECK_UNUSED_MS).
@@ -83,6 +86,8 @@ def panel_arguments(address: str, port: int, settings: ServerSettings, extra: li
         "--check-unused-sessions",
         str(CHECK_UNUSED_MS),
         "--liveness",
+        "--static-dirs",
+        f"{STATIC_ROUTE}={STATIC_DIR}",
         *(f"--allow-websocket-origin={host}" for host in settings.hosts),
         *extra,
     ]

@@ -438,19 +438,23 @@ def stack(postgres_url, chromium_path, tmp_path_factory) -> Iterator[Stack]:
     assert not ours, "the dashboard used a deprecated API:\n" + "\n".join(ours[:10])
 
 
-def dashboard_server(log_dir: Path, *extra: str, env: dict | None = None) -> Server:
-    """`python -m spending_ui.serve` alone on a free port (its API address leads nowhere)."""
+def dashboard_server(
+    log_dir: Path, *extra: str, env: dict | None = None, prefix: str = ""
+) -> Server:
+    """`python -m spending_ui.serve` alone on a free port (its API address leads nowhere),
+    its routes under `prefix` (`--prefix`) when one is given."""
     port = free_port()
+    options = [*extra, *(["--prefix", prefix] if prefix else [])]
     server = Server(
         lambda: launch_dashboard(
             port=port,
             name="spending_ui.serve",
-            options=extra,
+            options=options,
             log_path=log_dir / f"ui-{port}.log",
             env=dashboard_environment(backend_url=url_of(free_port()), values=env),
             cwd=REPO,
         ),
-        "/liveness",
+        f"{prefix}/liveness",
         port,
     )
     server.start()
@@ -470,8 +474,8 @@ def start_dashboard(tmp_path) -> Iterator[Callable[..., Server]]:
     """Starts dashboard servers with extra flags or environment; stops them after the test."""
     servers: list[Server] = []
 
-    def start(*extra: str, env: dict | None = None) -> Server:
-        servers.append(dashboard_server(tmp_path, *extra, env=env))
+    def start(*extra: str, env: dict | None = None, prefix: str = "") -> Server:
+        servers.append(dashboard_server(tmp_path, *extra, env=env, prefix=prefix))
         return servers[-1]
 
     yield start

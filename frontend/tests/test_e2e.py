@@ -12,6 +12,7 @@ import math
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -143,6 +144,55 @@ def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
     assert amounts == [f"{Decimal(str(r['amount'])):.2f}" for r in rows]
     # Nothing complains, nothing is fetched from another host (checked again at the end).
     assert page.console_errors == [] and page.outside_requests == []
+
+
+THEME_CSS = Path(__file__).resolve().parents[1] / "spending_ui" / "static" / "theme.css"
+FIGURES_FILLED = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0]
+  const pie = doc && doc.get_model_by_name('category-source')
+  const bars = doc && doc.get_model_by_name('time-source')
+  return Boolean(pie && bars && pie.data.category.length > 0 && bars.data.total.length > 0)
+}"""
+# A rule of spending_ui/static/theme.css: present in the document only if the stylesheet's
+# text is copied into it again.
+THEME_RULE = ".kpi-delta.up { color: #d1495b; }"
+
+
+def test_the_theme_stylesheet_is_linked_by_url_not_copied_into_every_component(new_page, stack):
+    """theme.css reaches the page as one URL (pn.config.css_files): its text is in none of
+    the websocket frames (as raw_css it was copied into every component, about 80 times in
+    the first patch), it is served with the security headers, and its rules apply inside
+    the components' shadow roots."""
+    assert THEME_RULE in THEME_CSS.read_text()
+    page = new_page()
+    frames: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: frames.append(
+                payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+            ),
+        ),
+    )
+    stylesheets = []
+    page.on("response", lambda r: stylesheets.append(r) if "/assets/theme.css" in r.url else None)
+    stack.login(page, "ana")
+    page.wait_for_function(FIGURES_FILLED)
+
+    assert frames, "no websocket frames seen"
+    assert sum(frame.count(THEME_RULE) for frame in frames) <= 1
+    assert stylesheets, "the page did not load theme.css"
+    response = stylesheets[0]
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    # Its rules apply inside the shadow roots: the card's corners, the table's amounts.
+    card = page.locator(".kpi[data-kpi=total_spend]")
+    assert card.evaluate("e => getComputedStyle(e).borderTopLeftRadius") == "10px"
+    amount = page.locator("table.tx td.amount").first
+    assert amount.evaluate("e => getComputedStyle(e).textAlign") == "right"
 
 
 def test_date_range_and_category_update_kpis_charts_and_table(new_page, stack):

@@ -154,6 +154,7 @@ def test_the_websocket_refuses_another_origin(dashboard):
         "/app/autoload.js?bokeh-autoload-element=x",
         "/liveness",
         "/static/js/bokeh.min.js",
+        "/assets/theme.css",
         "/no-such-page",
     ],
 )
@@ -230,6 +231,42 @@ def test_a_session_that_never_logs_in_is_ended(start_dashboard):
         return False
 
     assert asyncio.run(closed_by_server())
+
+
+def stylesheet_link(html: str) -> str:
+    """The address of theme.css the page links, as written in it."""
+    match = re.search(r'href="([^"]*assets/theme\.css[^"]*)"', html)
+    assert match, "the page links no theme.css"
+    return match.group(1)
+
+
+def test_the_stylesheet_is_served_once_by_url_with_the_security_headers(dashboard):
+    html = httpx.get(f"{dashboard.url}/app").text
+    link = stylesheet_link(html)
+    assert not link.startswith("/"), "relative to the page, so it works under any prefix"
+    assert ".kpi-delta" not in html, "the stylesheet's text is copied into the page"
+    response = httpx.get(f"{dashboard.url}/{link}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert ".kpi-delta.up" in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    # The ?v= is the content's hash: the browser may keep it for a year.
+    assert "max-age=31536000" in response.headers["cache-control"]
+
+
+@pytest.mark.slow  # a server of its own
+def test_the_stylesheet_is_served_under_the_apps_prefix(start_dashboard):
+    server = start_dashboard(prefix="/spending")
+    page = httpx.get(f"{server.url}/spending/app")
+    assert page.status_code == 200
+    link = stylesheet_link(page.text)
+    # The link is relative to the page, /spending/app: it resolves under the prefix.
+    response = httpx.get(f"{server.url}/spending/{link}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert httpx.get(f"{server.url}/{link}").status_code == 404
 
 
 def test_a_page_must_connect_within_a_minute(dashboard):

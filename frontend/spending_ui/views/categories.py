@@ -11,7 +11,6 @@ from panel.viewable import Viewer
 from spending_ui.api import CATEGORY_KINDS
 from spending_ui.categories import ACTIONS, NONE, CategoryState
 from spending_ui.text import LABEL_CHARS, html_text, select_options
-from spending_ui.theme import CSS
 from spending_ui.views.editing import button
 from spending_ui.views.on_demand import card_built_on_expand
 
@@ -93,7 +92,6 @@ class CategoriesPanel(Viewer):
         busy = {"disabled": state.param.busy}  # no second click while a change is on its way
         self._list = pn.pane.HTML(
             pn.bind(lambda r: categories_html(r, store.colours), rows),
-            stylesheets=[CSS],
             css_classes=["categories-list"],
             **WIDE,
         )

@@ -29,7 +29,7 @@ from panel.viewable import Viewer
 from spending_ui.state import period_end
 from spending_ui.store import DashboardStore
 from spending_ui.text import LABEL_CHARS, html_text, plain
-from spending_ui.theme import ACCENT, CSS, REFUND_COLOUR, money
+from spending_ui.theme import ACCENT, REFUND_COLOUR, money
 
 EPOCH = datetime(1970, 1, 1)
 OTHER_COLOUR = "#9aa0a6"
@@ -306,7 +306,6 @@ class CategoryDonut(Viewer):
                 self.store.filters.param.by_group,
                 self.param.show_other,
             ),
-            stylesheets=[CSS],
             sizing_mode="stretch_width",
             css_classes=["donut-notes"],
         )

@@ -12,7 +12,6 @@ from spending_ui.editing import EditState
 from spending_ui.rules import RulesState
 from spending_ui.store import DashboardStore
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text
-from spending_ui.theme import CSS
 from spending_ui.views.categories import categories_card
 from spending_ui.views.charts import CategoryDonut, SpendOverTime
 from spending_ui.views.editing import (
@@ -92,7 +91,6 @@ class DashboardView(Viewer):
                 "<div class='empty' data-empty='true'><h3>No data for these filters</h3>"
                 "<div>Nothing matches the period and filters you chose. Widen the period, "
                 "clear a filter, or import a CSV from your bank.</div></div>",
-                stylesheets=[CSS],
                 sizing_mode="stretch_width",
             ),
             pn.Row(
@@ -108,7 +106,6 @@ class DashboardView(Viewer):
         )
         self._first_run = pn.pane.HTML(
             FIRST_RUN_HTML,
-            stylesheets=[CSS],
             sizing_mode="stretch_width",
             visible=False,
             css_classes=["first-run"],

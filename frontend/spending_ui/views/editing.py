@@ -12,7 +12,7 @@ from panel.viewable import Viewer
 from spending_ui.editing import DIRECTIONS, EditState
 from spending_ui.store import REVIEW_SIZE
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, select_options
-from spending_ui.theme import CSS, money
+from spending_ui.theme import money
 from spending_ui.views.import_dialog import account_options
 from spending_ui.views.on_demand import built_when
 from spending_ui.views.table import amount_html, when_text
@@ -149,9 +149,7 @@ class BulkBar(Viewer, CategoryPickers):
 
     def _build(self) -> pn.FlexBox:
         state = self.state
-        self._text = pn.pane.HTML(
-            bulk_html(state), css_classes=["bulk-text"], stylesheets=[CSS], **WIDE
-        )
+        self._text = pn.pane.HTML(bulk_html(state), css_classes=["bulk-text"], **WIDE)
         self._category = pn.widgets.Select.from_param(
             state.param.bulk_category, label="Move to", css_classes=["bulk-category"], width=220
         )
@@ -316,9 +314,7 @@ class ReviewQueue(Viewer):
         super().__init__(**params)
         store = self.state.store
         self._share = pn.pane.HTML("", css_classes=["review-share"], **WIDE)
-        self._rows = pn.pane.HTML(
-            review_html(None), stylesheets=[CSS], css_classes=["review-rows"], **WIDE
-        )
+        self._rows = pn.pane.HTML(review_html(None), css_classes=["review-rows"], **WIDE)
         self._info = pn.pane.HTML("", css_classes=["review-pager"], margin=(12, 10))
         self._prev = button("‹ Previous", "review-prev", lambda _: store.review_step(-1))
         self._next = button("Next ›", "review-next", lambda _: store.review_step(1))

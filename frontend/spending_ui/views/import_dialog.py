@@ -17,7 +17,7 @@ from spending_ui.importing import (
     ImportState,
 )
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, plain
-from spending_ui.theme import CSS, money
+from spending_ui.theme import money
 from spending_ui.views.on_demand import built_when
 
 ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml,.sta"
@@ -327,7 +327,7 @@ class ImportDialog(Viewer):
         )
         self._table = pn.pane.HTML(
             pn.bind(preview_table_html, state.param.preview),
-            stylesheets=[CSS, DIALOG_CSS],
+            stylesheets=[DIALOG_CSS],
             sizing_mode="stretch_width",
             css_classes=["import-table"],
         )
@@ -339,13 +339,13 @@ class ImportDialog(Viewer):
                 state.param.roles,
                 state.param.decided,
             ),
-            stylesheets=[CSS, DIALOG_CSS],
+            stylesheets=[DIALOG_CSS],
             sizing_mode="stretch_width",
             css_classes=["import-notes"],
         )
         self._result = pn.pane.HTML(
             pn.bind(result_html, state.param.result, state.param.rejection, state.param.message),
-            stylesheets=[CSS, DIALOG_CSS],
+            stylesheets=[DIALOG_CSS],
             sizing_mode="stretch_width",
             css_classes=["import-result"],
         )

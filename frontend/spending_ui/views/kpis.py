@@ -13,7 +13,7 @@ from panel.viewable import Viewer
 from spending_ui.api import Metrics
 from spending_ui.store import DashboardStore
 from spending_ui.text import LABEL_CHARS, html_text
-from spending_ui.theme import CSS, money, percent_change
+from spending_ui.theme import money, percent_change
 
 KPIS = (
     ("total_spend", "Total spend"),
@@ -143,7 +143,7 @@ class KpiCards(Viewer):
                 sizing_mode="stretch_width",
                 min_width=160,
                 margin=(5, 8),
-                stylesheets=[CSS, INCOME_CSS],
+                stylesheets=[INCOME_CSS],
                 styles={"flex": "1 1 220px"},
                 css_classes=[f"kpi-{key}"],
             )

@@ -14,7 +14,7 @@ from panel.viewable import Viewer
 
 from spending_ui.rules import RULE_DIRECTIONS, TEXT_FIELDS, TEXT_OPERATORS, RulesState
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, choice_options, html_text, plain
-from spending_ui.theme import CSS, money
+from spending_ui.theme import money
 from spending_ui.views.editing import WIDE, CategoryPickers, button, wrapping
 from spending_ui.views.import_dialog import account_options
 from spending_ui.views.table import amount_html, when_text
@@ -180,7 +180,7 @@ class RuleForm(Viewer, CategoryPickers):
         store = state.store
         store.param.watch(self._options, ["categories", "accounts"])
         self._options()
-        self._preview = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
+        self._preview = pn.pane.HTML("", **WIDE)
         self._save = button("Save rule", "rule-save", self._saved, color="primary")
         self._cancel = button("Cancel editing", "rule-cancel", lambda _: state.clear_form())
         self._body = pn.Column(
@@ -314,8 +314,8 @@ class RulesPanel(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         state = self.state
-        self._list = pn.pane.HTML("", stylesheets=[CSS], css_classes=["rules-rows"], **WIDE)
-        self._proposals = pn.pane.HTML("", stylesheets=[CSS], **WIDE)
+        self._list = pn.pane.HTML("", css_classes=["rules-rows"], **WIDE)
+        self._proposals = pn.pane.HTML("", **WIDE)
         self._run_all = button(
             "Run all enabled rules on existing transactions", "rules-run-all", self._run
         )

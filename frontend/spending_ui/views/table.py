@@ -13,7 +13,7 @@ from spending_ui.api import TransactionPage
 from spending_ui.editing import EditState
 from spending_ui.store import SORT_COLUMNS, DashboardStore
 from spending_ui.text import DESCRIPTION_CHARS, LABEL_CHARS, html_text, plain
-from spending_ui.theme import CSS, money
+from spending_ui.theme import money
 
 
 def when_text(timestamp) -> str:
@@ -129,11 +129,8 @@ class TransactionsTable(Viewer):
             table_html(None, {}),
             sizing_mode="stretch_width",
             css_classes=["transactions"],
-            stylesheets=[CSS],
         )
-        self._total = pn.pane.HTML(
-            "", css_classes=["transactions-total"], stylesheets=[CSS], margin=(4, 10)
-        )
+        self._total = pn.pane.HTML("", css_classes=["transactions-total"], margin=(4, 10))
         self._prev.on_click(lambda _: self._move(-1))
         self._next.on_click(lambda _: self._move(1))
         store.param.watch(self._update, ["page", "categories", "metrics"])
