@@ -161,6 +161,9 @@ class _Evidence:
         return tuple(hints)
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True, slots=True)
 class _Texts:
     """A row's text cells read: the description chosen, notes, category and type, whether
@@ -173,6 +176,17 @@ class _Texts:
     summary: bool
     invalid: bool
     continuation: str | None
+    hints: dict[bool, str | None] = field(default_factory=dict, compare=False)  # by money_in
+
+    def hint(self, money_in: bool) -> str | None:
+        """What these texts say of the row's kind, kept in `hints`."""
+        found = self.hints[money_in] = kind_hint(
+            category=self.category or None,
+            bank_type=self.bank_type or None,
+            texts=(self.chosen, self.notes),
+            money_in=money_in,
+        )
+        return found
 
 
 class _Reader:
@@ -183,7 +197,6 @@ class _Reader:
         self.skips = skips
         self.problems: list[Problem] = []
         self.problem_count = 0
-        self.kept = 0
         self.date_format: DateFormat | None = None
         self.decimal = "."
         self.negate = False
@@ -215,6 +228,8 @@ class _Reader:
         self.text_cache: dict[object, _Texts] = {}
         # Set once the decimal separator and sign are decided (no direction column to ask).
         self.plain: Callable[[str], object] | None = None
+        # Plain amount cells as written -> (amount, cell stripped, amount stored).
+        self.plain_amounts: dict[str, tuple[Decimal, str, Decimal]] = {}
         # Who the file's transfers out go to (by account number or name), for money back.
         self.parties = TransferParties()
         self.transfer_named: dict[tuple[str, str, str], bool] = {}  # few distinct texts
@@ -342,13 +357,30 @@ class _Reader:
                     found.append(value)
         return found
 
-    def _money(self, row: list[str], line: int) -> tuple[Decimal | None, str]:
-        """(amount, money cells as written): positive is money out; None after a problem."""
+    def _money(self, row: list[str], line: int) -> tuple[Decimal | None, str, Decimal | None]:
+        """(amount, money cells as written, amount stored in cents): positive is money out;
+        None after a problem. A plain cell's answer is kept for the file's repeats of it."""
         if self.plain is not None:
-            raw = row[self.amount].strip()
+            cell = row[self.amount]
+            raw = cell.strip()
             if self.plain(raw):  # '-12.34': most rows of most files, no parser needed
                 value = Decimal(raw if self.decimal == "." else raw.replace(",", "."))
-                return (-value if self.negate else value), raw
+                amount = -value if self.negate else value
+                # Written with two decimals ('12.30'), it is already in cents.
+                money = amount, raw, amount if raw[-3:-2] == "." else amount.quantize(CENT)
+                if len(self.plain_amounts) >= TEXT_CACHE_SIZE:
+                    self.plain_amounts.clear()
+                self.plain_amounts[cell] = money
+                return money
+        amount, written = self._parsed_money(row, line)
+        if amount is None:
+            return None, written, None
+        in_cents = self.plain is not None and written[-3:-2] == "."
+        return amount, written, amount if in_cents else amount.quantize(CENT)
+
+    def _parsed_money(self, row: list[str], line: int) -> tuple[Decimal | None, str]:
+        """(amount, money cells as written) of a cell that is not plain, or of debit and
+        credit cells; None after a problem."""
         if self.amount is not None:
             raw = row[self.amount].strip()
             if not raw:
@@ -390,14 +422,22 @@ class _Reader:
 
     def convert(self, row: list[str], line: int) -> ParsedRow | str | None:
         """A row, or the text of a continuation line, or None for a skipped row."""
-        row = self._pad(row)
-        if row is None:
-            return None
-        if self._pending(row):
+        if len(row) < self.layout.width:
+            row = self._pad(row)
+            if row is None:
+                return None
+        cell = row[self.date]
+        raw_date = cell.strip()
+        if not raw_date and not "".join(row).strip():
+            return None  # a blank line (a date cell with text says it is not one)
+        # Only a status column or a date cell that starts with a letter says 'Pending'.
+        if (self.status is not None or cell[:1].isalpha()) and self._pending(row):
             self.skips.add(line, "pending transaction")
             return None
-        raw_date = row[self.date].strip()
-        texts = self._texts(row)
+        key = self.text_key(row)
+        texts = self.text_cache.get(key)
+        if texts is None:
+            texts = self._texts(row, key)
         if not raw_date and texts.continuation is not None and not self._money_cells(row):
             return texts.continuation
         try:
@@ -422,56 +462,56 @@ class _Reader:
         if not MIN_YEAR <= timestamp.year <= MAX_YEAR:
             self.problem(line, self.date, raw_date, f"year outside {MIN_YEAR}-{MAX_YEAR}")
             return None
-        amount, written = self._money(row, line)
+        money = self.plain_amounts.get(row[self.amount]) if self.plain is not None else None
+        if money is None:
+            money = self._money(row, line)
+        amount, written, stored = money
         if amount is None:
             return None
         chosen, category, bank_type = texts.chosen, texts.category, texts.bank_type
         if texts.summary:
             self.skips.add(line, f"balance or summary row: {chosen[:80]!r}")
             return None
-        if amount == 0:
+        if amount.is_zero():
             self.skips.add(line, f"zero amount ({written})")
             return None
         if texts.invalid:
             self._text_problems(row, line, category, chosen)
             return None
-        currency = row[self.currency].strip().upper() if self.currency is not None else ""
-        if not currency and not self.layout.currency and not written.isascii():
+        code = row[self.currency].strip().upper() if self.currency is not None else ""
+        if code:
+            currency = code
+        elif self.layout.currency or written.isascii():
+            currency = self.layout.currency or None
+        else:
             currency = currency_of(written)  # '£1.50', '€ 3,00'
-        currency = currency or self.layout.currency or None
-        notes = texts.notes
         external_id = row[self.id].strip() if self.id is not None else ""
-        hint = kind_hint(
-            category=category or None,
-            bank_type=bank_type or None,
-            texts=(chosen, notes),
-            money_in=amount < 0,
-        )  # cached: a large file asks about few distinct texts
-        if hint is None and amount < 0 and self.parties.receives(*self._party(row)):
+        money_in = amount.is_signed()  # not zero here: signed is negative
+        hint = texts.hints.get(money_in, _UNSET)
+        if hint is _UNSET:
+            hint = texts.hint(money_in)
+        if hint is None and money_in and self.parties.receives(*self._party(row)):
             hint = "transfer"  # money back from where this account's transfers go
-        # An amount cell written with two decimals ('12.30') is already in cents.
+        # By position: a dozen keyword arguments would cost more than the rest of the row.
         return ParsedRow(
-            line=line,
-            timestamp=timestamp,
-            has_time=has_time,
-            amount=amount if self.plain and written[-3:-2] == "." else amount.quantize(CENT),
-            description=chosen,
-            notes=notes,
-            bank_category=category or None,
-            bank_type=bank_type or None,
-            currency=currency,
-            external_id=external_id or None,
-            kind_hint=hint,
+            line,
+            timestamp,
+            has_time,
+            stored,
+            chosen,  # description
+            texts.notes,
+            category or None,
+            bank_type or None,
+            currency,
+            external_id or None,
+            hint,
         )
 
-    def _texts(self, row: list[str]) -> _Texts:
-        """What the row's text cells say, from a cache: a large file repeats few texts."""
-        key = self.text_key(row)
-        found = self.text_cache.get(key)
-        if found is None:
-            if len(self.text_cache) >= TEXT_CACHE_SIZE:
-                self.text_cache.clear()
-            found = self.text_cache[key] = self._read_texts(row)
+    def _texts(self, row: list[str], key: object) -> _Texts:
+        """What the row's text cells say, kept: a large file repeats few texts."""
+        if len(self.text_cache) >= TEXT_CACHE_SIZE:
+            self.text_cache.clear()
+        found = self.text_cache[key] = self._read_texts(row)
         return found
 
     def _read_texts(self, row: list[str]) -> _Texts:
@@ -665,9 +705,13 @@ def _advice(reader: _Reader) -> str:
 
 def _rows(stream: BinaryIO, encoding: str, reader: _Reader) -> Iterator[ParsedRow]:
     """Rows one record behind the file, so continuation lines can join the row above."""
+    convert = reader.convert
     held: ParsedRow | None = None
+    kept = 0
     for line, record in _records(stream, encoding, reader.layout):
-        result = reader.convert(record, line)
+        result = convert(record, line)
+        if result is None:
+            continue
         if isinstance(result, str):
             if held is None:
                 reader.skips.add(line, f"text line with no transaction above it: {result[:80]!r}")
@@ -675,14 +719,12 @@ def _rows(stream: BinaryIO, encoding: str, reader: _Reader) -> Iterator[ParsedRo
                 held = replace(held, description=f"{held.description} {result}")
                 reader.skips.add(line, f"continuation of line {held.line}, joined to it")
             continue
-        if result is None:
-            continue
         if held is not None and not reader.problem_count:
-            reader.kept += 1
+            kept += 1
             yield held
         held = result
     if held is not None and not reader.problem_count:
-        reader.kept += 1
+        kept += 1
         yield held
     if reader.problem_count:
         noun = "row is" if reader.problem_count == 1 else "rows are"
@@ -691,7 +733,7 @@ def _rows(stream: BinaryIO, encoding: str, reader: _Reader) -> Iterator[ParsedRo
             reader.problems,
             reader.problem_count,
         )
-    if not reader.kept:
+    if not kept:
         message = NO_ROWS
         if reader.skips.count:
             message += f" {reader.skips.count} rows were skipped (pending, zero or notices)."

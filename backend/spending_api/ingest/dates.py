@@ -101,16 +101,19 @@ class DateFormat:
 
 
 def _iso_parser(slow: Callable[[str], tuple[datetime, bool]]):
+    from_iso = datetime.fromisoformat  # looked up once, not per row
+
     def parse(text: str) -> tuple[datetime, bool]:
         text = text.strip()
-        if 10 <= len(text) <= 26 and text[4] == "-":  # the C parser, for most ISO files
+        size = len(text)
+        if 10 <= size <= 26 and text[4] == "-":  # the C parser, for most ISO files
             try:
-                parsed = datetime.fromisoformat(text)
-                if parsed.tzinfo is not None:  # replace() costs as much as the parse
-                    parsed = parsed.replace(tzinfo=None)
-                return parsed, len(text) > 10
+                parsed = from_iso(text)
             except ValueError:
-                pass
+                return slow(text)
+            if parsed.tzinfo is not None:  # replace() costs as much as the parse
+                parsed = parsed.replace(tzinfo=None)
+            return parsed, size > 10
         return slow(text)
 
     return parse

@@ -354,6 +354,7 @@ def to_new_transaction(
         texts = (row.bank_type, row.description, row.notes)
         category, source, kind = _by_hints(row, hint, texts, card_account)
         category = resolve(category)
+    # By position (notes, category_source, category_kind last): keywords cost more per row.
     return NewTransaction(
         row.timestamp,
         row.amount,
@@ -362,9 +363,9 @@ def to_new_transaction(
         row.line,
         row.external_id,
         row.kind_hint,
-        notes=row.notes or None,
-        category_source=source,
-        category_kind=kind,
+        row.notes or None,
+        source,
+        kind,
     )
 
 
