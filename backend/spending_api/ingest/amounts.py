@@ -14,11 +14,12 @@ _PLAIN = {
     ".": re.compile(r"-?\d{1,10}(?:\.\d{1,2})?").fullmatch,
     ",": re.compile(r"-?\d{1,10}(?:,\d{1,2})?").fullmatch,
 }
+# DOTALL: a quoted cell may hold a line break, which must end as "not a number".
 _CURRENCY_AFFIX = re.compile(
-    r"^(?:[A-Z]{3}|R\$|Rs\.?|[$£€¥₹]|[A-Z]{0,2}\$)?\s*(.*?)\s*(?:[A-Z]{3}|[$£€¥₹])?$"
+    r"^(?:[A-Z]{3}|R\$|Rs\.?|[$£€¥₹]|[A-Z]{0,2}\$)?\s*(.*?)\s*(?:[A-Z]{3}|[$£€¥₹])?$", re.DOTALL
 )
 # A trailing marker that says the direction: credit (money in) or debit (money out).
-_MARKER = re.compile(r"^(.*?)\s*\b(CR|DR|Cr|Dr|cr|dr)\.?$")
+_MARKER = re.compile(r"^(.*?)\s*\b(CR|DR|Cr|Dr|cr|dr)\.?$", re.DOTALL)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _GROUPING = str.maketrans("", "", " \u00a0\u202f\u2009'’")
 SYMBOL_CURRENCIES = {"£": "GBP", "€": "EUR", "₹": "INR", "R$": "BRL", "¥": "JPY"}

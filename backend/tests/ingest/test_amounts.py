@@ -43,7 +43,14 @@ def test_notations(text, decimal, value, signed, marker):
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("12,3x", "not a number"), ("1.005", "more than 2 decimal places"), ("1e10", "not a")],
+    [
+        ("12,3x", "not a number"),
+        ("1.005", "more than 2 decimal places"),
+        ("1e10", "not a"),
+        # A quoted cell that spans lines.
+        ("-1.\n50", "not a number"),
+        ("12.00 CR\nx", "not a number"),
+    ],
 )
 def test_what_is_not_an_amount(text, reason):
     with pytest.raises(AmountError, match=reason):
