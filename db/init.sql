@@ -516,5 +516,13 @@ CREATE UNIQUE INDEX uq_transactions_account_id_bank_key ON transactions (account
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+CREATE INDEX ix_transactions_review_queue ON transactions (user_id, amount, id) WHERE (category_source = 'default' OR (category_source = 'learned' AND coalesce(category_confidence, 0) < 0.95));
+
+CREATE INDEX ix_transactions_user_corrections ON transactions (user_id, id) WHERE category_source = 'user';
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spending_api.db import Base
+from spending_api.transactions.filters import REVIEW_CONDITION
 
 
 class User(Base):
@@ -169,6 +170,21 @@ class Transaction(Base):
             postgresql_include=["amount", "category"],
         ),
         Index("ix_transactions_user_id_category", "user_id", "category"),
+        # The review queue's rows, largest first, and the user's corrections, newest
+        # first: few among all of a user's rows (migration 0006).
+        Index(
+            "ix_transactions_review_queue",
+            "user_id",
+            "amount",
+            "id",
+            postgresql_where=text(REVIEW_CONDITION),
+        ),
+        Index(
+            "ix_transactions_user_corrections",
+            "user_id",
+            "id",
+            postgresql_where=text("category_source = 'user'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -3,13 +3,17 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from spending_api.accounts.repository import create_account, default_account_id
+from spending_api.auth.identity import identity_params
 from spending_api.db import Base
 from spending_api.imports.repository import start_import
 from spending_api.migrate import offline_sql, upgrade
+from spending_api.suggestions.repository import user_corrections
+from spending_api.transactions.filters import TransactionFilters
+from spending_api.transactions.repository import _page_query
 
 INIT_SQL = Path(__file__).resolve().parents[2] / "db" / "init.sql"
 
@@ -148,3 +152,77 @@ def test_duplicate_keys_compare_bytewise(session):
         ("removed_import_keys", "dedup_key", "C"),
         ("transactions", "dedup_key", "C"),
     ]
+
+
+# Migration 0006: the review queue and the user's corrections read only their own rows.
+
+# 3,000 rows the bank categorized, then a few of each kind the indexes hold.
+ROWS_BY_SOURCE = (
+    'INSERT INTO transactions (user_id, account_id, amount, category, "timestamp", '
+    "category_source, category_confidence) "
+    "SELECT :user_id, :account_id, n % 500 + 1, 'Groceries', "
+    "timestamp '2026-01-01' + n * interval '1 hour', "
+    "CASE WHEN n % 1000 = 1 THEN 'default' WHEN n % 1000 = 2 THEN 'user' "
+    "WHEN n % 1000 = 3 THEN 'learned' ELSE 'bank' END, "
+    "CASE WHEN n % 1000 = 3 THEN 0.5 END "
+    "FROM generate_series(1, 3000) AS n"
+)
+
+
+def _index_scans(session, sql: str, params) -> list[str]:
+    """The indexes a plan of `sql` reads from transactions."""
+    driver = session.connection().connection.driver_connection
+    [[plan]] = driver.execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchall()
+    nodes, found = [plan[0]["Plan"]], []
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node.get("Relation Name") == "transactions":
+            found.append(node.get("Index Name", node["Node Type"]))
+    return found
+
+
+@pytest.fixture
+def user_with_bank_rows(database, new_user):
+    user = new_user()
+    with database.session() as session:
+        account_id = default_account_id(session, user_id=user.id)
+        session.execute(text(ROWS_BY_SOURCE), {"user_id": user.id, "account_id": account_id})
+        session.commit()
+    with database.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("VACUUM ANALYZE transactions")
+        )
+    return user
+
+
+def test_the_review_queue_reads_its_own_index_not_every_row_of_the_user(
+    session, user_with_bank_rows
+):
+    user = user_with_bank_rows
+    sql, params = _page_query(
+        user_id=user.id, filters=TransactionFilters(review=True), sort="-amount", limit=10, offset=0
+    )
+    params |= identity_params(user_id=user.id, token_version=0, session_id="s")
+    # The page's scan and the count's: the planner can use the partial index only while
+    # the queue's condition implies the index's predicate.
+    assert _index_scans(session, sql, params) == ["ix_transactions_review_queue"] * 2
+
+
+def test_the_offered_rules_read_the_users_corrections_from_their_own_index(
+    database, session, user_with_bank_rows
+):
+    statements = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        corrections = user_corrections(session, user_id=user_with_bank_rows.id)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+
+    assert len(corrections) == 3  # n = 2, 1002, 2002
+    [(sql, params)] = statements
+    assert _index_scans(session, sql, params) == ["ix_transactions_user_corrections"]

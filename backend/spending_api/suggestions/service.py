@@ -17,6 +17,7 @@ from fastapi import BackgroundTasks
 from sqlalchemy.orm import Session
 
 from spending_api.categorize.ledger import AUTO_REPLACEABLE, TRUSTED, CategorySource
+from spending_api.categorize.proposals import Correction, propose_rules
 from spending_api.categorize.rules import RuleActions, TextCondition
 from spending_api.db import Database
 from spending_api.rules import repository as ledger
@@ -106,8 +107,6 @@ def refresh_later(background: BackgroundTasks, database: Database, user_id: int)
 
 def proposals(session: Session, *, user_id: int) -> list:
     """Rules to offer for merchants the user moved to one category at least twice."""
-    from spending_api.categorize.suggest import Correction, propose_rules
-
     corrections = [
         Correction(
             transaction_id=row.id,

@@ -1,5 +1,5 @@
-"""Learned suggestions: merchant memory, the classifier, abstaining, refunds, provenance,
-retraining, and rules offered after repeated corrections."""
+"""Learned suggestions: merchant memory, the classifier, abstaining, refunds, provenance
+and retraining."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -7,21 +7,11 @@ from decimal import Decimal
 import pytest
 
 from spending_api.categorize.ledger import CategorySource, LedgerRow
-from spending_api.categorize.rules import (
-    Rule,
-    RuleActions,
-    TextCondition,
-    TextField,
-    TextOperator,
-    preview_rule,
-)
 from spending_api.categorize.suggest import (
-    Correction,
     Reason,
     Suggester,
     SuggesterCache,
     SuggesterConfig,
-    propose_rules,
 )
 
 START = datetime(2025, 1, 1, 9, 0)
@@ -239,69 +229,6 @@ def test_the_cache_retrains_when_the_data_changed_but_not_more_often_than_allowe
     cache.get(user_id=2, data_version=1, load_history=history)
     cache.get(user_id=3, data_version=1, load_history=history)
     assert cache.get(user_id=1, data_version=2, load_history=history) is not second
-
-
-def correction(transaction_id, description, category, minute):
-    return Correction(
-        transaction_id=transaction_id,
-        description=description,
-        new_category=category,
-        corrected_at=START + timedelta(minutes=minute),
-    )
-
-
-def test_two_corrections_of_one_merchant_offer_a_rule_that_catches_its_other_spellings():
-    corrections = [
-        correction(1, "AMAZON MKTPL*AB12C", "Books", 1),
-        correction(2, "AMZN Mktp US*2K4", "Books", 2),
-        correction(3, "SQ *Sakura Sushi", "Dining out", 3),
-    ]
-
-    [proposal] = propose_rules(corrections)
-
-    assert proposal.id == 0 and proposal.actions.set_category == "Books"
-    rows = [
-        LedgerRow(id=i, description=text, amount=Decimal("9.99"), timestamp=START)
-        for i, text in enumerate(["AMAZON MKTPLACE*77", "Amzn Mktp DE*1Q", "SHELL FUEL"])
-    ]
-    assert [change.before.id for change in preview_rule(proposal, rows).changes] == [0, 1]
-
-
-def test_no_rule_is_offered_for_one_correction_disagreement_or_a_rule_that_exists():
-    assert propose_rules([correction(1, "AMAZON MKTPL*AB12C", "Books", 1)]) == []
-    # The same transaction corrected twice counts once.
-    twice = [correction(1, "AMAZON MKTPL*AB12C", "Books", 1)] * 2
-    assert propose_rules(twice) == []
-    disagreeing = [
-        correction(1, "AMAZON MKTPL*AB12C", "Books", 1),
-        correction(2, "AMZN Mktp US*2K4", "Books", 2),
-        correction(3, "AMZN Mktp US*9Q", "Electronics", 3),
-    ]
-    assert propose_rules(disagreeing) == []
-    existing = Rule(
-        id=5,
-        conditions=(
-            TextCondition(
-                field=TextField.MERCHANT, operator=TextOperator.EQUALS, value="Amzn Mktp"
-            ),
-        ),
-        actions=RuleActions(set_category="Books"),
-    )
-    agreeing = disagreeing[:2]
-    assert propose_rules(agreeing, [existing]) == []
-    assert len(propose_rules(agreeing)) == 1
-
-
-def test_a_later_correction_of_the_same_transaction_wins():
-    corrections = [
-        correction(1, "AMAZON MKTPL*AB12C", "Electronics", 1),
-        correction(2, "AMZN Mktp US*2K4", "Books", 2),
-        correction(1, "AMAZON MKTPL*AB12C", "Books", 3),
-    ]
-
-    [proposal] = propose_rules(corrections)
-
-    assert proposal.actions.set_category == "Books"
 
 
 def test_the_review_queue_holds_the_open_and_unsure_rows_largest_first(ledger):
