@@ -56,44 +56,36 @@ def run(url: str, heavy_user_id: int, path: Path) -> dict:
     completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
     if completed.returncode != 0:
         raise RuntimeError(f"the import worker failed:\n{completed.stderr[-4000:]}")
-    importer = json.loads(completed.stdout.strip().splitlines()[-1])
+    worker = json.loads(completed.stdout.strip().splitlines()[-1])
     return {
-        "rows": importer["total_rows"],
+        **worker,
         "file_mb": round(path.stat().st_size / 2**20, 1),
-        "importer_seconds": importer["seconds"],
         "psql_copy_seconds": round(copy_seconds, 3),
         "psql_copy_table": "primary key, user foreign key, (user_id, timestamp) index",
-        "ratio": round(importer["seconds"] / copy_seconds, 2),
-        "importer_peak_rss_mb": importer["peak_rss_mb"],
-        "importer_baseline_rss_mb": importer["baseline_rss_mb"],
-        "inserted": importer["inserted"],
-        "skipped_duplicates": importer["skipped_duplicates"],
-        "importer": importer["importer"],
+        "ratio": round(worker["importer_seconds"] / copy_seconds, 2),
     }
 
 
 def main() -> None:
+    """The import worker: the file through the importer, its figures as one JSON line."""
     url, user_id, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    from spending_api.transactions.importer import ImportOptions, import_csv
-
     with pg.database(url) as database:
         with database.engine.connect():
             pass  # connect and import everything before the clock and the baseline
         baseline = psutil.Process().memory_info().rss
         started = time.perf_counter()
-        with database.session() as session, open(path, "rb") as stream:
-            result = import_csv(session, user_id=user_id, stream=stream, options=ImportOptions())
-            session.commit()
+        with open(path, "rb") as stream:
+            result = pg.import_file(database, user_id, stream)
         seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     outcome = {
-        "seconds": round(seconds, 3),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "baseline_rss_mb": round(baseline / 2**20, 1),
+        "rows": result.total_rows,
+        "importer_seconds": round(seconds, 3),
+        "importer_peak_rss_mb": round(peak_kb / 1024, 1),
+        "importer_baseline_rss_mb": round(baseline / 2**20, 1),
         "inserted": result.inserted,
         "skipped_duplicates": result.skipped_duplicates,
-        "total_rows": result.total_rows,
-        "importer": import_csv.__module__,
+        "importer": pg.importer.__name__,
     }
     print(json.dumps(outcome))
 

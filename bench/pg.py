@@ -35,14 +35,6 @@ def admin_url() -> str:
     return url
 
 
-def unavailable_reason() -> str | None:
-    try:
-        query(admin_url(), "SELECT 1")
-    except (psycopg.Error, RuntimeError) as exc:
-        return f"no PostgreSQL server: {str(exc).strip()}"
-    return None
-
-
 @contextmanager
 def fresh_database(kind: str, *, keep: bool = False):
     """A new database `spending_bench_<kind>_<random>` with the app's schema: its URL;
@@ -67,6 +59,15 @@ def database(url: str):
         yield database
     finally:
         database.dispose()
+
+
+def import_file(database: Database, user_id: int, stream) -> importer.ImportResult:
+    """One file (a binary stream) through the importer into the user's account, committed."""
+    with database.session() as session:
+        options = importer.ImportOptions()
+        result = importer.import_csv(session, user_id=user_id, stream=stream, options=options)
+        session.commit()
+    return result
 
 
 def query(url: str, sql: str, params=None) -> list[tuple]:
