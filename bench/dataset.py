@@ -70,10 +70,9 @@ def _import_typical(args: tuple[str, list[int], int, float]) -> int:
 
 def import_typical_users(url: str, users: Users, per_user: int, processes: int = 2) -> dict:
     """Every typical user's `per_user` rows as a CSV through the importer, in `processes`
-    parallel workers (one for a small data set)."""
+    parallel workers."""
     started = time.perf_counter()
     per_day = calibrated_rate(users.typical[0], per_user, DAYS)
-    processes = processes if len(users.typical) >= 20 else 1
     chunks = [(url, users.typical[i::processes], per_user, per_day) for i in range(processes)]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         inserted = sum(pool.map(_import_typical, chunks))

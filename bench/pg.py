@@ -1,7 +1,6 @@
 """The benchmark's PostgreSQL: a fresh database per run, the app's Database on it, psql,
 and the machine the numbers are measured on."""
 
-import functools
 import os
 import platform
 import shutil
@@ -23,31 +22,24 @@ from spending_api.transactions import importer
 SETTINGS = ("jit", "max_connections", "shared_buffers", "synchronous_commit", "work_mem")
 
 
-@functools.lru_cache
-def admin_url() -> str:
-    """BENCH_DATABASE_URL, else the tests' server: TEST_DATABASE_URL, else 127.0.0.1:5432,
-    else the embedded one (spending_api.embedded.server_for_tests), which stops when the
-    last process using it exits."""
-    configured = os.environ.get("BENCH_DATABASE_URL")
-    if configured:
-        return configured
-    url, _embedded = embedded.server_for_tests(os.environ.get("TEST_DATABASE_URL"))
-    return url
-
-
 @contextmanager
 def fresh_database(kind: str, *, keep: bool = False):
     """A new database `spending_bench_<kind>_<random>` with the app's schema: its URL;
-    dropped afterwards unless `keep`."""
+    dropped afterwards unless `keep`. On BENCH_DATABASE_URL's server, else the tests':
+    TEST_DATABASE_URL, else 127.0.0.1:5432, else the embedded one
+    (spending_api.embedded.server_for_tests), which stops when the last process using it
+    exits."""
+    admin = os.environ.get("BENCH_DATABASE_URL")
+    admin = admin or embedded.server_for_tests(os.environ.get("TEST_DATABASE_URL"))[0]
     name = f"spending_bench_{kind}_{uuid.uuid4().hex[:8]}"
-    embedded.create_database(admin_url(), name)
+    embedded.create_database(admin, name)
     try:
-        url = make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
         upgrade(url)
         yield url
     finally:
         if not keep:
-            embedded.drop_database(admin_url(), name)
+            embedded.drop_database(admin, name)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """`python -m bench --quick` end to end, so the benchmark cannot rot.
 
 It builds its own fresh PostgreSQL database (dropped afterwards) on the tests' server
-(bench.pg.admin_url: the embedded one when there is no other, so it never skips).
+(bench.pg.fresh_database: the embedded one when there is no other, so it never skips).
 """
 
 import json
