@@ -252,7 +252,8 @@ async def closed_loop(server: Server, requests, seconds: float, connections: int
     if crashed:
         raise crashed[0]
     figures = stats.summary(duration)
-    errors, rss = figures.pop("failures"), [mb for _, mb in samples]
+    errors = figures.pop("failures")
+    rss = [mb for _, mb in samples]
     return {
         **figures,
         "seconds": round(duration, 2),
