@@ -28,7 +28,7 @@ import uvloop
 
 from bench.config import REPO_ROOT, Config, log
 from spending_api.auth.security import create_access_token
-from spending_api.processes import api_environment, free_port, start_api, wait_until
+from spending_api.processes import api_environment, free_port, launch_api
 
 WORKERS = 2
 GENERATOR = "bench.load (Python asyncio on uvloop, 1 process)"
@@ -61,7 +61,7 @@ class Server:
         port = free_port()
         self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-")
         # The framework's own httptools protocol: the figures are uvicorn's, not the guard's.
-        self.server = start_api(
+        self.server = launch_api(
             port=port,
             workers=self.workers,
             app="bench.server:app",
@@ -69,22 +69,20 @@ class Server:
             http="httptools",
             options=["--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
             log_path=Path(self._log_dir.name) / "uvicorn.log",
-            ready_path="/bench/floor",
-            ready=lambda response: response.status_code == 200,
             env=self.env,
             cwd=REPO_ROOT,
         )
         self.base_url = self.server.url
-        with self.server.stopped_on_error():
-            wait_until(
-                lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
-            )
+        self.server.wait_ready(ready_path="/bench/floor", ready=self._all_workers_answer)
         time.sleep(0.5)  # the last worker's first request must not land mid-import
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.stop(sig=signal.SIGINT)  # uvicorn's graceful shutdown, as Ctrl-C
         self._log_dir.cleanup()
+
+    def _all_workers_answer(self, response: httpx.Response) -> bool:
+        return response.status_code == 200 and len(self.worker_processes()) >= self.workers
 
     def worker_processes(self) -> list[psutil.Process]:
         """The processes serving requests: uvicorn's children but its resource tracker,

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import uuid
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import psutil
 import psycopg
@@ -85,13 +85,11 @@ def psql(url: str, *args: str, input_text: str | None = None) -> str:
 
 
 def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as stream:
-            for line in stream:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    """/proc/cpuinfo's model name, else what `platform` knows."""
+    with suppress(OSError), open("/proc/cpuinfo") as stream:
+        for line in stream:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
 
 
