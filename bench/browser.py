@@ -16,7 +16,8 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 from bench.config import REPO_ROOT
-from bench.load import timed_ms
+from bench.dataset import HEAVY_USERNAME, PASSWORD, Users, typical_username
+from bench.load import Server, timed_ms
 from spending_api.processes import dashboard_environment, free_port, launch_dashboard
 from spending_ui.headless import CHROMIUM, CHROMIUM_ARGS
 
@@ -91,23 +92,21 @@ def expected_view(client: httpx.Client, preset: str) -> dict:
     }
 
 
-def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetitions: int) -> dict:
-    """`user`: (username, password, token)."""
-    username, password, token = user
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=api_url, headers=headers, timeout=60) as client:
+def measure_user(browser, dashboard_url: str, server: Server, user: tuple, repetitions: int):
+    """`user`: (username, user id)."""
+    username, user_id = user
+    with server.client(user_id) as client:
         expected = {preset: expected_view(client, preset) for _, preset in CHANGES}
         api_ms = []
         for _ in range(3):
             for _, preset in CHANGES:
                 api_ms += timed_ms(lambda: dashboard_update(client, preset), 1)[0]
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
+    with browser.new_context(viewport={"width": 1400, "height": 1000}) as context:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
         page.goto(dashboard_url + "/app?preset=all")
         page.get_by_placeholder("Your username").fill(username)
-        page.get_by_placeholder("Your password").fill(password)
+        page.get_by_placeholder("Your password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         # Logged in and drawn: within the page's timeout (60 s), not expect()'s 5 s, which
         # a busy machine overran.
@@ -123,8 +122,6 @@ def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetit
             elapsed = page.evaluate("() => window.__benchEnd") - started
             if index:  # the first change warms the caches up
                 times.append(elapsed)
-    finally:
-        context.close()
     return {
         "p50_ms": round(statistics.median(times), 1),
         "max_ms": round(max(times), 1),
@@ -135,36 +132,29 @@ def measure_user(browser, dashboard_url: str, api_url: str, user: tuple, repetit
     }
 
 
-def run(api_url: str, *, users: dict[str, tuple], repetitions: int) -> dict:
-    """`users`: {"typical": (username, password, token), "heavy": (...)}; the dashboard
-    (spending_ui.serve) on a free port, talking to `api_url`."""
+def run(server: Server, users: Users, repetitions: int) -> dict:
+    """The first typical user's and the heavy user's updates; the dashboard (spending_ui.serve)
+    on a free port, talking to the API of `server`."""
     if not Path(CHROMIUM).exists():
         return {"skipped": f"{CHROMIUM} is missing (apt-get install -y chromium)"}
 
-    log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-ui-")
-    dashboard = launch_dashboard(
-        port=free_port(),
-        log_path=Path(log_dir.name) / "panel.log",
-        env=dashboard_environment(backend_url=api_url),
-        cwd=REPO_ROOT,
-    )
-    dashboard.wait_ready(ready_path="/app", ready=lambda response: response.status_code == 200)
-    results: dict = {
-        "method": "Period select toggled between All time and Last 12 months; the clock runs "
-        "in the page from just before the change to the first animation frame where the KPI "
-        "cards, both charts' Bokeh sources and the table's total all equal what the API "
-        "returns for the new filters, with no loading spinner left. p50 over "
-        f"{repetitions * 2} changes per user, after one warm-up change.",
+    accounts = {
+        "typical": (typical_username(1), users.typical[0]),
+        "heavy": (HEAVY_USERNAME, users.heavy),
     }
-    try:
+    env = dashboard_environment(backend_url=server.base_url)
+    with (
+        tempfile.TemporaryDirectory(prefix="spending-bench-ui-") as log_dir,
+        launch_dashboard(
+            port=free_port(), log_path=Path(log_dir) / "panel.log", env=env, cwd=REPO_ROOT
+        ) as dashboard,
+    ):
+        dashboard.wait_ready(ready_path="/app", ready=lambda response: response.status_code == 200)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                for who, user in users.items():
-                    results[who] = measure_user(browser, dashboard.url, api_url, user, repetitions)
-            finally:
-                browser.close()
-    finally:
-        dashboard.stop(timeout=10)
-        log_dir.cleanup()
-    return results
+            with playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            ) as browser:
+                return {
+                    who: measure_user(browser, dashboard.url, server, user, repetitions)
+                    for who, user in accounts.items()
+                }

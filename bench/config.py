@@ -1,7 +1,7 @@
 """The sizes of the full and the quick benchmark, where its files go, and its log."""
 
 import logging
-from dataclasses import dataclass, replace
+from collections import namedtuple
 from datetime import date
 from pathlib import Path
 
@@ -15,49 +15,29 @@ LOAD_TEST_RESULTS = RESULTS_DIR / "load-test.json"
 END = date(2026, 10, 31)
 DAYS = 3 * 365 + 1
 
-
-@dataclass(frozen=True)
-class Config:
-    name: str = "full"
-    users: int = 1000
-    per_user: int = 2000
-    heavy_rows: int = 1_000_000
-    load_seconds: float = 10
-    load_warmup_seconds: float = 3
-    load_rounds: int = 3
-    connections: int = 32
+# Each size: (full run, quick run).
+SIZES = {
+    "users": (1000, 5),
+    "per_user": (2000, 200),
+    "heavy_rows": (1_000_000, 20_000),
+    "load_seconds": (10, 3),
+    "load_warmup_seconds": (3, 1),
+    "load_rounds": (3, 1),
+    "connections": (32, 32),
     # The load test (bench.loadtest): simulated users, measured seconds, warm-up seconds.
-    load_test_users: int = 100
-    load_test_seconds: float = 60
-    load_test_warmup_seconds: float = 10
-    heavy_repetitions: int = 15
-    browser: bool = True
-    browser_repetitions: int = 5
-    results_file: Path = RESULTS_DIR / "latest.json"
+    "load_test_users": (100, 5),
+    "load_test_seconds": (60, 4),
+    "load_test_warmup_seconds": (10, 1),
+    "heavy_repetitions": (15, 5),
+    # Step 5 (Chromium): not in the quick run.
+    "browser": (True, False),
+    "browser_repetitions": (5, 2),
+}
+Config = namedtuple("Config", ["name", *SIZES])
+FULL = Config("full", *(full for full, _ in SIZES.values()))
+QUICK = Config("quick", *(quick for _, quick in SIZES.values()))
 
-    @property
-    def quick(self) -> bool:
-        return self.name == "quick"
-
-
-FULL = Config()
-QUICK = replace(
-    FULL,
-    name="quick",
-    users=5,
-    per_user=200,
-    heavy_rows=20_000,
-    load_seconds=3,
-    load_warmup_seconds=1,
-    load_rounds=1,
-    load_test_users=5,
-    load_test_seconds=4,
-    load_test_warmup_seconds=1,
-    heavy_repetitions=5,
-    browser=False,
-    browser_repetitions=2,
-    results_file=RESULTS_DIR / "quick.json",
-)
+log = logging.getLogger("bench").info
 
 
 def log_to_stderr() -> None:

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import pg
-from bench.config import DAYS, END, Config
+from bench.config import DAYS, END
 from spending_api.auth.repository import create_user
 from spending_api.auth.security import hash_password
 from spending_api.demo import generate_transactions, write_csv
-from spending_api.transactions.importer import ImportOptions, import_csv
 
 PASSWORD = "bench-password-1"
 HEAVY_USERNAME = "bench-heavy"
@@ -31,9 +30,9 @@ class Users:
     heavy: int
 
 
-def create_users(url: str, config: Config) -> Users:
-    """Step 1's typical users and the heavy user (one Argon2 hash for all), without data."""
-    names = [typical_username(i) for i in range(1, config.users + 1)] + [HEAVY_USERNAME]
+def create_users(url: str, count: int) -> Users:
+    """`count` typical users and the heavy user (one Argon2 hash for all), without data."""
+    names = [typical_username(i) for i in range(1, count + 1)] + [HEAVY_USERNAME]
     password_hash = hash_password(PASSWORD)
     with pg.database(url) as database, database.session() as session:
         ids = [
@@ -62,32 +61,21 @@ def _import_typical(args: tuple[str, list[int], int, float]) -> int:
     inserted = 0
     with pg.database(url) as database:
         for user_id in user_ids:
-            buffer = io.StringIO()
-            write_csv(exact_rows(user_id, per_user, per_day), buffer)
-            stream = io.BytesIO(buffer.getvalue().encode())
-            with database.session() as session:
-                result = import_csv(
-                    session, user_id=user_id, stream=stream, options=ImportOptions()
-                )
-                inserted += result.inserted
-                session.commit()
+            stream = io.BytesIO()
+            write_csv(exact_rows(user_id, per_user, per_day), stream)
+            stream.seek(0)
+            inserted += pg.import_file(database, user_id, stream).inserted
     return inserted
 
 
-def import_typical_users(url: str, users: Users, config: Config, processes: int = 2) -> dict:
-    """Every typical user's CSV through the importer, in `processes` parallel workers
-    (one for a small data set)."""
+def import_typical_users(url: str, users: Users, per_user: int, processes: int = 2) -> dict:
+    """Every typical user's `per_user` rows as a CSV through the importer, in `processes`
+    parallel workers."""
     started = time.perf_counter()
-    per_day = calibrated_rate(users.typical[0], config.per_user, DAYS)
-    processes = processes if len(users.typical) >= 20 else 1
-    chunks = [
-        (url, users.typical[i::processes], config.per_user, per_day) for i in range(processes)
-    ]
-    if processes == 1:
-        inserted = _import_typical(chunks[0])
-    else:
-        with multiprocessing.get_context("spawn").Pool(processes) as pool:
-            inserted = sum(pool.map(_import_typical, chunks))
+    per_day = calibrated_rate(users.typical[0], per_user, DAYS)
+    chunks = [(url, users.typical[i::processes], per_user, per_day) for i in range(processes)]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        inserted = sum(pool.map(_import_typical, chunks))
     return {
         "users": len(users.typical),
         "transactions": inserted,

@@ -5,11 +5,9 @@ import statistics
 from datetime import timedelta
 from decimal import Decimal
 
-import httpx
-
 from bench import pg
-from bench.config import END
-from bench.load import timed_ms
+from bench.config import END, log
+from bench.load import Server, timed_ms
 
 
 def scenarios(top_category: str) -> list[tuple[str, str, dict, str, bool]]:
@@ -19,17 +17,11 @@ def scenarios(top_category: str) -> list[tuple[str, str, dict, str, bool]]:
     year = {"start": year_start.isoformat(), "end": END.isoformat()}
     in_year = f" AND \"timestamp\" >= '{year_start}' AND \"timestamp\" < '{next_day}'"
     text = " AND lower(coalesce(description, '')) LIKE '%market%'"
-    category = {"category": top_category}
+    category, in_category = {"category": top_category}, f" AND category = '{top_category}'"
     return [
         ("all time", "all_time", {}, "", True),
         ("one year", "one_year", year, in_year, True),
-        (
-            f"category = {top_category}",
-            "category",
-            category,
-            f" AND category = '{top_category}'",
-            True,
-        ),
+        (f"category = {top_category}", "category", category, in_category, True),
         ("amount >= 50", "amount", {"min_amount": "50"}, " AND amount >= 50", False),
         ("text q = 'market'", "text", {"q": "market"}, text, False),
     ]
@@ -57,7 +49,7 @@ def time_psql(url: str, queries: list[str], repetitions: int) -> list[float]:
     return [sum(times[i : i + n]) for i in range(0, len(times), n)][1:]
 
 
-def run(url: str, base_url: str, token: str, user_id: int, repetitions: int) -> list[dict]:
+def run(url: str, server: Server, user_id: int, repetitions: int) -> list[dict]:
     results = []
     top_category = pg.query(
         url,
@@ -65,8 +57,7 @@ def run(url: str, base_url: str, token: str, user_id: int, repetitions: int) -> 
         "GROUP BY category ORDER BY sum(transaction_count) DESC LIMIT 1",
         (user_id,),
     )[0][0]
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+    with server.client(user_id) as client:
         for name, key, params, where, rollup in scenarios(top_category):
             api_times, response = timed_ms(
                 lambda: client.get("/metrics", params=params).raise_for_status(), repetitions, 2
@@ -99,4 +90,5 @@ def run(url: str, base_url: str, token: str, user_id: int, repetitions: int) -> 
                     and body["transaction_count"] == count,
                 }
             )
+            log(f"  {results[-1]}")
     return results

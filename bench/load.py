@@ -9,6 +9,7 @@ connections can make) and the load test (bench/loadtest.py: simulated users with
 times, on step 3's server) are both made of these."""
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -21,12 +22,13 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import psutil
 import uvloop
 
-from bench.config import REPO_ROOT, Config
+from bench.config import REPO_ROOT, Config, log
 from spending_api.auth.security import create_access_token
-from spending_api.processes import api_environment, free_port, start_api, wait_until
+from spending_api.processes import api_environment, free_port, launch_api
 
 WORKERS = 2
 GENERATOR = "bench.load (Python asyncio on uvloop, 1 process)"
@@ -59,7 +61,7 @@ class Server:
         port = free_port()
         self._log_dir = tempfile.TemporaryDirectory(prefix="spending-bench-")
         # The framework's own httptools protocol: the figures are uvicorn's, not the guard's.
-        self.server = start_api(
+        self.server = launch_api(
             port=port,
             workers=self.workers,
             app="bench.server:app",
@@ -67,22 +69,20 @@ class Server:
             http="httptools",
             options=["--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
             log_path=Path(self._log_dir.name) / "uvicorn.log",
-            ready_path="/bench/floor",
-            ready=lambda response: response.status_code == 200,
             env=self.env,
             cwd=REPO_ROOT,
         )
         self.base_url = self.server.url
-        with self.server.stopped_on_error():
-            wait_until(
-                lambda: len(self.worker_processes()) >= self.workers, timeout=60, what="workers"
-            )
+        self.server.wait_ready(ready_path="/bench/floor", ready=self._all_workers_answer)
         time.sleep(0.5)  # the last worker's first request must not land mid-import
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.stop(sig=signal.SIGINT)  # uvicorn's graceful shutdown, as Ctrl-C
         self._log_dir.cleanup()
+
+    def _all_workers_answer(self, response: httpx.Response) -> bool:
+        return response.status_code == 200 and len(self.worker_processes()) >= self.workers
 
     def worker_processes(self) -> list[psutil.Process]:
         """The processes serving requests: uvicorn's children but its resource tracker,
@@ -99,16 +99,19 @@ class Server:
         """The workers' total RSS."""
         total = 0
         for process in self.worker_processes():
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += process.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         return round(total / 2**20, 1)
 
     def token(self, user_id: int) -> str:
         return create_access_token(
             user_id=user_id, secret_key=self.secret_key, lifetime=timedelta(hours=3)
         )
+
+    def client(self, user_id: int) -> httpx.Client:
+        """An HTTP client of the API, logged in as the user."""
+        headers = {"Authorization": f"Bearer {self.token(user_id)}"}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=60)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -117,16 +120,6 @@ def percentile(values: list[float], fraction: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
-def summary(latencies_ms: list[float], seconds: float, digits: int = 2) -> dict:
-    """The figures of one run: requests, requests/s, latency percentiles and maximum."""
-    return {
-        "requests": len(latencies_ms),
-        "rps": round(len(latencies_ms) / seconds, 1),
-        **{f"p{q}_ms": round(percentile(latencies_ms, q / 100), digits) for q in (50, 95, 99)},
-        "max_ms": round(max(latencies_ms, default=0), digits),
-    }
 
 
 def timed_ms(call, repetitions: int, warmup: int = 0) -> tuple[list[float], object]:
@@ -187,10 +180,17 @@ class Stats(list):
     """(name, latency ms, failure or None) of every request."""
 
     def summary(self, seconds: float, name: str | None = None, digits: int = 2) -> dict:
-        """All requests' figures, or those of one name."""
+        """All requests' figures, or those of one name: failures, requests, requests/s,
+        latency percentiles and maximum."""
         chosen = [r for r in self if name in (None, r[0])]
-        failures = sum(1 for r in chosen if r[2])
-        return {"failures": failures, **summary([r[1] for r in chosen], seconds, digits)}
+        latencies = [r[1] for r in chosen]
+        return {
+            "failures": sum(1 for r in chosen if r[2]),
+            "requests": len(latencies),
+            "rps": round(len(latencies) / seconds, 1),
+            **{f"p{q}_ms": round(percentile(latencies, q / 100), digits) for q in (50, 95, 99)},
+            "max_ms": round(max(latencies, default=0), digits),
+        }
 
     def errors(self) -> list[dict]:
         counted = Counter((name, failure) for name, _, failure in self if failure)
@@ -230,7 +230,9 @@ async def measure(server: Server, tasks: list[asyncio.Task], seconds: float):
     return time.monotonic() - started, samples, crashed
 
 
-async def _closed_loop(server: Server, requests, seconds: float, connections: int) -> dict:
+async def closed_loop(server: Server, requests, seconds: float, connections: int) -> dict:
+    """Each of `connections` connections sends a random one of `requests` (path, token)
+    as soon as the previous answer is in, for `seconds`; the workers' RSS every second."""
     stats = Stats()
 
     async def connection() -> None:
@@ -247,9 +249,9 @@ async def _closed_loop(server: Server, requests, seconds: float, connections: in
     duration, samples, crashed = await measure(server, tasks, seconds)
     if crashed:
         raise crashed[0]
-    rss = [mb for _, mb in samples]
     figures = stats.summary(duration)
     errors = figures.pop("failures")
+    rss = [mb for _, mb in samples]
     return {
         **figures,
         "seconds": round(duration, 2),
@@ -259,33 +261,31 @@ async def _closed_loop(server: Server, requests, seconds: float, connections: in
     }
 
 
-def closed_loop(server: Server, requests, *, seconds: float, connections: int) -> dict:
-    """Each of `connections` connections sends a random one of `requests` (path, token)
-    as soon as the previous answer is in, for `seconds`; the workers' RSS every second."""
-    return uvloop.run(_closed_loop(server, requests, seconds, connections))
-
-
 def run(server: Server, user_ids: list[int], config: Config, endpoints=tuple(ENDPOINTS)) -> dict:
     """Step 3: each endpoint for random typical users for `config.load_seconds` per round,
     the endpoints interleaved over `config.load_rounds` rounds after a warm-up each; each
     endpoint's best round (highest throughput) is kept, so another process busy on the
     machine for a while skews the ratios less."""
-    seconds, connections = config.load_seconds, config.connections
-    warmup = config.load_warmup_seconds
-    requests = {}
-    for name in endpoints:  # the floor without a token
+
+    requests = {}  # (path, token) for each user; the floor without a token
+    for name in endpoints:
         tokens = [None if name.startswith("floor") else server.token(u) for u in user_ids]
         requests[name] = [(ENDPOINTS[name], token) for token in tokens]
-        warm = closed_loop(server, requests[name], seconds=warmup, connections=connections)
+
+    def closed_loop_of(name: str, seconds: float) -> dict:
+        return uvloop.run(closed_loop(server, requests[name], seconds, config.connections))
+
+    for name in endpoints:
+        warm = closed_loop_of(name, config.load_warmup_seconds)
         if warm["errors"]:
             raise RuntimeError(f"{ENDPOINTS[name]}: {warm['errors']} errors in the warm-up")
     runs: dict[str, list[dict]] = {name: [] for name in endpoints}
     rss: list[float] = []
     for _ in range(config.load_rounds):
         for name in endpoints:
-            result = closed_loop(server, requests[name], seconds=seconds, connections=connections)
-            rss += result.pop("rss_samples")
-            runs[name].append(result)
+            runs[name].append(closed_loop_of(name, config.load_seconds))
+            rss += runs[name][-1].pop("rss_samples")
+    floor = max(r["rps"] for r in runs["floor"])
     results = {}
     for name, attempts in runs.items():
         best = max(attempts, key=lambda r: r["rps"])
@@ -293,13 +293,12 @@ def run(server: Server, user_ids: list[int], config: Config, endpoints=tuple(END
             **best,
             "path": ENDPOINTS[name],
             "rounds_rps": [r["rps"] for r in attempts],
+            "share_of_floor": round(best["rps"] / floor, 3) if floor else None,
         }
-    floor = results["floor"]["rps"]
-    for result in results.values():
-        result["share_of_floor"] = round(result["rps"] / floor, 3) if floor else None
+        log(f"  {name}: {results[name]}")
     return {
-        "connections": connections,
-        "seconds_per_run": seconds,
+        "connections": config.connections,
+        "seconds_per_run": config.load_seconds,
         "rounds": config.load_rounds,
         "load_generator": GENERATOR,
         "workers": server.workers,

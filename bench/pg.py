@@ -1,14 +1,13 @@
 """The benchmark's PostgreSQL: a fresh database per run, the app's Database on it, psql,
 and the machine the numbers are measured on."""
 
-import functools
 import os
 import platform
 import shutil
 import subprocess
 import uuid
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import psutil
 import psycopg
@@ -23,39 +22,24 @@ from spending_api.transactions import importer
 SETTINGS = ("jit", "max_connections", "shared_buffers", "synchronous_commit", "work_mem")
 
 
-@functools.lru_cache
-def admin_url() -> str:
-    """BENCH_DATABASE_URL, else the tests' server: TEST_DATABASE_URL, else 127.0.0.1:5432,
-    else the embedded one (spending_api.embedded.server_for_tests), which stops when the
-    last process using it exits."""
-    configured = os.environ.get("BENCH_DATABASE_URL")
-    if configured:
-        return configured
-    url, _embedded = embedded.server_for_tests(os.environ.get("TEST_DATABASE_URL"))
-    return url
-
-
-def unavailable_reason() -> str | None:
-    try:
-        query(admin_url(), "SELECT 1")
-    except (psycopg.Error, RuntimeError) as exc:
-        return f"no PostgreSQL server: {str(exc).strip()}"
-    return None
-
-
 @contextmanager
 def fresh_database(kind: str, *, keep: bool = False):
     """A new database `spending_bench_<kind>_<random>` with the app's schema: its URL;
-    dropped afterwards unless `keep`."""
+    dropped afterwards unless `keep`. On BENCH_DATABASE_URL's server, else the tests':
+    TEST_DATABASE_URL, else 127.0.0.1:5432, else the embedded one
+    (spending_api.embedded.server_for_tests), which stops when the last process using it
+    exits."""
+    admin = os.environ.get("BENCH_DATABASE_URL")
+    admin = admin or embedded.server_for_tests(os.environ.get("TEST_DATABASE_URL"))[0]
     name = f"spending_bench_{kind}_{uuid.uuid4().hex[:8]}"
-    embedded.create_database(admin_url(), name)
+    embedded.create_database(admin, name)
     try:
-        url = make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
         upgrade(url)
         yield url
     finally:
         if not keep:
-            embedded.drop_database(admin_url(), name)
+            embedded.drop_database(admin, name)
 
 
 @contextmanager
@@ -67,6 +51,15 @@ def database(url: str):
         yield database
     finally:
         database.dispose()
+
+
+def import_file(database: Database, user_id: int, stream) -> importer.ImportResult:
+    """One file (a binary stream) through the importer into the user's account, committed."""
+    with database.session() as session:
+        options = importer.ImportOptions()
+        result = importer.import_csv(session, user_id=user_id, stream=stream, options=options)
+        session.commit()
+    return result
 
 
 def query(url: str, sql: str, params=None) -> list[tuple]:
@@ -92,13 +85,11 @@ def psql(url: str, *args: str, input_text: str | None = None) -> str:
 
 
 def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as stream:
-            for line in stream:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    """/proc/cpuinfo's model name, else what `platform` knows."""
+    with suppress(OSError), open("/proc/cpuinfo") as stream:
+        for line in stream:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
 
 

@@ -8,11 +8,6 @@ import jinja2
 from bench.config import BENCH_DIR
 from bench.loadtest import STEADY_GROWTH_MB
 
-LOAD_TEST_KEYS = (
-    "users duration_s requests failures rps p50_ms p99_ms rss_start_mb rss_after_warmup_mb "
-    "rss_end_mb rss_max_mb rss_growth_mb memory_steady workers finished_at"
-).split()
-
 
 def _get(results: dict, *keys):
     value = results
@@ -105,11 +100,12 @@ _TEMPLATES.filters.update(pct=_pct, x=_x)
 
 
 def render(results: dict) -> str:
-    """docs/PERFORMANCE.md: bench/report.md.j2 over the results."""
-    load_test = results.get("load_test") or {}
+    """docs/PERFORMANCE.md: bench/report.md.j2 over the results, and bench/notes.md's notes
+    (one a line, "- " first: they describe the code as it is now)."""
+    notes = [line for line in (BENCH_DIR / "notes.md").read_text().splitlines() if line[:2] == "- "]
     return _TEMPLATES.get_template("report.md.j2").render(
         r=results,
         targets=targets(results),
+        notes="\n".join(notes) + "\n",
         results_file=Path(results.get("results_file", "latest.json")).name,
-        load_test_pairs=[(key, load_test[key]) for key in LOAD_TEST_KEYS if key in load_test],
     )

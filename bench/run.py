@@ -6,29 +6,15 @@ import json
 import logging
 import tempfile
 import time
-from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from bench import browser, dataset, heavy, importbench, load, loadtest, pg, report
-from bench.config import (
-    BENCH_DIR,
-    FULL,
-    LOAD_TEST_RESULTS,
-    PERFORMANCE_MD,
-    QUICK,
-    Config,
-    log_to_stderr,
-)
+from bench.config import FULL, LOAD_TEST_RESULTS, PERFORMANCE_MD, QUICK, RESULTS_DIR, Config
+from bench.config import log, log_to_stderr
 from bench.load import WORKERS, Server
-
-# The notes at the end of the report: they describe the code, one a line.
-NOTES = [line[2:] for line in (BENCH_DIR / "notes.md").read_text().splitlines() if line[:2] == "- "]
-
-
-log = logging.getLogger("bench").info
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,10 +34,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
     """The steps on the fresh database `url`, each one's figures into `results`."""
     results["machine"] = pg.describe_machine(url, args.workers)
-    users = dataset.create_users(url, config)
+    users = dataset.create_users(url, config.users)
 
     log(f"step 1: {config.users} users x {config.per_user} transactions via the importer")
-    typical = dataset.import_typical_users(url, users, config)
+    typical = dataset.import_typical_users(url, users, config.per_user)
     log(f"  {typical['transactions']} transactions in {typical['seconds']} s")
 
     with tempfile.TemporaryDirectory(prefix="spending-bench-") as directory:
@@ -65,14 +51,9 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
     counts = dataset.table_counts(url)
     results["dataset"] = {"typical": typical, "vacuum_seconds": vacuum, "counts": counts}
 
-    def load_step(server: Server, key: str, endpoints: tuple[str, ...]) -> None:
-        results[key] = load.run(server, users.typical, config, endpoints)
-        for name, value in results[key]["endpoints"].items():
-            log(f"  {name}: {value}")
-
     with Server(url, workers=args.workers) as server:
         log(f"step 3: load, {config.connections} connections")
-        load_step(server, "load", tuple(load.ENDPOINTS))
+        results["load"] = load.run(server, users.typical, config, tuple(load.ENDPOINTS))
         load_test_step(server, config, results)
 
     # The answer cache off from here on: step 3 again shows what every request costs
@@ -81,31 +62,18 @@ def steps(url: str, config: Config, args: argparse.Namespace, results: dict) -> 
     # would otherwise answer after the first time.
     with Server(url, workers=args.workers, extra_env={"RESPONSE_CACHE_MB": "0"}) as server:
         log("step 3b: the same load with the answer cache off")
-        load_step(server, "load_uncached", ("floor", "metrics", "transactions"))
+        endpoints = ("floor", "metrics", "transactions")
+        results["load_uncached"] = load.run(server, users.typical, config, endpoints)
 
         log("step 4: the heavy user's /metrics against plain SQL")
-        token = server.token(users.heavy)
-        repetitions = config.heavy_repetitions
-        results["heavy"] = heavy.run(url, server.base_url, token, users.heavy, repetitions)
-        for item in results["heavy"]:
-            log(f"  {item}")
+        results["heavy"] = heavy.run(url, server, users.heavy, config.heavy_repetitions)
 
         if not config.browser or args.no_browser:
             results["dashboard"] = {"skipped": "not run in this mode (--quick/--no-browser)"}
             return
         log("step 5: the dashboard in Chromium")
-        accounts = {
-            "typical": (dataset.typical_username(1), users.typical[0]),
-            "heavy": (dataset.HEAVY_USERNAME, users.heavy),
-        }
-        logins = {
-            who: (name, dataset.PASSWORD, server.token(user_id))
-            for who, (name, user_id) in accounts.items()
-        }
         try:
-            results["dashboard"] = browser.run(
-                server.base_url, users=logins, repetitions=config.browser_repetitions
-            )
+            results["dashboard"] = browser.run(server, users, config.browser_repetitions)
         except Exception as exc:  # the other steps' numbers are still worth keeping
             logging.getLogger("bench").exception("step 5 failed")
             results["dashboard"] = {"skipped": f"failed: {exc!r}"[:500]}
@@ -122,8 +90,8 @@ def load_test_step(server: Server, config: Config, results: dict) -> None:
 def load_test_only(url: str, config: Config, args: argparse.Namespace, results: dict) -> None:
     """`--load-test`: step 1 for the load test's users, then the load test on a server."""
     results["machine"] = pg.describe_machine(url, args.workers)
-    users = dataset.create_users(url, replace(config, users=config.load_test_users))
-    results["dataset"] = {"typical": dataset.import_typical_users(url, users, config)}
+    users = dataset.create_users(url, config.load_test_users)
+    results["dataset"] = {"typical": dataset.import_typical_users(url, users, config.per_user)}
     with Server(url, workers=args.workers) as server:
         load_test_step(server, config, results)
 
@@ -132,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log_to_stderr()
     config = QUICK if args.quick else FULL
-    output = args.output or (LOAD_TEST_RESULTS if args.load_test else config.results_file)
-    markdown = args.markdown or (None if config.quick or args.load_test else PERFORMANCE_MD)
+    saved = RESULTS_DIR / ("quick.json" if args.quick else "latest.json")
+    output = args.output or (LOAD_TEST_RESULTS if args.load_test else saved)
+    markdown = args.markdown or (None if args.quick or args.load_test else PERFORMANCE_MD)
     if args.render:
         results = json.loads(output.read_text())
     else:
@@ -141,11 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         results = {
             "mode": config.name,
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "config": {k: v for k, v in asdict(config).items() if k != "results_file"},
+            "config": config._asdict(),
         }
-        problem = pg.unavailable_reason()
-        if problem:
-            raise SystemExit(f"PostgreSQL is not available: {problem}")
         kind = "load" if args.load_test else config.name
         with pg.fresh_database(kind, keep=args.keep_db) as url:
             results["database"] = make_url(url).database
@@ -153,7 +119,6 @@ def main(argv: list[str] | None = None) -> int:
             (load_test_only if args.load_test else steps)(url, config, args, results)
         results["total_seconds"] = round(time.perf_counter() - started, 1)
         results["results_file"] = str(output)
-    results["notes"] = list(NOTES)  # they describe the code as it is now
     results["targets"] = report.targets(results)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
