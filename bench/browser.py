@@ -60,10 +60,11 @@ SHOWS_EXPECTED = "(expected) => {" + DEEP_QUERY + """
 
 
 def dashboard_update(client: httpx.Client, preset: str) -> tuple[httpx.Response, ...]:
-    """The requests of one update as the dashboard makes them, one after another here
-    (it sends the first three at once, then the table's): the /metrics and /transactions
-    answers for the new filters."""
+    """The requests of one update as the dashboard makes them (spending_ui.store
+    DashboardStore.refresh, which sends them all at once), one after another here: the
+    /metrics and /transactions answers for the new filters."""
     from spending_ui.state import Filters
+    from spending_ui.store import REVIEW_SIZE
 
     filters = Filters(preset=preset)
     params, previous = filters.to_params(), filters.previous_params()
@@ -72,6 +73,8 @@ def dashboard_update(client: httpx.Client, preset: str) -> tuple[httpx.Response,
     if previous:
         client.get("/metrics", params=[*previous, ("granularity", "month")])
     listing = client.get("/transactions", params=[*params, ("limit", 25)])
+    review = [("review", "true"), ("sort", "-amount"), ("limit", REVIEW_SIZE)]
+    client.get("/transactions", params=[*params, *review]).raise_for_status()
     return metrics.raise_for_status(), listing.raise_for_status()
 
 
