@@ -33,6 +33,7 @@ EXPIRY_CHECK_MS = 15_000
 HEARTBEAT_MS = 20_000
 RECOVERY_POLL_MS = 2_000
 STORAGE_WAIT_MS = 8_000
+FIRST_DATA_WAIT_SECONDS = 2.0  # at login, the views wait this long at most for their data
 
 
 def initial_query() -> dict[str, list[str]]:
@@ -196,7 +197,7 @@ class DashboardApp:
     def _status_changed(self, event) -> None:
         if event.new == "logged_in":
             anonymous_sessions.discard(self)
-            self._show_dashboard()
+            pn.state.execute(self._show_dashboard)
         elif event.new == "logged_out":
             anonymous_sessions.add(self, client_address())
             if event.old == "logged_in":
@@ -229,7 +230,17 @@ class DashboardApp:
             self._login_view = LoginView(auth=self.auth)
         self.main.objects = [self._login_view]
 
-    def _show_dashboard(self) -> None:
+    async def _show_dashboard(self) -> None:
+        # The first refresh before the views: each view is made with its data and the browser
+        # builds it once, from one patch, instead of empty views and then a second round of
+        # patches for every one of them. A slow API does not hold the page for long.
+        # The page in the URL (a bookmark, a reload) is the page shown.
+        first_data = asyncio.gather(
+            self.store.refresh(keep_page=True, with_rules=True), self.store.load_accounts()
+        )
+        await asyncio.wait([first_data], timeout=FIRST_DATA_WAIT_SECONDS)
+        if self.auth.status != "logged_in":
+            return  # logged out while waiting
         self.user_label.object = f"Signed in as <b>{html_text(self.auth.username, LABEL_CHARS)}</b>"
         narrow = self.page.narrow if self.page.loaded else is_phone_agent()
         self.user_label.visible = not narrow
@@ -250,10 +261,8 @@ class DashboardApp:
                     ),
                 ],
             )
-        self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
-        # The page in the URL (a bookmark, a reload) is the page shown.
-        pn.state.execute(partial(self.store.refresh, keep_page=True, with_rules=True))
-        pn.state.execute(self.store.load_accounts)
+        with pn.io.hold():  # the sidebar and the main area in one patch
+            self.sidebar.objects, self.main.objects = (list(v) for v in self._dashboard_views)
 
     # -- timers and the URL ---------------------------------------------------------------
 

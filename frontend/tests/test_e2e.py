@@ -115,8 +115,23 @@ def default_range(today: date) -> tuple[date, date]:
     return months_back(today, 12) + timedelta(days=1), today
 
 
+# The total spend card in a websocket frame (Panel sends HTML escaped), and whether it
+# carries its value: the placeholder card of a view made without data has none.
+TOTAL_SPEND_CARD = re.compile(r"data-kpi=(?:'|&#x27;)total_spend(?:'|&#x27;)( data-value)?")
+
+
 def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
     page = new_page()
+    frames: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: frames.append(
+                payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+            ),
+        ),
+    )
     response = page.goto(stack.ui_url)
     headers = response.headers
     assert headers["x-content-type-options"] == "nosniff"
@@ -142,6 +157,10 @@ def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
         "cells => cells.map(c => c.dataset.amount)"
     )
     assert amounts == [f"{Decimal(str(r['amount'])):.2f}" for r in rows]
+    # The views are made with their first data: the patch that brings the cards has their
+    # values (not empty views and then a second round of patches with the numbers).
+    cards = [found for frame in frames for found in TOTAL_SPEND_CARD.findall(frame)]
+    assert cards and cards[0] == " data-value", "the KPI cards came before their data"
     # Nothing complains, nothing is fetched from another host (checked again at the end).
     assert page.console_errors == [] and page.outside_requests == []
 

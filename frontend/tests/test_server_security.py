@@ -272,3 +272,11 @@ def test_the_stylesheet_is_served_under_the_apps_prefix(start_dashboard):
 def test_a_page_must_connect_within_a_minute(dashboard):
     payload = get_token_payload(page_token(httpx.get(f"{dashboard.url}/app").text))
     assert payload["session_expiry"] - time.time() <= 61
+
+
+def test_the_page_links_no_mathjax_bundle(dashboard):
+    """BokehJS's MathJax bundle (1.8 MB to compile and run at every load) is left out: no
+    view typesets TeX (spending_ui.serve.without_mathjax)."""
+    html = httpx.get(f"{dashboard.url}/app").text
+    assert "static/js/bokeh.min.js" in html
+    assert "bokeh-mathjax" not in html
