@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from spending_api.auth.security import create_access_token
@@ -590,7 +591,12 @@ def test_a_reload_resumes_and_an_expired_token_returns_to_login(new_page, stack)
     page.wait_for_function(
         f"() => Date.now() > {int(expires.timestamp() * 1000) + 500}", timeout=60_000
     )
-    page.get_by_role("button", name="Week").click()
+    try:
+        page.get_by_role("button", name="Week").click(timeout=5_000)
+    except PlaywrightTimeoutError:
+        # The dashboard's own expiry check (every 15 s) ran first and took the button away:
+        # the same way back, with the same message.
+        pass
     expect(page.locator(".login-message")).to_contain_text("session has expired")
     expect(kpi(page, "total_spend")).to_have_count(0)
 
