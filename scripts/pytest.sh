@@ -8,4 +8,7 @@ cd "$(dirname "$0")/.."
 # One BLAS thread per worker: xdist already runs a worker per core, and more threads only
 # contend (the categorizer's training in test_measurement.py took 3x as long).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# Cached bytecode, whatever the shell says: without it every worker re-rewrites every test
+# module (about 3 s of CPU each) and every server the tests start compiles the app again.
+unset PYTHONDONTWRITEBYTECODE
 exec .venv/bin/pytest -n auto --dist loadgroup "$@"
