@@ -121,8 +121,8 @@ def default_range(today: date) -> tuple[date, date]:
 TOTAL_SPEND_CARD = re.compile(r"data-kpi=(?:'|&#x27;)total_spend(?:'|&#x27;)( data-value)?")
 
 
-def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
-    page = new_page()
+def websocket_frames(page) -> list[str]:
+    """The text of every websocket frame the page receives from now on (it grows)."""
     frames: list[str] = []
     page.on(
         "websocket",
@@ -133,6 +133,12 @@ def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
             ),
         ),
     )
+    return frames
+
+
+def test_login_shows_the_kpis_of_metrics_with_security_headers(new_page, stack):
+    page = new_page()
+    frames = websocket_frames(page)
     response = page.goto(stack.ui_url)
     headers = response.headers
     assert headers["x-content-type-options"] == "nosniff"
@@ -185,16 +191,7 @@ def test_the_theme_stylesheet_is_linked_by_url_not_copied_into_every_component(n
     the components' shadow roots."""
     assert THEME_RULE in THEME_CSS.read_text()
     page = new_page()
-    frames: list[str] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda payload: frames.append(
-                payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-            ),
-        ),
-    )
+    frames = websocket_frames(page)
     stylesheets = []
     page.on("response", lambda r: stylesheets.append(r) if "/assets/theme.css" in r.url else None)
     stack.login(page, "ana")
