@@ -189,3 +189,30 @@ def test_hostile_names_are_shown_as_text_and_stay_in_their_box(new_page, stack, 
 
     assert page.evaluate("window.__xss") is None
     assert dialogs == []
+
+
+def test_a_tab_used_again_by_the_next_test_holds_no_token_and_no_listener(shared_context, stack):
+    """The tests' tabs are used again (conftest.SharedContext): one that a test left signed in
+    comes back signed out, without that test's listeners; one given an init script is closed."""
+    page = shared_context.new_page()
+    heard: list[str] = []
+    page.on("console", lambda message: heard.append(message.text))
+    stack.login(page, "ana")
+    shared_context.release([page])
+
+    again = shared_context.new_page()
+    assert again is page and again.url == "about:blank"
+    again.goto(stack.ui_url)
+    expect(again.get_by_placeholder("Your username")).to_be_visible()
+    assert again.evaluate(f"() => sessionStorage.getItem('{TOKEN_KEY}')") is None
+    heard.clear()
+    again.evaluate("() => console.log('after the reset')")
+    assert heard == []
+
+    again.add_init_script("window.leftOver = true")
+    shared_context.release([again])
+    assert again.is_closed()
+    fresh = shared_context.new_page()
+    fresh.goto(stack.ui_url)
+    assert fresh.evaluate("() => window.leftOver") is None
+    shared_context.release([fresh])
