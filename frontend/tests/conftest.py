@@ -509,8 +509,6 @@ def console_problem(message) -> str | None:
 
 
 PAGE_TIMEOUT_MS = 20_000
-# A page's localStorage entries (0 where it has none, e.g. about:blank).
-LOCAL_STORAGE_LENGTH = "() => { try { return localStorage.length } catch (e) { return 0 } }"
 # Clears the tab's sessionStorage of the page's origin; the origin's localStorage entries.
 CLEAR_SESSION_STORAGE = "() => { sessionStorage.clear(); return localStorage.length }"
 # What a test can do to a tab that no reset undoes: such a tab is closed, not used again.
@@ -559,14 +557,10 @@ class SharedContext:
         kept = bool(self.context.cookies())
         for page in (page for page in pages if not page.is_closed()):
             try:
-                kept = kept or page.evaluate(LOCAL_STORAGE_LENGTH) > 0
-            except Error:  # a page still navigating: what it kept is unknown
-                kept = True
-            try:
                 reused, stored = _reset(page)
                 kept = kept or stored
-            except Error:  # an origin whose server is gone, a tab that hangs
-                reused = False
+            except Error:  # a tab that hangs, an origin whose server is gone: unknown
+                reused, kept = False, True
             if reused:
                 self.idle.append(page)
             else:

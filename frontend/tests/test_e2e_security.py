@@ -193,7 +193,8 @@ def test_hostile_names_are_shown_as_text_and_stay_in_their_box(new_page, stack, 
 
 def test_a_tab_used_again_by_the_next_test_holds_no_token_and_no_listener(shared_context, stack):
     """The tests' tabs are used again (conftest.SharedContext): one that a test left signed in
-    comes back signed out, without that test's listeners; one given an init script is closed."""
+    comes back signed out, without that test's listeners; one given an init script is closed;
+    a context left with local storage is replaced."""
     page = shared_context.new_page()
     heard: list[str] = []
     page.on("console", lambda message: heard.append(message.text))
@@ -215,4 +216,8 @@ def test_a_tab_used_again_by_the_next_test_holds_no_token_and_no_listener(shared
     fresh = shared_context.new_page()
     fresh.goto(stack.ui_url)
     assert fresh.evaluate("() => window.leftOver") is None
+    # Local storage is the whole context's: a context left with some is replaced.
+    fresh.evaluate("() => localStorage.setItem('left-over', '1')")
+    fresh.goto("about:blank")
     shared_context.release([fresh])
+    assert shared_context.context is None
