@@ -602,7 +602,7 @@ def _track(page) -> None:
 
 def _reset(page) -> tuple[bool, bool]:
     """`page` as a new tab would be, on about:blank (False where that cannot be done), and
-    whether an origin it visited has localStorage entries."""
+    whether an origin it visited has (or, not reached, may have) localStorage entries."""
     if page.sticky:
         return False, False
     for event, handler in page.listeners:
@@ -612,7 +612,7 @@ def _reset(page) -> tuple[bool, bool]:
         # Any page of the origin will do (a 404 too): sessionStorage is per origin and tab.
         response = page.goto(f"{origin}/liveness", wait_until="commit")
         if response is None or not page.url.startswith(origin):
-            return False, stored
+            return False, True  # the origins not reached may keep local storage
         stored = page.evaluate(CLEAR_SESSION_STORAGE) > 0 or stored
     page.goto("about:blank")
     for name in ("on", *STICKY_PAGE_METHODS):
